@@ -1,0 +1,35 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Dependencies point one way: LakeCLI → Lake → Parquet → CZstd (see ../shared/STYLE.md).
+let package = Package(
+    name: "lake",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "lake", targets: ["LakeCLI"]),
+        .executable(name: "parquet-tool", targets: ["ParquetTool"]),
+        .library(name: "Parquet", targets: ["Parquet"]),
+        .library(name: "Lake", targets: ["Lake"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CZstd", pkgConfig: "libzstd",
+            providers: [.apt(["libzstd-dev"])]),
+        .systemLibrary(
+            name: "CSQLite", pkgConfig: "sqlite3",
+            providers: [.apt(["libsqlite3-dev"])]),
+        .target(name: "Parquet", dependencies: ["CZstd"]),
+        .target(name: "Lake", dependencies: ["Parquet", "CSQLite", "CZstd"]),
+        .executableTarget(
+            name: "LakeCLI",
+            dependencies: ["Lake", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .executableTarget(
+            name: "ParquetTool",
+            dependencies: ["Parquet", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .testTarget(name: "ParquetTests", dependencies: ["Parquet"]),
+        .testTarget(name: "LakeTests", dependencies: ["Lake", "Parquet"]),
+    ]
+)

@@ -1,0 +1,6 @@
+import Testing
+@testable import Lake
+
+@Test func pathsAreAbsolute() {
+    #expect(LakePaths(root: "x/").root.hasSuffix("/x"))
+}
