@@ -1,0 +1,153 @@
+/// A pipeline as its job file (`jobs/<name>.toml`) defines it. Every parameter of the pipeline
+/// lives here, not in code; `JobLoader` reads it and validates every key.
+public struct JobDefinition: Sendable, Equatable {
+    public var name: String
+    public var source: SourceSettings
+    public var bronze: BronzeSettings
+    public var silver: SilverSettings
+    public var gold: GoldSettings
+    public var schedules: [Schedule]
+
+    public init(
+        name: String, source: SourceSettings, bronze: BronzeSettings, silver: SilverSettings,
+        gold: GoldSettings, schedules: [Schedule]
+    ) {
+        self.name = name
+        self.source = source
+        self.bronze = bronze
+        self.silver = silver
+        self.gold = gold
+        self.schedules = schedules
+    }
+}
+
+public struct SourceSettings: Sendable, Equatable {
+    /// Landing folder, relative to the lake root (default `landing/<job>`).
+    public var landing: String
+    /// A line longer than this is still kept in bronze; silver quarantines it as `too_long`.
+    public var lineBytesMax: Int
+
+    public init(landing: String, lineBytesMax: Int = 1 << 20) {
+        self.landing = landing
+        self.lineBytesMax = lineBytesMax
+    }
+}
+
+public struct BronzeSettings: Sendable, Equatable {
+    public var table: String
+    /// Rows per bronze Parquet file before a new file is started (bounds memory and file size).
+    public var fileRowCountMax: Int
+
+    public init(table: String, fileRowCountMax: Int = 1_000_000) {
+        self.table = table
+        self.fileRowCountMax = fileRowCountMax
+    }
+}
+
+/// How an event's timestamp field is read. Epoch numbers are ambiguous, so they are opt-in.
+public enum TimestampFormat: String, Sendable, Equatable {
+    case iso8601
+    case epochMillis = "epoch_ms"
+    case epochSeconds = "epoch_s"
+}
+
+/// The type of a silver column and so the JSON values it accepts.
+public enum FieldType: String, Sendable, Equatable {
+    /// A JSON string.
+    case string
+    /// A JSON number or a numeric string.
+    case double
+    /// A JSON integer or an integral numeric string.
+    case int64
+    /// A timestamp string (or an epoch number when the job opts in), stored as UTC micros.
+    case timestamp
+}
+
+/// One silver column and where it comes from in the event JSON.
+public struct FieldMapping: Sendable, Equatable {
+    /// The silver column name (snake_case), e.g. `device_type`.
+    public var column: String
+    /// The JSON path, one key per level, e.g. `["device", "type"]`.
+    public var path: [String]
+    public var type: FieldType
+    /// A record without this field (or with `null`) is quarantined as `missing_field:<path>`.
+    public var required: Bool
+
+    public init(column: String, path: [String], type: FieldType, required: Bool = false) {
+        self.column = column
+        self.path = path
+        self.type = type
+        self.required = required
+    }
+
+    /// The dotted JSON path as quarantine reasons name it (`data.price`).
+    public var dottedPath: String { path.joined(separator: ".") }
+}
+
+public struct SilverSettings: Sendable, Equatable {
+    public var table: String
+    public var quarantineTable: String
+    public var columns: [FieldMapping]
+    public var timestampFormat: TimestampFormat
+    public var watermarkDelaySeconds: Int
+    public var clockSkewSecondsMax: Int
+    /// Silver column names whose values together identify an event (default `event_id`).
+    public var dedupKeys: [String]
+
+    public init(
+        table: String, quarantineTable: String, columns: [FieldMapping],
+        timestampFormat: TimestampFormat = .iso8601, watermarkDelaySeconds: Int = 600,
+        clockSkewSecondsMax: Int = 3600, dedupKeys: [String] = ["event_id"]
+    ) {
+        self.table = table
+        self.quarantineTable = quarantineTable
+        self.columns = columns
+        self.timestampFormat = timestampFormat
+        self.watermarkDelaySeconds = watermarkDelaySeconds
+        self.clockSkewSecondsMax = clockSkewSecondsMax
+        self.dedupKeys = dedupKeys
+    }
+}
+
+public struct GoldSettings: Sendable, Equatable {
+    public var table: String
+    public var sessionGapSeconds: Int
+    public var userColumn: String
+    public var timeColumn: String
+    public var typeColumn: String
+    public var purchaseEventType: String
+    public var cartEventType: String
+    public var revenueColumn: String
+
+    public init(
+        table: String, sessionGapSeconds: Int = 1800, userColumn: String = "user_id",
+        timeColumn: String = "event_time", typeColumn: String = "event_type",
+        purchaseEventType: String = "PURCHASE", cartEventType: String = "ADD_TO_CART",
+        revenueColumn: String = "total_amount"
+    ) {
+        self.table = table
+        self.sessionGapSeconds = sessionGapSeconds
+        self.userColumn = userColumn
+        self.timeColumn = timeColumn
+        self.typeColumn = typeColumn
+        self.purchaseEventType = purchaseEventType
+        self.cartEventType = cartEventType
+        self.revenueColumn = revenueColumn
+    }
+}
+
+/// A cron schedule of the job: what `lake cron` prints one line for.
+public struct Schedule: Sendable, Equatable {
+    /// A name for the line (`stream`, `backfill`).
+    public var name: String
+    /// A 5-field cron expression in UTC.
+    public var cron: String
+    /// The `lake` arguments to run, e.g. `run all` or `backfill gold --yesterday`.
+    public var command: String
+
+    public init(name: String, cron: String, command: String) {
+        self.name = name
+        self.cron = cron
+        self.command = command
+    }
+}
