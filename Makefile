@@ -6,7 +6,7 @@ LAKE_DEMO_DIR ?= /tmp/lake-demo
 DEBUG_BIN := .build/debug
 RELEASE_BIN := .build/release
 APT_PACKAGES := libzstd-dev libsqlite3-dev sqlite3
-PIP_PACKAGES := pyarrow duckdb pytest
+PIP_PACKAGES := pyarrow duckdb pytest pytz
 
 .PHONY: all build release deps deps-apt deps-pip test test-swift test-interop demo bench lint clean
 
@@ -27,7 +27,7 @@ deps-apt:
 	fi
 
 deps-pip:
-	@$(PYTHON) -c "import pyarrow, duckdb, pytest" 2>/dev/null || \
+	@$(PYTHON) -c "import pyarrow, duckdb, pytest, pytz" 2>/dev/null || \
 	  $(PYTHON) -m pip install -q $(PIP_PACKAGES)
 
 # --- build ------------------------------------------------------------------------------------

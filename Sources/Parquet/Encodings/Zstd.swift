@@ -1,0 +1,61 @@
+import CZstd
+
+/// ZSTD page compression with a reused context (no allocation per page after warm-up).
+final class ZstdCompressor {
+    private let context: OpaquePointer
+    private let level: Int32
+
+    init(level: Int32) {
+        guard let context = ZSTD_createCCtx() else {
+            fatalError("ZSTD_createCCtx failed: out of memory")
+        }
+        self.context = context
+        self.level = level
+    }
+
+    deinit { ZSTD_freeCCtx(context) }
+
+    /// Compresses `input` into `output` (replacing its contents).
+    func compress(_ input: UnsafeRawBufferPointer, into output: inout [UInt8]) {
+        let bound = ZSTD_compressBound(input.count)
+        if output.count < bound { output = [UInt8](repeating: 0, count: bound) }
+        let written = output.withUnsafeMutableBytes { out in
+            ZSTD_compressCCtx(context, out.baseAddress, bound, input.baseAddress, input.count, level)
+        }
+        // Compression into a buffer of ZSTD_compressBound bytes cannot fail.
+        precondition(ZSTD_isError(written) == 0, "zstd compress failed")
+        output.removeLast(output.count - written)
+    }
+}
+
+/// ZSTD page decompression of untrusted data into a buffer of the size the page header states.
+final class ZstdDecompressor {
+    private let context: OpaquePointer
+
+    init() {
+        guard let context = ZSTD_createDCtx() else {
+            fatalError("ZSTD_createDCtx failed: out of memory")
+        }
+        self.context = context
+    }
+
+    deinit { ZSTD_freeDCtx(context) }
+
+    func decompress(
+        _ input: UnsafeRawBufferPointer, expectedSize: Int, into output: inout [UInt8]
+    ) throws {
+        if output.count != expectedSize {
+            output = [UInt8](repeating: 0, count: expectedSize)
+        }
+        let written = output.withUnsafeMutableBytes { out in
+            ZSTD_decompressDCtx(context, out.baseAddress, expectedSize, input.baseAddress, input.count)
+        }
+        if ZSTD_isError(written) != 0 {
+            let name = String(cString: ZSTD_getErrorName(written))
+            throw DecodeError("zstd: \(name)")
+        }
+        guard written == expectedSize else {
+            throw DecodeError("zstd page decompressed to \(written) bytes, header says \(expectedSize)")
+        }
+    }
+}

@@ -1,0 +1,194 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// Reads Parquet files: footer and schema, column projection, row-group pruning by statistics,
+/// PLAIN / dictionary / RLE decoding, ZSTD and uncompressed pages, data pages v1 and v2.
+/// Every byte of the file is untrusted: damage raises a `ParquetError` naming the file.
+public final class ParquetReader {
+    public let path: String
+    public let metadata: FileMetadata
+    public let fileSizeBytes: Int64
+    private let fd: Int32
+
+    /// Largest page accepted; a larger size in a header means the file is damaged.
+    static let pageBytesMax = 512 << 20
+    /// Largest value count accepted in one page (bounds memory on damaged headers).
+    static let pageValueCountMax = 1 << 26
+
+    public init(path: String) throws {
+        self.path = path
+        fd = open(path, O_RDONLY | O_CLOEXEC)
+        if fd < 0 { throw ParquetError(path: path, "cannot open: \(errnoText())") }
+        do {
+            var st = stat()
+            guard fstat(fd, &st) == 0 else { throw ParquetError(path: path, "stat failed: \(errnoText())") }
+            fileSizeBytes = Int64(st.st_size)
+            metadata = try Self.readFooter(fd: fd, path: path, size: fileSizeBytes)
+        } catch {
+            _ = Glibc.close(fd)
+            throw error
+        }
+    }
+
+    deinit { _ = Glibc.close(fd) }
+
+    public var schema: Schema { metadata.schema }
+    public var rowCount: Int64 { metadata.rowCount }
+
+    private static func readFooter(fd: Int32, path: String, size: Int64) throws -> FileMetadata {
+        guard size >= 12 else {
+            throw ParquetError(path: path, "too small to be Parquet (\(size) bytes); the file is truncated")
+        }
+        let head = try pread(fd: fd, path: path, offset: 0, count: 4)
+        let tail = try pread(fd: fd, path: path, offset: size - 8, count: 8)
+        guard head == ParquetWriter.magic else {
+            throw ParquetError(path: path, "does not start with PAR1; not a Parquet file")
+        }
+        guard Array(tail[4..<8]) == ParquetWriter.magic else {
+            throw ParquetError(path: path, "does not end with PAR1; the file is truncated or damaged")
+        }
+        let length = Int64(tail[0]) | Int64(tail[1]) << 8 | Int64(tail[2]) << 16 | Int64(tail[3]) << 24
+        guard length > 0, length <= size - 12 else {
+            throw ParquetError(path: path, "footer length \(length) does not fit a \(size)-byte file")
+        }
+        let footer = try pread(fd: fd, path: path, offset: size - 8 - length, count: Int(length))
+        do {
+            let metadata = try footer.withUnsafeBytes { try FileMetadata.decode($0) }
+            try validate(metadata, size: size)
+            return metadata
+        } catch let e as DecodeError {
+            throw ParquetError(path: path, "damaged footer: \(e.message)")
+        }
+    }
+
+    private static func validate(_ m: FileMetadata, size: Int64) throws {
+        var rows: Int64 = 0
+        for group in m.rowGroups {
+            let (sum, overflow) = rows.addingReportingOverflow(group.rowCount)
+            guard !overflow else { throw DecodeError("row counts overflow") }
+            rows = sum
+            for (chunk, column) in zip(group.columns, m.schema.columns) {
+                guard chunk.type == column.type else {
+                    throw DecodeError("column \(column.name) chunk type differs from the schema")
+                }
+                guard chunk.startOffset >= 4, chunk.compressedBytes >= 0,
+                    chunk.startOffset <= size, chunk.compressedBytes <= size - chunk.startOffset
+                else { throw DecodeError("column \(column.name) chunk lies outside the file") }
+            }
+        }
+        guard rows == m.rowCount else {
+            throw DecodeError("row groups hold \(rows) rows, footer says \(m.rowCount)")
+        }
+    }
+
+    static func pread(fd: Int32, path: String, offset: Int64, count: Int) throws -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: count)
+        var done = 0
+        try out.withUnsafeMutableBytes { buf in
+            while done < count {
+                let n = Glibc.pread(fd, buf.baseAddress?.advanced(by: done), count - done, off_t(offset) + off_t(done))
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    throw ParquetError(path: path, "read failed: \(errnoText())")
+                }
+                if n == 0 { throw ParquetError(path: path, "file ends at \(offset + Int64(done)); truncated") }
+                done += n
+            }
+        }
+        return out
+    }
+
+    /// Row groups whose statistics for `column` may hold a value in `lower...upper`
+    /// (groups without statistics are always kept).
+    public func rowGroups(column: Int, overlapping lower: StatValue, _ upper: StatValue) -> [Int] {
+        metadata.rowGroups.indices.filter { g in
+            guard let s = metadata.rowGroups[g].columns[column].statistics, let lo = s.min, let hi = s.max
+            else { return true }
+            return !(hi < lower) && !(upper < lo)
+        }
+    }
+
+    /// Reads one column chunk of one row group.
+    public func readColumn(rowGroup: Int, column: Int) throws -> ColumnData {
+        precondition(metadata.rowGroups.indices.contains(rowGroup), "no row group \(rowGroup)")
+        precondition(schema.columns.indices.contains(column), "no column \(column)")
+        let chunk = metadata.rowGroups[rowGroup].columns[column]
+        let rows = metadata.rowGroups[rowGroup].rowCount
+        guard chunk.codec == .uncompressed || chunk.codec == .zstd else {
+            throw ParquetError(path: path, "unsupported codec \(chunk.codec.name) in column "
+                + "\(schema.columns[column].name); lake reads ZSTD and uncompressed files")
+        }
+        guard chunk.valueCount == rows, rows <= Int64(Self.pageValueCountMax) * 64 else {
+            throw ParquetError(path: path, "column \(schema.columns[column].name) holds "
+                + "\(chunk.valueCount) values for \(rows) rows; the file is damaged")
+        }
+        let bytes = try Self.pread(fd: fd, path: path, offset: chunk.startOffset, count: Int(chunk.compressedBytes))
+        do {
+            var decoder = ChunkDecoder(column: schema.columns[column], codec: chunk.codec, rowCount: Int(rows))
+            return try bytes.withUnsafeBytes { try decoder.decode($0) }
+        } catch let e as DecodeError {
+            throw ParquetError(path: path, "column \(schema.columns[column].name), row group "
+                + "\(rowGroup): \(e.message)")
+        }
+    }
+
+    /// Reads the named columns (all when nil) of every row group, concatenated.
+    public func readAll(columns names: [String]? = nil) throws -> [ColumnData] {
+        let indices = try (names ?? schema.columns.map(\.name)).map { name -> Int in
+            guard let i = schema.index(of: name) else {
+                throw ParquetError(path: path, "no column \(name) in the file")
+            }
+            return i
+        }
+        var result: [ColumnData] = []
+        for c in indices {
+            var merged: ColumnData?
+            for g in metadata.rowGroups.indices {
+                let part = try readColumn(rowGroup: g, column: c)
+                if merged == nil { merged = part } else { merged?.appendRows(of: part) }
+            }
+            result.append(merged ?? ColumnData.empty(schema.columns[c]))
+        }
+        return result
+    }
+}
+
+extension ColumnData {
+    static func empty(_ column: Column) -> ColumnData {
+        let values: ColumnValues
+        switch column.type {
+        case .boolean: values = .boolean([])
+        case .int32: values = .int32([])
+        case .int64: values = .int64([])
+        case .float: values = .float([])
+        case .double: values = .double([])
+        case .byteArray, .fixedLenByteArray, .int96: values = .bytes(ByteArrays())
+        }
+        return ColumnData(column: column, rowCount: 0, validity: column.nullable ? [] : nil, values: values)
+    }
+
+    mutating func appendRows(of other: ColumnData) {
+        if validity != nil || other.validity != nil {
+            var v = validity ?? Array(repeating: true, count: rowCount)
+            v.append(contentsOf: other.validity ?? Array(repeating: true, count: other.rowCount))
+            validity = v
+        }
+        rowCount += other.rowCount
+        switch (values, other.values) {
+        case (.boolean(var a), .boolean(let b)): a.append(contentsOf: b); values = .boolean(a)
+        case (.int32(var a), .int32(let b)): a.append(contentsOf: b); values = .int32(a)
+        case (.int64(var a), .int64(let b)): a.append(contentsOf: b); values = .int64(a)
+        case (.float(var a), .float(let b)): a.append(contentsOf: b); values = .float(a)
+        case (.double(var a), .double(let b)): a.append(contentsOf: b); values = .double(a)
+        case (.bytes(var a), .bytes(let b)):
+            let base = a.data.count
+            a.data.append(contentsOf: b.data)
+            a.ends.append(contentsOf: b.ends.lazy.map { $0 + base })
+            values = .bytes(a)
+        default: preconditionFailure("row groups of one column differ in type")
+        }
+    }
+}

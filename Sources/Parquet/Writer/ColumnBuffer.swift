@@ -1,0 +1,88 @@
+/// The values of one column for the row group being built: definition levels for nullable
+/// columns, and the non-null values densely in the array of the column's physical type.
+final class ColumnBuffer {
+    let column: Column
+    private(set) var rowCount = 0
+    private(set) var nullCount = 0
+    /// 1 for a value, 0 for a null; only for nullable columns.
+    var defined: [UInt8] = []
+    var booleans: [Bool] = []
+    var int32s: [Int32] = []
+    var int64s: [Int64] = []
+    var floats: [Float] = []
+    var doubles: [Double] = []
+    /// BYTE_ARRAY values back to back; `ends[i]` is where value i ends in `bytes`.
+    var bytes: [UInt8] = []
+    var ends: [Int] = []
+
+    init(column: Column) { self.column = column }
+
+    var valueCount: Int { rowCount - nullCount }
+
+    @inline(__always) private func defineValue() {
+        rowCount += 1
+        if column.nullable { defined.append(1) }
+    }
+
+    func appendNull() {
+        precondition(column.nullable, "null appended to REQUIRED column \(column.name)")
+        rowCount += 1
+        nullCount += 1
+        defined.append(0)
+    }
+
+    @inline(__always) func append(_ v: Bool) {
+        assert(column.type == .boolean)
+        booleans.append(v)
+        defineValue()
+    }
+
+    @inline(__always) func append(_ v: Int32) {
+        assert(column.type == .int32)
+        int32s.append(v)
+        defineValue()
+    }
+
+    @inline(__always) func append(_ v: Int64) {
+        assert(column.type == .int64)
+        int64s.append(v)
+        defineValue()
+    }
+
+    @inline(__always) func append(_ v: Float) {
+        assert(column.type == .float)
+        floats.append(v)
+        defineValue()
+    }
+
+    @inline(__always) func append(_ v: Double) {
+        assert(column.type == .double)
+        doubles.append(v)
+        defineValue()
+    }
+
+    @inline(__always) func append(_ v: UnsafeRawBufferPointer) {
+        assert(column.type == .byteArray)
+        bytes.append(contentsOf: v)
+        ends.append(bytes.count)
+        defineValue()
+    }
+
+    /// Byte range of BYTE_ARRAY value `i` in `bytes`.
+    @inline(__always) func range(_ i: Int) -> Range<Int> {
+        (i == 0 ? 0 : ends[i - 1])..<ends[i]
+    }
+
+    func reset() {
+        rowCount = 0
+        nullCount = 0
+        defined.removeAll(keepingCapacity: true)
+        booleans.removeAll(keepingCapacity: true)
+        int32s.removeAll(keepingCapacity: true)
+        int64s.removeAll(keepingCapacity: true)
+        floats.removeAll(keepingCapacity: true)
+        doubles.removeAll(keepingCapacity: true)
+        bytes.removeAll(keepingCapacity: true)
+        ends.removeAll(keepingCapacity: true)
+    }
+}

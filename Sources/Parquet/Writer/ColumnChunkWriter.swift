@@ -1,0 +1,157 @@
+/// Encodes one buffered column into a column chunk: an optional dictionary page, then data
+/// pages (v1) of bounded size, each compressed; returns the chunk's metadata.
+struct ColumnChunkWriter {
+    let properties: WriterProperties
+    let compressor: ZstdCompressor?
+
+    // Reused scratch buffers.
+    private var body: [UInt8] = []
+    private var compressed: [UInt8] = []
+    private var header = CompactWriter()
+    private var levels: [UInt32] = []
+
+    init(properties: WriterProperties) {
+        self.properties = properties
+        compressor = properties.codec == .zstd ? ZstdCompressor(level: properties.zstdLevel) : nil
+    }
+
+    mutating func write(_ b: ColumnBuffer, to sink: FileSink) throws -> ColumnChunkMetadata {
+        let dictionary = properties.dictionaryEnabled
+            ? DictionaryBuilder.build(b, bytesMax: properties.dictionaryBytesMax) : nil
+        let statistics = ChunkStatistics.compute(b, dictionary: dictionary)
+        var sizes = (compressed: Int64(0), uncompressed: Int64(0))
+        var dictionaryOffset: Int64?
+        if let dictionary {
+            dictionaryOffset = sink.position
+            body.removeAll(keepingCapacity: true)
+            body.append(contentsOf: dictionary.plain)
+            let page = PageHeader(
+                kind: .dictionaryPage, uncompressedSize: 0, compressedSize: 0,
+                valueCount: Int32(dictionary.entryCount))
+            try writePage(page, to: sink, sizes: &sizes)
+        }
+        let dataOffset = sink.position
+        let rowsPerPage = pageRowCount(b, dictionary: dictionary)
+        var row = 0
+        var valueIndex = 0
+        repeat {
+            let end = min(b.rowCount, row + rowsPerPage)
+            let values = b.column.nullable
+                ? b.defined[row..<end].reduce(0) { $0 + Int($1) } : end - row
+            body.removeAll(keepingCapacity: true)
+            if b.column.nullable { appendLevels(b, rows: row..<end) }
+            let encoding: Encoding
+            if let dictionary {
+                appendIndices(dictionary, values: valueIndex..<(valueIndex + values))
+                encoding = .rleDictionary
+            } else {
+                appendPlain(b, values: valueIndex..<(valueIndex + values))
+                encoding = .plain
+            }
+            var page = PageHeader(
+                kind: .dataPage, uncompressedSize: 0, compressedSize: 0,
+                valueCount: Int32(end - row))
+            page.encoding = encoding
+            try writePage(page, to: sink, sizes: &sizes)
+            row = end
+            valueIndex += values
+        } while row < b.rowCount
+        let encodings: [Encoding] = dictionary != nil
+            ? [.plain, .rle, .rleDictionary] : [.plain, .rle]
+        return ColumnChunkMetadata(
+            type: b.column.type, encodings: encodings, path: [b.column.name],
+            codec: properties.codec, valueCount: Int64(b.rowCount),
+            uncompressedBytes: sizes.uncompressed, compressedBytes: sizes.compressed,
+            dataPageOffset: dataOffset, dictionaryPageOffset: dictionaryOffset,
+            statistics: statistics)
+    }
+
+    private func pageRowCount(_ b: ColumnBuffer, dictionary: DictionaryBuilder?) -> Int {
+        let rows = max(1, b.rowCount)
+        let bytes: Int
+        if let dictionary {
+            bytes = rows * RLEHybrid.bitWidth(forMax: dictionary.entryCount) / 8 + 1
+        } else {
+            switch b.column.type {
+            case .byteArray: bytes = b.bytes.count + 4 * b.valueCount
+            case .int64, .double: bytes = 8 * b.valueCount
+            case .int32, .float: bytes = 4 * b.valueCount
+            default: bytes = b.valueCount / 8 + 1
+            }
+        }
+        let perRow = max(1, bytes / rows)
+        return max(1, min(properties.dataPageRowCountMax, properties.dataPageBytesMax / perRow))
+    }
+
+    /// Definition levels for a v1 page: 4-byte length, then the RLE hybrid with bit width 1.
+    private mutating func appendLevels(_ b: ColumnBuffer, rows: Range<Int>) {
+        levels.removeAll(keepingCapacity: true)
+        for d in b.defined[rows] { levels.append(UInt32(d)) }
+        let lengthAt = body.count
+        body.append(contentsOf: [0, 0, 0, 0])
+        levels.withUnsafeBufferPointer { RLEHybrid.encode($0, bitWidth: 1, into: &body) }
+        let length = UInt32(body.count - lengthAt - 4)
+        for k in 0..<4 { body[lengthAt + k] = UInt8(truncatingIfNeeded: length >> (8 * UInt32(k))) }
+    }
+
+    private mutating func appendIndices(_ d: DictionaryBuilder, values: Range<Int>) {
+        let width = max(1, RLEHybrid.bitWidth(forMax: d.entryCount - 1))
+        body.append(UInt8(width))
+        d.indices.withUnsafeBufferPointer { all in
+            RLEHybrid.encode(UnsafeBufferPointer(rebasing: all[values]), bitWidth: width, into: &body)
+        }
+    }
+
+    private mutating func appendPlain(_ b: ColumnBuffer, values: Range<Int>) {
+        switch b.column.type {
+        case .boolean:
+            var byte: UInt8 = 0
+            var bit = 0
+            for v in b.booleans[values] {
+                if v { byte |= 1 << UInt8(bit) }
+                bit += 1
+                if bit == 8 {
+                    body.append(byte)
+                    byte = 0
+                    bit = 0
+                }
+            }
+            if bit > 0 { body.append(byte) }
+        case .int32: b.int32s[values].withUnsafeBytes { body.append(contentsOf: $0) }
+        case .int64: b.int64s[values].withUnsafeBytes { body.append(contentsOf: $0) }
+        case .float: b.floats[values].withUnsafeBytes { body.append(contentsOf: $0) }
+        case .double: b.doubles[values].withUnsafeBytes { body.append(contentsOf: $0) }
+        case .byteArray:
+            b.bytes.withUnsafeBytes { all in
+                for i in values {
+                    let r = b.range(i)
+                    var length = UInt32(r.count).littleEndian
+                    withUnsafeBytes(of: &length) { body.append(contentsOf: $0) }
+                    body.append(contentsOf: UnsafeRawBufferPointer(rebasing: all[r]))
+                }
+            }
+        case .int96, .fixedLenByteArray:
+            preconditionFailure("the writer does not write \(b.column.type)")
+        }
+    }
+
+    /// Compresses `body` and writes header + page; adds to the chunk's sizes.
+    private mutating func writePage(
+        _ page: PageHeader, to sink: FileSink, sizes: inout (compressed: Int64, uncompressed: Int64)
+    ) throws {
+        var page = page
+        page.uncompressedSize = Int32(body.count)
+        if let compressor {
+            body.withUnsafeBytes { compressor.compress($0, into: &compressed) }
+            page.compressedSize = Int32(compressed.count)
+        } else {
+            page.compressedSize = Int32(body.count)
+        }
+        header.reset()
+        page.encode(into: &header)
+        try sink.write(header.bytes)
+        if compressor != nil { try sink.write(compressed) } else { try sink.write(body) }
+        sizes.compressed += Int64(header.bytes.count) + Int64(page.compressedSize)
+        sizes.uncompressed += Int64(header.bytes.count) + Int64(page.uncompressedSize)
+    }
+}
