@@ -1,0 +1,85 @@
+/// The catalog's tables, as named migrations applied in order and recorded in `lake_migration`.
+/// Catalog tables are `lake_*`; gold tables (`gold_*`) live in the same database.
+enum CatalogSchema {
+    static let migrations: [(name: String, sql: String)] = [
+        ("0001_core", """
+        CREATE TABLE lake_table (
+            table_id INTEGER PRIMARY KEY,
+            table_name TEXT NOT NULL UNIQUE,
+            job TEXT NOT NULL,
+            layer TEXT NOT NULL,
+            schema_json TEXT NOT NULL,
+            partition_column TEXT,
+            created_at TEXT NOT NULL
+        );
+        CREATE TABLE lake_snapshot (
+            snapshot_id INTEGER PRIMARY KEY,
+            status TEXT NOT NULL CHECK (status IN ('pending', 'committed')),
+            created_at TEXT NOT NULL,
+            committed_at TEXT,
+            job TEXT,
+            stage TEXT,
+            run_id INTEGER,
+            summary TEXT
+        );
+        CREATE TABLE lake_data_file (
+            file_id INTEGER PRIMARY KEY,
+            table_id INTEGER NOT NULL REFERENCES lake_table (table_id),
+            path TEXT NOT NULL UNIQUE,
+            partition_value TEXT,
+            record_count INTEGER NOT NULL,
+            file_size_bytes INTEGER NOT NULL,
+            min_time_us INTEGER,
+            max_time_us INTEGER,
+            min_ingest_id INTEGER,
+            max_ingest_id INTEGER,
+            begin_snapshot INTEGER NOT NULL REFERENCES lake_snapshot (snapshot_id),
+            end_snapshot INTEGER REFERENCES lake_snapshot (snapshot_id)
+        );
+        CREATE INDEX lake_data_file_live ON lake_data_file (table_id, end_snapshot);
+        CREATE TABLE lake_checkpoint (
+            job TEXT NOT NULL,
+            stage TEXT NOT NULL,
+            key TEXT NOT NULL,
+            value TEXT,
+            state BLOB,
+            snapshot_id INTEGER,
+            updated_at TEXT NOT NULL,
+            PRIMARY KEY (job, stage, key)
+        );
+        CREATE TABLE lake_source_position (
+            job TEXT NOT NULL,
+            source TEXT NOT NULL,
+            identity TEXT NOT NULL,
+            byte_offset INTEGER NOT NULL,
+            line_count INTEGER NOT NULL,
+            snapshot_id INTEGER,
+            updated_at TEXT NOT NULL,
+            PRIMARY KEY (job, source, identity)
+        );
+        CREATE TABLE lake_run (
+            run_id INTEGER PRIMARY KEY,
+            job TEXT NOT NULL,
+            stage TEXT NOT NULL,
+            pid INTEGER NOT NULL,
+            started_at TEXT NOT NULL,
+            ended_at TEXT,
+            status TEXT NOT NULL CHECK (status IN ('running', 'ok', 'failed')),
+            rows_in INTEGER NOT NULL DEFAULT 0,
+            rows_out INTEGER NOT NULL DEFAULT 0,
+            rows_quarantined INTEGER NOT NULL DEFAULT 0,
+            rows_duplicate INTEGER NOT NULL DEFAULT 0,
+            snapshots INTEGER NOT NULL DEFAULT 0,
+            watermark_us INTEGER,
+            error TEXT
+        );
+        CREATE INDEX lake_run_by_stage ON lake_run (job, stage, run_id);
+        CREATE TABLE lake_run_stat (
+            run_id INTEGER NOT NULL REFERENCES lake_run (run_id),
+            key TEXT NOT NULL,
+            value INTEGER NOT NULL,
+            PRIMARY KEY (run_id, key)
+        );
+        """),
+    ]
+}

@@ -1,0 +1,71 @@
+import Foundation
+
+/// Wall-clock time for catalog bookkeeping and bronze `ingested_at`.
+public enum Clock {
+    public static func nowMicros() -> Int64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return Int64(ts.tv_sec) * 1_000_000 + Int64(ts.tv_nsec) / 1000
+    }
+
+    public static func isoNow() -> String { Timestamps.iso(micros: nowMicros()) }
+}
+
+/// Timestamp text as the lake writes it: `YYYY-MM-DDTHH:MM:SS.sssZ` (millisecond precision, UTC),
+/// the form SQLite's date functions understand.
+public enum Timestamps {
+    public static func iso(micros: Int64) -> String {
+        let (days, dayMicros) = floorDivide(micros, 86_400_000_000)
+        let (y, m, d) = civil(fromDays: days)
+        let ms = dayMicros / 1000
+        let h = ms / 3_600_000
+        let mi = ms / 60_000 % 60
+        let s = ms / 1000 % 60
+        let f = ms % 1000
+        return "\(pad(y, 4))-\(pad(m, 2))-\(pad(d, 2))T\(pad(h, 2)):\(pad(mi, 2)):\(pad(s, 2)).\(pad(f, 3))Z"
+    }
+
+    /// `YYYY-MM-DD` of the UTC day holding `micros` (partition values).
+    public static func date(micros: Int64) -> String {
+        let (y, m, d) = civil(fromDays: floorDivide(micros, 86_400_000_000).0)
+        return "\(pad(y, 4))-\(pad(m, 2))-\(pad(d, 2))"
+    }
+
+    /// Days since 1970-01-01 of a civil date (Howard Hinnant's algorithm).
+    public static func days(year: Int64, month: Int64, day: Int64) -> Int64 {
+        let y = month <= 2 ? year - 1 : year
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yoe = y - era * 400
+        let mp = (month + 9) % 12
+        let doy = (153 * mp + 2) / 5 + day - 1
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+        return era * 146_097 + doe - 719_468
+    }
+
+    static func civil(fromDays z0: Int64) -> (Int64, Int64, Int64) {
+        let z = z0 + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let doe = z - era * 146_097
+        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let d = doy - (153 * mp + 2) / 5 + 1
+        let m = mp < 10 ? mp + 3 : mp - 9
+        return (yoe + era * 400 + (m <= 2 ? 1 : 0), m, d)
+    }
+
+    static func floorDivide(_ a: Int64, _ b: Int64) -> (Int64, Int64) {
+        var q = a / b
+        var r = a % b
+        if r < 0 {
+            q -= 1
+            r += b
+        }
+        return (q, r)
+    }
+
+    private static func pad(_ v: Int64, _ width: Int) -> String {
+        let s = String(v)
+        return s.count >= width ? s : String(repeating: "0", count: width - s.count) + s
+    }
+}

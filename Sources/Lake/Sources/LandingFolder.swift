@@ -1,0 +1,42 @@
+import Foundation
+
+/// One input file in `<lake>/landing/<job>/`.
+struct LandingFile {
+    /// Path relative to the landing folder: the bronze `source` value.
+    var name: String
+    var path: String
+    /// `device:inode`: a file replaced under the same name is a new source.
+    var identity: String
+    var size: Int64
+    var compressed: Bool
+}
+
+/// Lists the landing folder: `*.json`, `*.jsonl`, `*.ndjson`, optionally `.zst`, in name order
+/// (collectors name files so that name order is arrival order). Hidden files (`.name`) and
+/// `_name` files are skipped: collectors write temporary files under such names.
+enum LandingFolder {
+    static let extensions = [".json", ".jsonl", ".ndjson"]
+
+    static func list(_ folder: String) throws -> [LandingFile] {
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder), isFolder.boolValue else {
+            return []
+        }
+        var result: [LandingFile] = []
+        guard let walker = FileManager.default.enumerator(atPath: folder) else { return [] }
+        while let name = walker.nextObject() as? String {
+            let base = (name as NSString).lastPathComponent
+            if base.hasPrefix(".") || base.hasPrefix("_") { continue }
+            let compressed = name.hasSuffix(".zst")
+            let plainName = compressed ? String(name.dropLast(4)) : name
+            guard extensions.contains(where: { plainName.hasSuffix($0) }) else { continue }
+            let path = folder + "/" + name
+            var st = stat()
+            guard stat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { continue }
+            result.append(LandingFile(
+                name: name, path: path, identity: "\(st.st_dev):\(st.st_ino)", size: Int64(st.st_size),
+                compressed: compressed))
+        }
+        return result.sorted { $0.name < $1.name }
+    }
+}

@@ -1,0 +1,20 @@
+/// Runs one stage of one job the way every stage runs: under the stage lock, inside a
+/// `lake_run` row that ends `ok` or `failed` with the error.
+public enum StageRunner {
+    public static func run<T>(
+        catalog: Catalog, job: String, stage: String, wait: Bool, _ body: (Int64) throws -> T
+    ) throws -> T {
+        let lock = try StageLock(paths: catalog.paths, job: job, stage: stage, wait: wait)
+        defer { lock.release() }
+        try catalog.closeAbandonedRuns(job: job, stage: stage)
+        let runID = try catalog.beginRun(job: job, stage: stage)
+        do {
+            let result = try body(runID)
+            try catalog.endRun(runID, error: nil)
+            return result
+        } catch {
+            try? catalog.endRun(runID, error: "\(error)")
+            throw error
+        }
+    }
+}

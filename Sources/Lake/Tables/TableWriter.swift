@@ -1,0 +1,135 @@
+import Foundation
+import Parquet
+
+/// Writes the Parquet files of one table for one snapshot, one open file per partition value,
+/// following the commit protocol: temp name → fsync → rename → fsync folder. `finish()` returns
+/// the files for the catalog; nothing is visible to readers until the catalog commit.
+public final class TableWriter {
+    public let table: String
+    public let schema: Schema
+    let paths: LakePaths
+    let snapshot: Int64
+    let properties: WriterProperties
+    /// Column whose min/max go to the catalog as time range (event or ingest time).
+    let timeColumn: Int?
+    let ingestColumn: Int?
+    /// Open files at most; the least recently used is finished when more partitions appear.
+    let openFilesMax = 8
+    let fileRowCountMax: Int64
+
+    private struct OpenFile {
+        var writer: ParquetWriter
+        var tempPath: String
+        var finalPath: String  // relative to the lake root
+        var partition: String
+        var lastUse: Int
+    }
+
+    private var openFiles: [String: OpenFile] = [:]
+    private var fileNumber = 0
+    private var useCounter = 0
+    private(set) var finished: [DataFile] = []
+
+    public init(paths: LakePaths, table: String, schema: Schema, snapshot: Int64,
+                properties: WriterProperties = WriterProperties(), timeColumn: Int?, ingestColumn: Int?,
+                fileRowCountMax: Int64 = 10_000_000) {
+        self.paths = paths
+        self.table = table
+        self.schema = schema
+        self.snapshot = snapshot
+        var p = properties
+        p.syncOnFinish = true
+        self.properties = p
+        self.timeColumn = timeColumn
+        self.ingestColumn = ingestColumn
+        self.fileRowCountMax = fileRowCountMax
+    }
+
+    /// The writer for rows of `partition` (a `YYYY-MM-DD` date), opening a file when needed.
+    public func writer(partition: String) throws -> ParquetWriter {
+        useCounter += 1
+        if var f = openFiles[partition] {
+            if f.writer.rowsWritten < fileRowCountMax {
+                f.lastUse = useCounter
+                openFiles[partition] = f
+                return f.writer
+            }
+            try finish(partition: partition)
+        }
+        if openFiles.count >= openFilesMax, let oldest = openFiles.min(by: { $0.value.lastUse < $1.value.lastUse }) {
+            try finish(partition: oldest.key)
+        }
+        let folder = "\(table)/date=\(partition)"
+        try createFolder(paths.root + "/" + folder)
+        let name = "part-\(snapshot)-\(fileNumber).parquet"
+        fileNumber += 1
+        let temp = paths.root + "/" + folder + "/." + name + ".tmp"
+        let writer = try ParquetWriter(path: temp, schema: schema, properties: properties)
+        openFiles[partition] = OpenFile(writer: writer, tempPath: temp, finalPath: folder + "/" + name,
+                                   partition: partition, lastUse: useCounter)
+        return writer
+    }
+
+    /// Rows written to files of this snapshot so far.
+    public var rowCount: Int64 {
+        finished.reduce(0) { $0 + $1.recordCount } + openFiles.values.reduce(0) { $0 + $1.writer.rowsWritten }
+    }
+
+    private func finish(partition: String) throws {
+        guard let f = openFiles.removeValue(forKey: partition) else { return }
+        let summary = try f.writer.finish()
+        let target = paths.root + "/" + f.finalPath
+        guard rename(f.tempPath, target) == 0 else {
+            throw LakeError("rename", path: f.tempPath, String(cString: strerror(errno)),
+                hint: "check free space and permissions in the lake folder")
+        }
+        try Self.syncFolder(URL(fileURLWithPath: target).deletingLastPathComponent().path)
+        func range(_ column: Int?) -> (Int64?, Int64?) {
+            guard let column, case .int64(let lo)? = summary.columns[column].min,
+                  case .int64(let hi)? = summary.columns[column].max else { return (nil, nil) }
+            return (lo, hi)
+        }
+        let time = range(timeColumn)
+        let ingest = range(ingestColumn)
+        finished.append(DataFile(
+            table: table, path: f.finalPath, partition: f.partition, recordCount: summary.rowCount,
+            fileSizeBytes: summary.fileSizeBytes, minTimeMicros: time.0, maxTimeMicros: time.1,
+            minIngestID: ingest.0, maxIngestID: ingest.1))
+    }
+
+    /// Finishes every open file; returns all files of this snapshot, durable and in place.
+    public func finish() throws -> [DataFile] {
+        for partition in openFiles.keys.sorted() { try finish(partition: partition) }
+        return finished
+    }
+
+    /// Removes every file this writer created (the commit did not happen).
+    public func abort() {
+        for f in openFiles.values { unlink(f.tempPath) }
+        openFiles.removeAll()
+        for f in finished { unlink(paths.root + "/" + f.path) }
+        finished.removeAll()
+    }
+
+    private func createFolder(_ path: String) throws {
+        do {
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        } catch {
+            throw LakeError("create folder", path: path, error.localizedDescription,
+                hint: "check free space and permissions in the lake folder")
+        }
+    }
+
+    /// fsync of a folder, so a rename in it survives a crash.
+    static func syncFolder(_ path: String) throws {
+        let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else {
+            throw LakeError("open folder", path: path, String(cString: strerror(errno)), hint: nil)
+        }
+        defer { close(fd) }
+        guard fsync(fd) == 0 else {
+            throw LakeError("fsync folder", path: path, String(cString: strerror(errno)),
+                hint: "the disk may be full or failing")
+        }
+    }
+}

@@ -1,0 +1,98 @@
+import Foundation
+import Parquet
+
+@testable import Lake
+
+/// A throwaway lake in a temp folder, with the clickstream job defined in code.
+struct TestLake {
+    let root: String
+    let paths: LakePaths
+    let job: JobDefinition
+
+    init(_ name: String = "t") throws {
+        root = NSTemporaryDirectory() + "lake-test-\(name)-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        paths = LakePaths(root: root)
+        job = TestLake.clickstreamJob()
+        try FileManager.default.createDirectory(atPath: landing, withIntermediateDirectories: true)
+    }
+
+    var landing: String { root + "/landing/clickstream" }
+
+    func remove() { try? FileManager.default.removeItem(atPath: root) }
+
+    func append(_ file: String, _ bytes: [UInt8]) throws {
+        let path = landing + "/" + file
+        if !FileManager.default.fileExists(atPath: path) {
+            _ = FileManager.default.createFile(atPath: path, contents: nil)
+        }
+        let h = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+        try h.seekToEnd()
+        try h.write(contentsOf: Data(bytes))
+        try h.close()
+    }
+
+    func runBronze() throws -> BronzeResult {
+        let catalog = try Catalog(paths: paths)
+        return try StageRunner.run(catalog: catalog, job: job.name, stage: "bronze", wait: false) { runID in
+            try BronzeStage(catalog: catalog, job: job, runID: runID, commitRowCountMax: 1000).ingestLanding()
+        }
+    }
+
+    /// Bronze bodies in ingest_id order, with their ids, sources and offsets.
+    func bronzeRows() throws -> [(id: Int64, source: String, offset: Int64, body: [UInt8])] {
+        let catalog = try Catalog(paths: paths)
+        var rows: [(Int64, String, Int64, [UInt8])] = []
+        for f in try catalog.liveFiles(table: job.bronze.table) {
+            let r = try ParquetReader(path: root + "/" + f.path)
+            let cols = try r.readAll()
+            guard case .int64(let ids) = cols[0].values, case .bytes(let sources) = cols[2].values,
+                  case .int64(let offsets) = cols[3].values, case .bytes(let bodies) = cols[4].values
+            else { fatalError("bronze schema changed") }
+            for i in 0..<ids.count {
+                rows.append((ids[i], sources.string(i), offsets[i], Array(bodies[i])))
+            }
+        }
+        return rows.sorted { $0.0 < $1.0 }.map { (id: $0.0, source: $0.1, offset: $0.2, body: $0.3) }
+    }
+
+    static func clickstreamJob() -> JobDefinition {
+        let columns: [FieldMapping] = [
+            FieldMapping(column: "event_id", path: ["eventId"], type: .string, required: true),
+            FieldMapping(column: "event_type", path: ["eventType"], type: .string, required: true),
+            FieldMapping(column: "user_id", path: ["userId"], type: .string, required: true),
+            FieldMapping(column: "session_id", path: ["sessionId"], type: .string),
+            FieldMapping(column: "page_url", path: ["pageUrl"], type: .string),
+            FieldMapping(column: "event_time", path: ["timestamp"], type: .timestamp, required: true),
+            FieldMapping(column: "device_type", path: ["device", "type"], type: .string),
+            FieldMapping(column: "device_os", path: ["device", "os"], type: .string),
+            FieldMapping(column: "device_ip", path: ["device", "ip"], type: .string),
+            FieldMapping(column: "product_id", path: ["data", "productId"], type: .string),
+            FieldMapping(column: "product_name", path: ["data", "productName"], type: .string),
+            FieldMapping(column: "category", path: ["data", "category"], type: .string),
+            FieldMapping(column: "price", path: ["data", "price"], type: .double),
+            FieldMapping(column: "currency", path: ["data", "currency"], type: .string),
+            FieldMapping(column: "search_query", path: ["data", "searchQuery"], type: .string),
+            FieldMapping(column: "total_amount", path: ["data", "totalAmount"], type: .double),
+        ]
+        return JobDefinition(
+            name: "clickstream", source: SourceSettings(landing: "landing/clickstream"),
+            bronze: BronzeSettings(table: "bronze_clickstream"),
+            silver: SilverSettings(table: "silver_clickstream", quarantineTable: "quarantine_clickstream", columns: columns),
+            gold: GoldSettings(table: "gold_session_stats"),
+            schedules: [Schedule(name: "stream", cron: "* * * * *", command: "run all")])
+    }
+}
+
+/// A seeded generator for property tests (SplitMix64); tests print the seed.
+struct SeededRandom: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
