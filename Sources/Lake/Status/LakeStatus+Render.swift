@@ -1,0 +1,83 @@
+import Foundation
+
+extension LakeStatus {
+    /// The `lake status --json` object: `tables` maps each table to rows, files, bytes.
+    public func jsonObject() -> [String: Any] {
+        var tablesJSON: [String: Any] = [:]
+        for t in tables {
+            tablesJSON[t.name] = [
+                "rows": t.rows, "files": t.files, "bytes": t.bytes, "layer": t.layer, "job": t.job,
+                "retired_files": t.retiredFiles,
+            ]
+        }
+        return [
+            "tables": tablesJSON,
+            "checkpoints": checkpoints.map {
+                ["job": $0.job, "stage": $0.stage, "key": $0.key, "value": $0.value, "state_bytes": $0.stateBytes]
+            },
+            "sources": sources.map { ["job": $0.job, "source": $0.source, "byte_offset": $0.offset, "lines": $0.lines] },
+            "runs": runs.map { r -> [String: Any] in
+                [
+                    "run_id": r.runID, "job": r.job, "stage": r.stage, "status": r.status, "started_at": r.startedAt,
+                    "ended_at": r.endedAt ?? NSNull(), "rows_in": r.rowsIn, "rows_out": r.rowsOut,
+                    "quarantined": r.quarantined, "duplicates": r.duplicates, "error": r.error ?? NSNull(),
+                ]
+            },
+            "accounting": accounting.map { a -> [String: Any] in
+                [
+                    "job": a.job, "bronze_rows": a.bronzeRows, "silver_rows": a.silverRows,
+                    "duplicates": a.duplicates, "quarantined": a.quarantined, "pending": a.pending,
+                    "balanced": a.balanced,
+                ]
+            },
+            "orphans": orphans,
+        ]
+    }
+
+    public func jsonText() throws -> String {
+        let data = try JSONSerialization.data(withJSONObject: jsonObject(), options: [.sortedKeys, .prettyPrinted])
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// The human-readable report.
+    public func text() -> String {
+        var out = ""
+        func row(_ cells: [String], _ widths: [Int]) {
+            out += zip(cells, widths).map { c, w in c.padding(toLength: max(w, c.count), withPad: " ", startingAt: 0) }
+                .joined(separator: "  ") + "\n"
+        }
+        out += "TABLES\n"
+        let tw = [28, 10, 12, 7, 12]
+        row(["table", "layer", "rows", "files", "bytes"], tw)
+        for t in tables { row([t.name, t.layer, "\(t.rows)", "\(t.files)", "\(t.bytes)"], tw) }
+        if !accounting.isEmpty {
+            out += "\nACCOUNTING (bronze = silver + duplicates + quarantined + pending)\n"
+            for a in accounting {
+                out += "\(a.job): \(a.bronzeRows) = \(a.silverRows) + \(a.duplicates) + \(a.quarantined) + \(a.pending)  "
+                    + (a.balanced ? "ok" : "MISMATCH") + "\n"
+            }
+        }
+        if !checkpoints.isEmpty {
+            out += "\nCHECKPOINTS\n"
+            for c in checkpoints {
+                out += "\(c.job)/\(c.stage) \(c.key) = \(c.value.prefix(80))" + (c.stateBytes > 0 ? " (+\(c.stateBytes) bytes of state)" : "") + "\n"
+            }
+        }
+        if !sources.isEmpty {
+            out += "\nSOURCES\n"
+            for s in sources { out += "\(s.job) \(s.source): \(s.lines) lines, byte \(s.offset)\n" }
+        }
+        if !runs.isEmpty {
+            out += "\nLAST RUNS\n"
+            for r in runs {
+                out += "#\(r.runID) \(r.job)/\(r.stage) \(r.status) \(r.startedAt) in=\(r.rowsIn) out=\(r.rowsOut)"
+                    + (r.quarantined > 0 ? " quarantined=\(r.quarantined)" : "")
+                    + (r.duplicates > 0 ? " duplicates=\(r.duplicates)" : "")
+                    + (r.error.map { " error: \($0.prefix(120))" } ?? "") + "\n"
+            }
+        }
+        out += "\nORPHANS: \(orphans.count)" + (orphans.isEmpty ? "" : " (removed by `lake vacuum`)") + "\n"
+        for o in orphans.prefix(20) { out += "  \(o)\n" }
+        return out
+    }
+}

@@ -1,0 +1,120 @@
+import Foundation
+
+/// Everything `lake status` shows, read in one catalog read transaction (a consistent view).
+public struct LakeStatus {
+    public struct Table {
+        public var name: String
+        public var job: String
+        public var layer: String
+        public var rows: Int64
+        public var files: Int64
+        public var bytes: Int64
+        public var retiredFiles: Int64
+    }
+
+    public struct Run {
+        public var runID: Int64
+        public var job: String
+        public var stage: String
+        public var status: String
+        public var startedAt: String
+        public var endedAt: String?
+        public var rowsIn: Int64
+        public var rowsOut: Int64
+        public var quarantined: Int64
+        public var duplicates: Int64
+        public var error: String?
+    }
+
+    /// Bronze rows = silver rows + duplicates + quarantined + not yet processed, per job.
+    public struct Accounting {
+        public var job: String
+        public var bronzeRows: Int64
+        public var silverRows: Int64
+        public var duplicates: Int64
+        public var quarantined: Int64
+        public var pending: Int64
+        public var balanced: Bool { bronzeRows == silverRows + duplicates + quarantined + pending }
+    }
+
+    public var tables: [Table] = []
+    public var checkpoints: [(job: String, stage: String, key: String, value: String, stateBytes: Int)] = []
+    public var sources: [(job: String, source: String, offset: Int64, lines: Int64)] = []
+    public var runs: [Run] = []
+    public var accounting: [Accounting] = []
+    /// Files in table folders that no catalog row references (left by a crash), lake-relative.
+    public var orphans: [String] = []
+
+    public static func read(_ catalog: Catalog) throws -> LakeStatus {
+        var s = LakeStatus()
+        let db = catalog.db
+        try db.execute("BEGIN")
+        defer { try? db.execute("COMMIT") }
+        for r in try db.query("""
+            SELECT t.table_name, t.job, t.layer,
+              coalesce(sum(CASE WHEN f.end_snapshot IS NULL THEN f.record_count END), 0),
+              count(CASE WHEN f.end_snapshot IS NULL THEN 1 END),
+              coalesce(sum(CASE WHEN f.end_snapshot IS NULL THEN f.file_size_bytes END), 0),
+              count(CASE WHEN f.end_snapshot IS NOT NULL THEN 1 END)
+            FROM lake_table t LEFT JOIN lake_data_file f USING (table_id)
+            GROUP BY t.table_id ORDER BY t.table_id
+            """) {
+            s.tables.append(Table(
+                name: r[0].text ?? "", job: r[1].text ?? "", layer: r[2].text ?? "", rows: r[3].int ?? 0,
+                files: r[4].int ?? 0, bytes: r[5].int ?? 0, retiredFiles: r[6].int ?? 0))
+        }
+        for r in try db.query("SELECT job, stage, key, coalesce(value, ''), length(state) FROM lake_checkpoint ORDER BY job, stage, key") {
+            s.checkpoints.append((r[0].text ?? "", r[1].text ?? "", r[2].text ?? "", r[3].text ?? "", Int(r[4].int ?? 0)))
+        }
+        for r in try db.query("SELECT job, source, byte_offset, line_count FROM lake_source_position ORDER BY job, source") {
+            s.sources.append((r[0].text ?? "", r[1].text ?? "", r[2].int ?? 0, r[3].int ?? 0))
+        }
+        for r in try db.query("""
+            SELECT run_id, job, stage, status, started_at, ended_at, rows_in, rows_out, rows_quarantined,
+                   rows_duplicate, error
+            FROM lake_run ORDER BY run_id DESC LIMIT 10
+            """) {
+            s.runs.append(Run(
+                runID: r[0].int ?? 0, job: r[1].text ?? "", stage: r[2].text ?? "", status: r[3].text ?? "",
+                startedAt: r[4].text ?? "", endedAt: r[5].text, rowsIn: r[6].int ?? 0, rowsOut: r[7].int ?? 0,
+                quarantined: r[8].int ?? 0, duplicates: r[9].int ?? 0, error: r[10].text))
+        }
+        for job in Set(s.tables.map(\.job)).sorted() {
+            if let a = try accounting(catalog, job: job, tables: s.tables) { s.accounting.append(a) }
+        }
+        s.orphans = try orphanFiles(catalog, tables: s.tables.map(\.name))
+        return s
+    }
+
+    /// The job's tables are found by layer in the catalog, so status needs no job files.
+    static func accounting(_ catalog: Catalog, job: String, tables: [Table]) throws -> Accounting? {
+        func table(_ layer: String) -> Table? { tables.first { $0.job == job && $0.layer == layer } }
+        guard let bronze = table("bronze") else { return nil }
+        let position = Int64(try catalog.checkpoint(job: job, stage: "silver", key: "position").value ?? "") ?? 0
+        let duplicates = Int64(try catalog.checkpoint(job: job, stage: "silver", key: "duplicates").value ?? "") ?? 0
+        let pending = try catalog.db.scalar("""
+            SELECT coalesce(sum(f.record_count), 0) FROM lake_data_file f JOIN lake_table t USING (table_id)
+            WHERE t.table_name = ? AND f.end_snapshot IS NULL AND f.min_ingest_id > ?
+            """, .text(bronze.name), .int(position))?.int ?? 0
+        return Accounting(
+            job: job, bronzeRows: bronze.rows, silverRows: table("silver")?.rows ?? 0,
+            duplicates: duplicates, quarantined: table("quarantine")?.rows ?? 0, pending: pending)
+    }
+
+    /// Parquet and temp files under the tables' folders that the catalog does not know.
+    static func orphanFiles(_ catalog: Catalog, tables: [String]) throws -> [String] {
+        var known = Set<String>()
+        for r in try catalog.db.query("SELECT path FROM lake_data_file") { known.insert(r[0].text ?? "") }
+        var orphans: [String] = []
+        for table in tables {
+            guard let walker = FileManager.default.enumerator(atPath: catalog.paths.root + "/" + table) else { continue }
+            while let name = walker.nextObject() as? String {
+                let relative = table + "/" + name
+                let base = (name as NSString).lastPathComponent
+                guard base.hasSuffix(".parquet") || base.hasSuffix(".tmp") else { continue }
+                if !known.contains(relative) { orphans.append(relative) }
+            }
+        }
+        return orphans.sorted()
+    }
+}
