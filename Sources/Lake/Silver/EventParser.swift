@@ -1,0 +1,235 @@
+/// The outcome of parsing one bronze line.
+public enum ParseOutcome: Equatable, Sendable {
+    case accepted
+    /// `reason` is one of `bad_json`, `missing_field:<path>`, `bad_type:<path>`,
+    /// `bad_timestamp`; `detail` says what was wrong and where, for a human.
+    case quarantined(reason: String, detail: String)
+}
+
+/// The silver hot path: parses one raw bronze line into typed column values, or says why the
+/// line goes to quarantine.
+///
+/// Checks run in a fixed order and the first problem is reported: the whole line must be valid
+/// JSON (RFC 8259, strict UTF-8, nesting ≤ 64) and an object, then each field in mapping order
+/// must be present (when required) and of its type. One parser serves one thread; it keeps
+/// scratch buffers between lines, so steady-state parsing allocates nothing.
+public struct EventParser: Sendable {
+    public let fields: [FieldMapping]
+    public let timestampFormat: TimestampFormat
+
+    private var scanner: JSONScanner
+    /// Per-field copies of the mapping, so the hot loop reads no strings.
+    private let types: [FieldType]
+    private let isRequired: [Bool]
+    private let paths: [String]
+    /// Unescaped numeric and timestamp strings.
+    private var scratch: [UInt8] = []
+
+    /// Longest excerpt of a value quoted in a quarantine detail.
+    static let excerptBytesMax = 64
+
+    public init(fields: [FieldMapping], timestampFormat: TimestampFormat) {
+        self.fields = fields
+        self.timestampFormat = timestampFormat
+        scanner = JSONScanner(paths: fields.map(\.path))
+        types = fields.map(\.type)
+        isRequired = fields.map(\.required)
+        paths = fields.map(\.dottedPath)
+    }
+
+    /// Parses `line` (raw bytes without the trailing `\n`; a trailing `\r` is JSON whitespace)
+    /// into `record`, reusing its buffers. `record` holds the values only when the result is
+    /// `.accepted`.
+    public mutating func parse(
+        _ line: UnsafeRawBufferPointer, into record: inout ParsedRecord
+    ) -> ParseOutcome {
+        record.reset(fieldCount: types.count)
+        do {
+            try scanner.scan(line)
+        } catch {
+            return .quarantined(reason: "bad_json", detail: error.detail)
+        }
+        for field in 0..<types.count {
+            let span = scanner.spans[field]
+            if span.kind == .missing || span.kind == .null {
+                if isRequired[field] {
+                    let state = span.kind == .null ? "null" : "missing"
+                    return .quarantined(
+                        reason: "missing_field:\(paths[field])",
+                        detail: "\(paths[field]) is \(state)")
+                }
+                record.setNull(field)
+                continue
+            }
+            let problem: FieldProblem? =
+                switch types[field] {
+                case .string: readString(field, span, line, &record)
+                case .double: readDouble(field, span, line, &record)
+                case .int64: readInt64(field, span, line, &record)
+                case .timestamp: readTimestamp(field, span, line, &record)
+                }
+            if let problem { return quarantine(field, problem, line) }
+        }
+        return .accepted
+    }
+
+    /// What is wrong with one field's value; turned into a quarantine outcome off the hot path.
+    private enum FieldProblem {
+        case badType(expected: String, span: JSONValueSpan)
+        case outOfRange(span: JSONValueSpan)
+        case badTimestamp(TimestampParser.Problem, span: JSONValueSpan)
+    }
+
+    private func quarantine(
+        _ field: Int, _ problem: FieldProblem, _ line: UnsafeRawBufferPointer
+    ) -> ParseOutcome {
+        let path = paths[field]
+        switch problem {
+        case .badType(let expected, let span):
+            let value = Self.excerpt(span, line)
+            return .quarantined(
+                reason: "bad_type:\(path)", detail: "expected \(expected), got \(value)")
+        case .outOfRange(let span):
+            let value = Self.excerpt(span, line)
+            return .quarantined(reason: "bad_type:\(path)", detail: "number out of range: \(value)")
+        case .badTimestamp(let reason, let span):
+            let value = Self.excerpt(span, line)
+            return .quarantined(reason: "bad_timestamp", detail: "\(path) \(value): \(reason)")
+        }
+    }
+
+    /// The value as written in the line (strings quoted and still escaped), cut to at most
+    /// `excerptBytesMax` bytes on a UTF-8 boundary and marked with `…` when cut.
+    static func excerpt(_ span: JSONValueSpan, _ line: UnsafeRawBufferPointer) -> String {
+        switch span.kind {
+        case .missing, .null: return "null"
+        case .trueValue: return "true"
+        case .falseValue: return "false"
+        case .object: return "an object"
+        case .array: return "an array"
+        case .number, .string: break
+        }
+        var cut = span.end
+        if cut - span.start > excerptBytesMax {
+            cut = span.start + excerptBytesMax
+            // Step back over continuation bytes so the excerpt stays valid UTF-8.
+            while cut > span.start && line[cut] & 0xC0 == 0x80 { cut -= 1 }
+        }
+        let text = String(decoding: line[span.start..<cut], as: UTF8.self)
+        let mark = cut < span.end ? "…" : ""
+        return span.kind == .string ? "\"\(text)\(mark)\"" : text + mark
+    }
+}
+
+// MARK: reading one field
+
+extension EventParser {
+    private func readString(
+        _ field: Int, _ span: JSONValueSpan, _ line: UnsafeRawBufferPointer,
+        _ record: inout ParsedRecord
+    ) -> FieldProblem? {
+        guard span.kind == .string else { return .badType(expected: "a string", span: span) }
+        record.setString(field, raw: bytes(line, span), hasEscapes: span.hasEscapes)
+        return nil
+    }
+
+    private mutating func readDouble(
+        _ field: Int, _ span: JSONValueSpan, _ line: UnsafeRawBufferPointer,
+        _ record: inout ParsedRecord
+    ) -> FieldProblem? {
+        let value: Double?? = withNumberToken(span, line) { JSONNumber.double($0) }
+        switch value {
+        case .none: return .badType(expected: "a number", span: span)
+        case .some(.none): return .outOfRange(span: span)
+        case .some(.some(let number)):
+            record.setDouble(field, number)
+            return nil
+        }
+    }
+
+    private mutating func readInt64(
+        _ field: Int, _ span: JSONValueSpan, _ line: UnsafeRawBufferPointer,
+        _ record: inout ParsedRecord
+    ) -> FieldProblem? {
+        let value = withNumberToken(span, line) { JSONNumber.integer($0) }
+        switch value {
+        case .none, .notIntegral: return .badType(expected: "an integer", span: span)
+        case .outOfRange: return .outOfRange(span: span)
+        case .value(let number):
+            record.setInt64(field, number)
+            return nil
+        }
+    }
+
+    private mutating func readTimestamp(
+        _ field: Int, _ span: JSONValueSpan, _ line: UnsafeRawBufferPointer,
+        _ record: inout ParsedRecord
+    ) -> FieldProblem? {
+        let scale: Int
+        switch timestampFormat {
+        case .iso8601:
+            guard span.kind == .string else {
+                return .badType(expected: "a timestamp string", span: span)
+            }
+            let result = withStringContents(span, line) { TimestampParser.parse($0) }
+            switch result {
+            case .success(let micros):
+                record.setInt64(field, micros)
+                return nil
+            case .failure(let problem):
+                return .badTimestamp(problem, span: span)
+            }
+        case .epochMillis: scale = 3
+        case .epochSeconds: scale = 6
+        }
+        guard span.kind == .number || span.kind == .string else {
+            return .badType(expected: "an epoch number", span: span)
+        }
+        let value = withNumberToken(span, line) {
+            JSONNumber.integer($0, scale: scale, truncating: true)
+        }
+        guard let value else { return .badTimestamp(.notEpochNumber, span: span) }
+        guard case .value(let micros) = value,
+            micros >= TimestampParser.microsMin && micros <= TimestampParser.microsMax
+        else { return .badTimestamp(.outOfRange, span: span) }
+        record.setInt64(field, micros)
+        return nil
+    }
+
+    /// Calls `body` with the number token of a JSON number, or of a string whose whole
+    /// (unescaped) contents match the JSON number grammar; nil for anything else.
+    private mutating func withNumberToken<R>(
+        _ span: JSONValueSpan, _ line: UnsafeRawBufferPointer,
+        _ body: (UnsafeRawBufferPointer) -> R
+    ) -> R? {
+        switch span.kind {
+        case .number:
+            return body(bytes(line, span))
+        case .string:
+            return withStringContents(span, line) { contents in
+                let end = try? JSONCursor.numberEnd(contents, from: 0)
+                return end == contents.count && !contents.isEmpty ? body(contents) : nil
+            }
+        default:
+            return nil
+        }
+    }
+
+    /// Calls `body` with a string value's unescaped contents (in place when it has no escapes).
+    private mutating func withStringContents<R>(
+        _ span: JSONValueSpan, _ line: UnsafeRawBufferPointer,
+        _ body: (UnsafeRawBufferPointer) -> R
+    ) -> R {
+        guard span.hasEscapes else { return body(bytes(line, span)) }
+        scratch.removeAll(keepingCapacity: true)
+        JSONScanner.unescape(bytes(line, span), into: &scratch)
+        return scratch.withUnsafeBytes(body)
+    }
+
+    @inline(__always)
+    private func bytes(
+        _ line: UnsafeRawBufferPointer, _ span: JSONValueSpan
+    ) -> UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(rebasing: line[span.start..<span.end])
+    }
+}

@@ -1,0 +1,272 @@
+/// What a mapped path held in the last scanned line: the value's kind and where its bytes are.
+struct JSONValueSpan: Sendable, Equatable {
+    enum Kind: UInt8, Sendable {
+        case missing, null, falseValue, trueValue, number, string, object, array
+    }
+
+    var kind: Kind = .missing
+    /// Strings: the bytes between the quotes (still escaped). Numbers: the token. Containers:
+    /// the opening bracket only.
+    var start = 0
+    var end = 0
+    var hasEscapes = false
+}
+
+/// Validates one raw line as a JSON object (RFC 8259, strictly: the whole line, mapped or not)
+/// and records the values found at the mapped paths.
+///
+/// The scanner is a loop over bytes with an explicit container stack (a bit per level, at most
+/// `depthMax` levels), so no input can overflow the call stack. Objects on a mapped path are
+/// tracked by their trie node; a key that occurs again resets the fields below it, so the last
+/// occurrence wins, as in most JSON readers.
+struct JSONScanner: Sendable {
+    /// Containers nested deeper than this are `bad_json` (the top-level object is level 1).
+    static let depthMax = 64
+
+    let paths: JSONPathIndex
+    /// One span per field, in field order: valid after `scan` returns without throwing.
+    private(set) var spans: [JSONValueSpan]
+    /// The trie node of each mapped object, by nesting level.
+    private var mappedNodes: [Int]
+    private var keyScratch: [UInt8] = []
+
+    init(paths: [[String]]) {
+        self.paths = JSONPathIndex(paths: paths)
+        spans = Array(repeating: JSONValueSpan(), count: paths.count)
+        mappedNodes = Array(repeating: 0, count: self.paths.pathLengthMax + 2)
+    }
+
+    /// The state of one scan: where containers are and which of them are on a mapped path.
+    private struct Nesting {
+        var depth = 0
+        /// Bit `level - 1` is set when the container at `level` is an array.
+        var arrayBits: UInt64 = 0
+        /// Levels 1...mappedDepth are objects on a mapped path (a prefix of the stack).
+        var mappedDepth = 0
+
+        var inArray: Bool { arrayBits & (1 << UInt64(depth - 1)) != 0 }
+    }
+
+    mutating func scan(_ line: UnsafeRawBufferPointer) throws(JSONScanError) {
+        for field in spans.indices { spans[field].kind = .missing }
+        var cursor = JSONCursor(line)
+        cursor.skipByteOrderMark()
+        cursor.skipWhitespace()
+        guard let first = cursor.current else { throw JSONScanError(.emptyLine, at: 0) }
+        let isObject = first == ASCII.openBrace
+        var nesting = Nesting()
+        // The trie node the next value belongs to, or -1 when it is not on a mapped path.
+        var pending = isObject ? 0 : -1
+        nextValue: while true {
+            let start = cursor.index
+            guard let byte = cursor.current else { throw JSONScanError(.unexpectedEnd, at: start) }
+            if pending >= 0 { resetFields(below: pending) }
+            switch byte {
+            case ASCII.openBrace, ASCII.openBracket:
+                if try open(byte, &cursor, &nesting, node: pending) {
+                    pending = -1
+                    break
+                }
+                pending = nesting.inArray ? -1 : try key(&cursor, nesting)
+                continue nextValue
+            case ASCII.quote:
+                let hasEscapes = try cursor.scanString()
+                record(pending, .string, start + 1, cursor.index - 1, hasEscapes)
+            case ASCII.minus, ASCII.zero...ASCII.nine:
+                try cursor.scanNumber()
+                record(pending, .number, start, cursor.index, false)
+            case ASCII.t, ASCII.f, ASCII.n:
+                let kind = try cursor.scanLiteral()
+                record(pending, kind, start, cursor.index, false)
+            default:
+                throw JSONScanError(.unexpectedByte(byte), at: start)
+            }
+            // A value is complete: close containers until one continues with a comma.
+            while true {
+                cursor.skipWhitespace()
+                guard nesting.depth > 0 else {
+                    guard cursor.atEnd else { throw JSONScanError(.trailingData, at: cursor.index) }
+                    guard isObject else { throw JSONScanError(.notAnObject, at: 0) }
+                    return
+                }
+                guard let next = cursor.current else {
+                    throw JSONScanError(.unexpectedEnd, at: cursor.index)
+                }
+                let inArray = nesting.inArray
+                if next == ASCII.comma {
+                    cursor.index += 1
+                    cursor.skipWhitespace()
+                    pending = inArray ? -1 : try key(&cursor, nesting)
+                    continue nextValue
+                }
+                guard next == (inArray ? ASCII.closeBracket : ASCII.closeBrace) else {
+                    let kind: JSONScanError.Kind =
+                        inArray ? .expectedCommaOrBracket : .expectedCommaOrBrace
+                    throw JSONScanError(kind, at: cursor.index)
+                }
+                cursor.index += 1
+                close(&nesting)
+            }
+        }
+    }
+
+    /// Opens the container at the cursor. Returns true when it was empty (and is closed again),
+    /// false when the cursor now stands at its first element or key.
+    private mutating func open(
+        _ bracket: UInt8, _ cursor: inout JSONCursor, _ nesting: inout Nesting, node: Int
+    ) throws(JSONScanError) -> Bool {
+        let start = cursor.index
+        guard nesting.depth < Self.depthMax else { throw JSONScanError(.tooDeep, at: start) }
+        let isArray = bracket == ASCII.openBracket
+        nesting.depth += 1
+        let bit: UInt64 = 1 << UInt64(nesting.depth - 1)
+        nesting.arrayBits = isArray ? nesting.arrayBits | bit : nesting.arrayBits & ~bit
+        if node >= 0 {
+            record(node, isArray ? .array : .object, start, start + 1, false)
+            let entry = paths.nodes[node]
+            if !isArray && entry.childEnd > entry.childStart {
+                nesting.mappedDepth = nesting.depth
+                mappedNodes[nesting.depth] = node
+            }
+        }
+        cursor.index += 1
+        cursor.skipWhitespace()
+        guard cursor.current == (isArray ? ASCII.closeBracket : ASCII.closeBrace) else {
+            return false
+        }
+        cursor.index += 1
+        close(&nesting)
+        return true
+    }
+
+    @inline(__always)
+    private func close(_ nesting: inout Nesting) {
+        if nesting.mappedDepth == nesting.depth { nesting.mappedDepth -= 1 }
+        nesting.depth -= 1
+    }
+
+    /// Reads `"key" :` at the cursor (whitespace skipped before and after); returns the trie
+    /// node of the key when the enclosing object is on a mapped path, else -1.
+    private mutating func key(
+        _ cursor: inout JSONCursor, _ nesting: Nesting
+    ) throws(JSONScanError) -> Int {
+        guard let byte = cursor.current else {
+            throw JSONScanError(.unexpectedEnd, at: cursor.index)
+        }
+        guard byte == ASCII.quote else { throw JSONScanError(.expectedKey, at: cursor.index) }
+        let start = cursor.index + 1
+        let hasEscapes = try cursor.scanString()
+        var node = -1
+        if nesting.depth == nesting.mappedDepth {
+            let parent = mappedNodes[nesting.depth]
+            let raw = UnsafeRawBufferPointer(rebasing: cursor.bytes[start..<cursor.index - 1])
+            node = hasEscapes ? escapedChild(of: parent, raw) : paths.child(of: parent, key: raw)
+        }
+        cursor.skipWhitespace()
+        guard let colon = cursor.current else {
+            throw JSONScanError(.unexpectedEnd, at: cursor.index)
+        }
+        guard colon == ASCII.colon else { throw JSONScanError(.expectedColon, at: cursor.index) }
+        cursor.index += 1
+        cursor.skipWhitespace()
+        return node
+    }
+
+    private mutating func escapedChild(of parent: Int, _ raw: UnsafeRawBufferPointer) -> Int {
+        keyScratch.removeAll(keepingCapacity: true)
+        Self.unescape(raw, into: &keyScratch)
+        return keyScratch.withUnsafeBytes { paths.child(of: parent, key: $0) }
+    }
+
+    @inline(__always)
+    private mutating func resetFields(below node: Int) {
+        let entry = paths.nodes[node]
+        for position in entry.subtreeStart..<entry.subtreeEnd {
+            spans[paths.fieldIDs[position]].kind = .missing
+        }
+    }
+
+    @inline(__always)
+    private mutating func record(
+        _ node: Int, _ kind: JSONValueSpan.Kind, _ start: Int, _ end: Int, _ hasEscapes: Bool
+    ) {
+        guard node >= 0 else { return }
+        let entry = paths.nodes[node]
+        for position in entry.leafStart..<entry.leafEnd {
+            spans[paths.fieldIDs[position]] = JSONValueSpan(
+                kind: kind, start: start, end: end, hasEscapes: hasEscapes)
+        }
+    }
+}
+
+extension JSONScanner {
+    /// Appends the unescaped UTF-8 of a string's raw contents (the bytes between its quotes,
+    /// already validated by `scan`) to `output`.
+    static func unescape(_ raw: UnsafeRawBufferPointer, into output: inout [UInt8]) {
+        var index = 0
+        while index < raw.count {
+            var runEnd = index
+            while runEnd < raw.count && raw[runEnd] != ASCII.backslash { runEnd += 1 }
+            if runEnd > index {
+                output.append(contentsOf: UnsafeRawBufferPointer(rebasing: raw[index..<runEnd]))
+                index = runEnd
+                continue
+            }
+            guard index + 1 < raw.count else { return }
+            let escaped = raw[index + 1]
+            switch escaped {
+            case ASCII.b: output.append(0x08)
+            case ASCII.f: output.append(0x0C)
+            case ASCII.n: output.append(ASCII.lineFeed)
+            case ASCII.r: output.append(ASCII.carriageReturn)
+            case ASCII.t: output.append(ASCII.tab)
+            case ASCII.u:
+                index = appendUnicodeEscape(raw, at: index, into: &output)
+                continue
+            default: output.append(escaped)
+            }
+            index += 2
+        }
+    }
+
+    /// Appends the scalar of `\uXXXX` (or of a surrogate pair) at `start` as UTF-8; returns the
+    /// offset after the escape. A lone surrogate, which `scan` rejects, would become U+FFFD.
+    private static func appendUnicodeEscape(
+        _ raw: UnsafeRawBufferPointer, at start: Int, into output: inout [UInt8]
+    ) -> Int {
+        let unit = JSONCursor.hexQuad(raw, at: start + 2)
+        var end = start + 6
+        var scalar = unit
+        if unit >= 0xD800 && unit <= 0xDBFF && end + 1 < raw.count
+            && raw[end] == ASCII.backslash && raw[end + 1] == ASCII.u
+        {
+            let low = JSONCursor.hexQuad(raw, at: end + 2)
+            if low >= 0xDC00 && low <= 0xDFFF {
+                scalar = 0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00)
+                end += 6
+            }
+        }
+        appendUTF8(scalar, into: &output)
+        return end
+    }
+
+    private static func appendUTF8(_ value: Int, into output: inout [UInt8]) {
+        let isScalar = value >= 0 && value <= 0x10FFFF && !(value >= 0xD800 && value <= 0xDFFF)
+        let scalar = isScalar ? value : 0xFFFD
+        if scalar < 0x80 {
+            output.append(UInt8(scalar))
+        } else if scalar < 0x800 {
+            output.append(UInt8(0xC0 | scalar >> 6))
+            output.append(UInt8(0x80 | scalar & 0x3F))
+        } else if scalar < 0x10000 {
+            output.append(UInt8(0xE0 | scalar >> 12))
+            output.append(UInt8(0x80 | scalar >> 6 & 0x3F))
+            output.append(UInt8(0x80 | scalar & 0x3F))
+        } else {
+            output.append(UInt8(0xF0 | scalar >> 18))
+            output.append(UInt8(0x80 | scalar >> 12 & 0x3F))
+            output.append(UInt8(0x80 | scalar >> 6 & 0x3F))
+            output.append(UInt8(0x80 | scalar & 0x3F))
+        }
+    }
+}

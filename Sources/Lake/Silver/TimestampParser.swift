@@ -1,0 +1,202 @@
+/// Parses ISO-8601 timestamps from UTF-8 bytes into UTC microseconds since 1970, by hand
+/// (days-from-civil arithmetic): no Foundation formatter is fast enough for the silver path.
+///
+/// Accepted: `YYYY-MM-DD`, optionally followed by `T`, `t` or a space and `HH:MM` or
+/// `HH:MM:SS`, an optional fraction (`.` and one or more digits; digits beyond microseconds
+/// are truncated, not rounded) after the seconds, and an optional zone: `Z`, `z`, `±HH:MM`,
+/// `±HHMM` or `±HH`. No zone means UTC; a bare date means midnight UTC.
+///
+/// Rejected: years outside 0001–9999, month 0 or 13, a day the month does not have (Feb 29 of a
+/// non-leap year, Feb 30), hour 24, minute or second 60. A leap second (`23:59:60`) is
+/// rejected because Parquet and SQLite timestamps cannot represent it and accepting it as the
+/// next second would reorder events; no clickstream source emits one.
+public enum TimestampParser {
+    /// Why a string is not a timestamp.
+    public enum Problem: Error, Equatable, Sendable, CustomStringConvertible {
+        case syntax
+        case year
+        case month
+        case day
+        case hour
+        case minute
+        case second
+        case zoneOffset
+        case outOfRange
+        /// An `epoch_ms`/`epoch_s` value that is not a number or a numeric string.
+        case notEpochNumber
+
+        public var description: String {
+            switch self {
+            case .syntax: "not an ISO-8601 date or date-time"
+            case .year: "year out of range 0001-9999"
+            case .month: "month out of range"
+            case .day: "day out of range for the month"
+            case .hour: "hour out of range"
+            case .minute: "minute out of range"
+            case .second: "second out of range (leap seconds are not accepted)"
+            case .zoneOffset: "zone offset out of range"
+            case .outOfRange: "outside the years 0001-9999"
+            case .notEpochNumber: "not an epoch number"
+            }
+        }
+    }
+
+    static let microsPerSecond: Int64 = 1_000_000
+    static let secondsPerDay: Int64 = 86_400
+    /// 0001-01-01T00:00:00Z and 9999-12-31T23:59:59.999999Z in micros: the range epoch values
+    /// must fall in.
+    public static let microsMin: Int64 = daysFromCivil(year: 1, month: 1, day: 1) * 86_400_000_000
+    public static let microsMax: Int64 =
+        daysFromCivil(year: 10_000, month: 1, day: 1) * 86_400_000_000 - 1
+
+    /// Parses an ISO-8601 timestamp (see the type's documentation) into UTC micros.
+    public static func parse(_ text: UnsafeRawBufferPointer) -> Result<Int64, Problem> {
+        var reader = DigitReader(bytes: text)
+        guard let year = reader.number(digits: 4), reader.skip(ASCII.minus),
+            let month = reader.number(digits: 2), reader.skip(ASCII.minus),
+            let day = reader.number(digits: 2)
+        else { return .failure(.syntax) }
+        guard year >= 1 else { return .failure(.year) }
+        guard month >= 1 && month <= 12 else { return .failure(.month) }
+        guard day >= 1 && day <= daysIn(month: month, year: year) else { return .failure(.day) }
+        let days = Int64(daysFromCivil(year: year, month: month, day: day))
+        if reader.atEnd { return .success(days * secondsPerDay * microsPerSecond) }
+        let separator = reader.next()
+        guard separator == ASCII.upperT || separator == ASCII.t || separator == ASCII.space else {
+            return .failure(.syntax)
+        }
+        switch time(&reader) {
+        case .failure(let problem): return .failure(problem)
+        case .success(let (secondOfDay, micros)):
+            switch zoneOffsetSeconds(&reader) {
+            case .failure(let problem): return .failure(problem)
+            case .success(let offset):
+                let seconds = days * secondsPerDay + secondOfDay - offset
+                return .success(seconds * microsPerSecond + micros)
+            }
+        }
+    }
+
+    /// Parses `HH:MM[:SS[.fraction]]`; returns the second of the day and the microseconds.
+    private static func time(_ reader: inout DigitReader) -> Result<(Int64, Int64), Problem> {
+        guard let hour = reader.number(digits: 2), reader.skip(ASCII.colon),
+            let minute = reader.number(digits: 2)
+        else { return .failure(.syntax) }
+        var second = 0
+        var micros: Int64 = 0
+        if reader.skip(ASCII.colon) {
+            guard let value = reader.number(digits: 2) else { return .failure(.syntax) }
+            second = value
+            if reader.skip(ASCII.dot) {
+                guard let fraction = reader.fractionMicros() else { return .failure(.syntax) }
+                micros = fraction
+            }
+        }
+        guard hour <= 23 else { return .failure(.hour) }
+        guard minute <= 59 else { return .failure(.minute) }
+        guard second <= 59 else { return .failure(.second) }
+        return .success((Int64(hour * 3600 + minute * 60 + second), micros))
+    }
+
+    /// Parses the optional zone, which must end the text; returns its offset east of UTC.
+    private static func zoneOffsetSeconds(_ reader: inout DigitReader) -> Result<Int64, Problem> {
+        guard !reader.atEnd else { return .success(0) }
+        let sign = reader.next()
+        if sign == ASCII.upperZ || sign == ASCII.z {
+            return reader.atEnd ? .success(0) : .failure(.syntax)
+        }
+        guard sign == ASCII.plus || sign == ASCII.minus,
+            let hours = reader.number(digits: 2)
+        else { return .failure(.syntax) }
+        var minutes = 0
+        if !reader.atEnd {
+            _ = reader.skip(ASCII.colon)
+            guard let value = reader.number(digits: 2), reader.atEnd else {
+                return .failure(.syntax)
+            }
+            minutes = value
+        }
+        guard hours <= 23 && minutes <= 59 else { return .failure(.zoneOffset) }
+        let offset = Int64(hours * 3600 + minutes * 60)
+        return .success(sign == ASCII.minus ? -offset : offset)
+    }
+
+    static func isLeapYear(_ year: Int) -> Bool {
+        year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
+    }
+
+    static func daysIn(month: Int, year: Int) -> Int {
+        switch month {
+        case 2: isLeapYear(year) ? 29 : 28
+        case 4, 6, 9, 11: 30
+        default: 31
+        }
+    }
+
+    /// Days from 1970-01-01 to the given proleptic Gregorian date (year ≥ 1).
+    ///
+    /// Counting years from March makes the leap day the last day of a year, so the day of the
+    /// year follows from the month by one linear formula; 400-year eras (146097 days) keep the
+    /// numbers small and non-negative.
+    public static func daysFromCivil(year: Int, month: Int, day: Int) -> Int64 {
+        let marchYear = month <= 2 ? year - 1 : year
+        let era = (marchYear >= 0 ? marchYear : marchYear - 399) / 400
+        let yearOfEra = marchYear - era * 400
+        let marchMonth = month > 2 ? month - 3 : month + 9
+        let dayOfYear = (153 * marchMonth + 2) / 5 + day - 1
+        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
+        // 719468 days lie between 0000-03-01 (the start of era 0) and 1970-01-01.
+        return Int64(era * 146_097 + dayOfEra - 719_468)
+    }
+}
+
+/// Reads fixed-width digit groups and single bytes; every read checks the bounds.
+private struct DigitReader {
+    let bytes: UnsafeRawBufferPointer
+    var index = 0
+
+    init(bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
+
+    var atEnd: Bool { index >= bytes.count }
+
+    mutating func next() -> UInt8 {
+        guard index < bytes.count else { return 0 }
+        index += 1
+        return bytes[index - 1]
+    }
+
+    mutating func skip(_ byte: UInt8) -> Bool {
+        guard index < bytes.count && bytes[index] == byte else { return false }
+        index += 1
+        return true
+    }
+
+    /// Exactly `digits` decimal digits, or nil (and nothing consumed).
+    mutating func number(digits: Int) -> Int? {
+        guard index + digits <= bytes.count else { return nil }
+        var value = 0
+        for position in index..<index + digits {
+            let digit = bytes[position] &- ASCII.zero
+            guard digit < 10 else { return nil }
+            value = value * 10 + Int(digit)
+        }
+        index += digits
+        return value
+    }
+
+    /// One or more digits as microseconds: the first six count, the rest are checked only.
+    mutating func fractionMicros() -> Int64? {
+        let start = index
+        var micros: Int64 = 0
+        while index < bytes.count {
+            let digit = bytes[index] &- ASCII.zero
+            guard digit < 10 else { break }
+            if index - start < 6 { micros = micros * 10 + Int64(digit) }
+            index += 1
+        }
+        let count = index - start
+        guard count > 0 else { return nil }
+        for _ in count..<max(count, 6) { micros *= 10 }
+        return micros
+    }
+}

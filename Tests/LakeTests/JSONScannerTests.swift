@@ -1,0 +1,247 @@
+import Foundation
+import Testing
+
+@testable import Lake
+
+/// One line for the scanner: text, or raw bytes for what a Swift string cannot hold.
+struct ScanCase: Sendable, CustomTestStringConvertible {
+    var bytes: [UInt8]
+    var expected: String?
+    var testDescription: String {
+        String(decoding: bytes.prefix(60), as: UTF8.self).debugDescription
+    }
+
+    init(_ text: String, _ expected: String? = nil) {
+        bytes = Array(text.utf8)
+        self.expected = expected
+    }
+
+    init(_ parts: [[UInt8]], _ expected: String? = nil) {
+        bytes = parts.flatMap { $0 }
+        self.expected = expected
+    }
+}
+
+func utf8(_ text: String) -> [UInt8] { Array(text.utf8) }
+
+/// Scans `bytes` with `scanner`; nil when valid, else the quarantine detail.
+func scanDetail(_ bytes: [UInt8], _ scanner: inout JSONScanner) -> String? {
+    bytes.withUnsafeBytes { line -> String? in
+        do throws(JSONScanError) {
+            try scanner.scan(line)
+            return nil
+        } catch {
+            return error.detail
+        }
+    }
+}
+
+func scanDetail(_ bytes: [UInt8]) -> String? {
+    var scanner = JSONScanner(paths: [])
+    return scanDetail(bytes, &scanner)
+}
+
+@Suite struct JSONScannerTests {
+    static let nested64 = String(repeating: "[", count: 63) + String(repeating: "]", count: 63)
+
+    static let valid: [ScanCase] = [
+        ScanCase("{}"),
+        ScanCase(" {  } "),
+        ScanCase("\t{\n\"a\"\r:\t1 ,\"b\" :[ ] }\r"),
+        ScanCase("{}\r"),
+        ScanCase("{\"a\":1}"),
+        ScanCase("{\"a\":[1,2,{\"b\":null}],\"c\":true,\"d\":false,\"e\":{}}"),
+        ScanCase("{\"n\":[0,-0,1.5,-1.5e10,1E+2,1e-2,0.0e0,2E-0,123456789012345678901234567890]}"),
+        ScanCase("{\"n\":1e400,\"m\":-1e-400}"),
+        ScanCase(#"{"s":"\"\\\/\b\f\n\r\t\u00e9\u00E9\uD83D\uDE00\u0000"}"#),
+        ScanCase("{\"s\":\"é€😀 \u{7F}\u{10FFFF}\"}"),
+        ScanCase("{\"é\":\"x\",\"\":\"\"}"),
+        ScanCase("{\"a\":\"" + String(repeating: "x", count: 1000) + "\"}"),
+        ScanCase("{\"a\":\"1234567\\\"\"}"),
+        ScanCase("{\"a\":" + nested64 + "}"),
+        ScanCase([[0xEF, 0xBB, 0xBF], utf8("{\"a\":1}")]),
+        ScanCase([utf8("{\"a\":\""), [0xF4, 0x8F, 0xBF, 0xBF], utf8("\"}")]),
+        ScanCase([utf8("{\"a\":\""), [0xED, 0x9F, 0xBF, 0xEE, 0x80, 0x80], utf8("\"}")]),
+        ScanCase("{\"a\":1,\"a\":2}"),
+    ]
+
+    @Test(arguments: valid)
+    func acceptsValidJSON(_ line: ScanCase) {
+        #expect(scanDetail(line.bytes) == nil)
+    }
+
+    static let invalid: [ScanCase] = [
+        ScanCase("", "empty line"),
+        ScanCase("  \t\r", "empty line"),
+        ScanCase([[0xEF, 0xBB, 0xBF]], "empty line"),
+        ScanCase("[1,2]", "not a JSON object"),
+        ScanCase("\"x\"", "not a JSON object"),
+        ScanCase(" 42 ", "not a JSON object"),
+        ScanCase("null", "not a JSON object"),
+        ScanCase("[1,2", "unexpected end of line at byte 4"),
+        ScanCase("{\"a\":1", "unexpected end of line at byte 6"),
+        ScanCase("{\"a\":", "unexpected end of line at byte 5"),
+        ScanCase("{\"a\"", "unexpected end of line at byte 4"),
+        ScanCase("{\"a\":\"abc", "unexpected end of line at byte 9"),
+        ScanCase("{\"a\":\"abc\\", "unexpected end of line at byte 10"),
+        ScanCase("{", "unexpected end of line at byte 1"),
+        ScanCase("{\"a\" 1}", "expected ':' at byte 5"),
+        ScanCase("{\"a\":1,}", "expected a string key at byte 7"),
+        ScanCase("{,}", "expected a string key at byte 1"),
+        ScanCase("{a:1}", "expected a string key at byte 1"),
+        ScanCase("{'a':1}", "expected a string key at byte 1"),
+        ScanCase("{\"a\":1 \"b\":2}", "expected ',' or '}' at byte 7"),
+        ScanCase("{\"a\":[1 2]}", "expected ',' or ']' at byte 8"),
+        ScanCase("{\"a\":[1,]}", "expected a value, got ']' at byte 8"),
+        ScanCase("{\"a\":}", "expected a value, got '}' at byte 5"),
+        ScanCase("{\"a\":01}", "leading zero in number at byte 5"),
+        ScanCase("{\"a\":-01}", "leading zero in number at byte 5"),
+        ScanCase("{\"a\":+1}", "expected a value, got '+' at byte 5"),
+        ScanCase("{\"a\":.5}", "expected a value, got '.' at byte 5"),
+        ScanCase("{\"a\":1.}", "invalid number at byte 7"),
+        ScanCase("{\"a\":1.e5}", "invalid number at byte 7"),
+        ScanCase("{\"a\":1e}", "invalid number at byte 7"),
+        ScanCase("{\"a\":1e+}", "invalid number at byte 8"),
+        ScanCase("{\"a\":-}", "invalid number at byte 6"),
+        ScanCase("{\"a\":-a}", "invalid number at byte 6"),
+        ScanCase("{\"a\":0x10}", "expected ',' or '}' at byte 6"),
+        ScanCase("{\"a\":NaN}", "expected a value, got 'N' at byte 5"),
+        ScanCase("{\"a\":Infinity}", "expected a value, got 'I' at byte 5"),
+        ScanCase("{\"a\":tru}", "invalid literal at byte 5"),
+        ScanCase("{\"a\":nul", "invalid literal at byte 5"),
+        ScanCase("{\"a\":True}", "expected a value, got 'T' at byte 5"),
+        ScanCase("{\"a\":truex}", "expected ',' or '}' at byte 9"),
+        ScanCase(#"{"a":"\x"}"#, "invalid escape sequence at byte 6"),
+        ScanCase(#"{"a":"\U0041"}"#, "invalid escape sequence at byte 6"),
+        ScanCase(#"{"a":"\u12G4"}"#, "invalid \\u escape at byte 6"),
+        ScanCase(#"{"a":"\u12"}"#, "invalid \\u escape at byte 6"),
+        ScanCase(#"{"a":"\uD800"}"#, "lone UTF-16 surrogate in \\u escape at byte 6"),
+        ScanCase(#"{"a":"\uDC00\uD800"}"#, "lone UTF-16 surrogate in \\u escape at byte 6"),
+        ScanCase(#"{"a":"\uD800\u0041"}"#, "lone UTF-16 surrogate in \\u escape at byte 6"),
+        ScanCase(#"{"a":"\uD800\uD800"}"#, "lone UTF-16 surrogate in \\u escape at byte 6"),
+        ScanCase(#"{"a":"\uD800\uZZZZ"}"#, "invalid \\u escape at byte 12"),
+        ScanCase(#"{"a":"x\uDBFF"}"#, "lone UTF-16 surrogate in \\u escape at byte 7"),
+        ScanCase("{\"a\":\"x\ty\"}", "unescaped control character 0x09 in string at byte 7"),
+        ScanCase("{\"a\":\"x\ny\"}", "unescaped control character 0x0A in string at byte 7"),
+        ScanCase("{\"a\":\"x\u{0}y\"}", "unescaped control character 0x00 in string at byte 7"),
+        ScanCase("{\"a\u{1F}\":1}", "unescaped control character 0x1F in string at byte 3"),
+        ScanCase("{\"a\":1}\u{0}", "unexpected data after the JSON value at byte 7"),
+        ScanCase("\u{0}{}", "expected a value, got 0x00 at byte 0"),
+        ScanCase("{\"a\":\u{0}1}", "expected a value, got 0x00 at byte 5"),
+        ScanCase("{} x", "unexpected data after the JSON value at byte 3"),
+        ScanCase("{}{}", "unexpected data after the JSON value at byte 2"),
+        ScanCase("{\"a\":1}}", "unexpected data after the JSON value at byte 7"),
+        ScanCase("{\u{A0}}", "expected a string key at byte 1"),
+        ScanCase("\u{FEFF}\u{FEFF}{}", "expected a value, got 0xEF at byte 3"),
+        ScanCase("{\"a\":[" + nested64 + "]}", "nesting deeper than 64 at byte 68"),
+    ]
+
+    @Test(arguments: invalid)
+    func rejectsInvalidJSON(_ line: ScanCase) {
+        #expect(scanDetail(line.bytes) == line.expected)
+    }
+
+    /// Bad UTF-8 inside a string value, reported at the sequence's first byte (offset 6).
+    static let invalidUTF8: [[UInt8]] = [
+        [0x80],  // a continuation byte without a lead
+        [0xBF],
+        [0xC0, 0x80],  // overlong NUL
+        [0xC1, 0xBF],  // overlong
+        [0xE0, 0x80, 0x80],  // overlong three-byte
+        [0xE0, 0x9F, 0xBF],
+        [0xF0, 0x80, 0x80, 0x80],  // overlong four-byte
+        [0xF0, 0x8F, 0xBF, 0xBF],
+        [0xED, 0xA0, 0x80],  // U+D800 encoded
+        [0xED, 0xBF, 0xBF],  // U+DFFF encoded
+        [0xF4, 0x90, 0x80, 0x80],  // U+110000
+        [0xF5, 0x80, 0x80, 0x80],
+        [0xF8, 0x88, 0x80, 0x80, 0x80],
+        [0xFE],
+        [0xFF],
+        [0xC3],  // truncated before the closing quote
+        [0xE2, 0x82],
+        [0xF0, 0x9F, 0x98],
+        [0xC3, 0x41],  // a lead byte followed by ASCII
+        [0xE2, 0x28, 0xA1],
+    ]
+
+    @Test(arguments: invalidUTF8)
+    func rejectsInvalidUTF8InStrings(_ sequence: [UInt8]) {
+        let line = utf8("{\"a\":\"") + sequence + utf8("x\"}")
+        #expect(scanDetail(line) == "invalid UTF-8 at byte 6")
+        let key = utf8("{\"") + sequence + utf8("\":1}")
+        #expect(scanDetail(key) == "invalid UTF-8 at byte 2")
+    }
+
+    @Test func rejectsUTF8TruncatedByTheEndOfLine() {
+        #expect(scanDetail(utf8("{\"a\":\"") + [0xE2, 0x82]) == "invalid UTF-8 at byte 6")
+        #expect(
+            scanDetail(utf8("{\"a\":1}") + [0xC3, 0xA9])
+                == "unexpected data after the JSON value at byte 7")
+    }
+
+    @Test func invalidUTF8IsFoundAfterLongPlainRuns() {
+        // Exercises the eight-bytes-at-a-time loop at every alignment.
+        for prefix in 0..<20 {
+            let line =
+                utf8("{\"a\":\"" + String(repeating: "x", count: prefix)) + [0xC0, 0x80]
+                + utf8("\"}")
+            #expect(scanDetail(line) == "invalid UTF-8 at byte \(6 + prefix)")
+            let quote = utf8("{\"a\":\"" + String(repeating: "y", count: prefix) + "\",\"b\":2}")
+            #expect(scanDetail(quote) == nil)
+            let control = utf8("{\"a\":\"" + String(repeating: "y", count: prefix) + "\u{1}\"}")
+            #expect(
+                scanDetail(control)
+                    == "unescaped control character 0x01 in string at byte \(6 + prefix)")
+        }
+    }
+
+    @Test func specialByteMaskFindsTheFirstSpecialByte() {
+        for position in 0..<8 {
+            for special: UInt8 in [0x00, 0x1F, 0x22, 0x5C, 0x80, 0xFF] {
+                var bytes = [UInt8](repeating: 0x41, count: 8)
+                bytes[position] = special
+                // A later special byte must not hide the first one.
+                if position < 7 { bytes[7] = 0x01 }
+                let word = bytes.withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) }
+                let mask = JSONCursor.specialBytes(UInt64(littleEndian: word))
+                #expect(mask.trailingZeroBitCount >> 3 == position)
+            }
+        }
+        let plain = [UInt8]("az AZ09!#~".utf8.prefix(8))
+        let word = plain.withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) }
+        #expect(JSONCursor.specialBytes(UInt64(littleEndian: word)) == 0)
+    }
+
+    @Test func depthLimitIsExactly64Levels() {
+        func nested(_ levels: Int) -> String {
+            String(repeating: "{\"a\":", count: levels) + "{}"
+                + String(repeating: "}", count: levels)
+        }
+        #expect(scanDetail(utf8(nested(63))) == nil)
+        let deep = nested(64)
+        #expect(scanDetail(utf8(deep)) == "nesting deeper than 64 at byte \(64 * 5)")
+    }
+
+    @Test func survivesNesting100000Deep() {
+        let arrays =
+            "{\"a\":" + String(repeating: "[", count: 100_000)
+            + String(repeating: "]", count: 100_000) + "}"
+        #expect(scanDetail(utf8(arrays)) == "nesting deeper than 64 at byte 68")
+        let objects =
+            String(repeating: "{\"a\":", count: 100_000) + "1"
+            + String(repeating: "}", count: 100_000)
+        #expect(scanDetail(utf8(objects)) == "nesting deeper than 64 at byte 320")
+    }
+
+    @Test func scansTenMegabyteLine() {
+        let big = String(repeating: "abcdefghé", count: 1_000_000)
+        let line = utf8("{\"big\":\"" + big + "\",\"n\":[1,2,3],\"a\":\"end\"}")
+        #expect(line.count > 10_000_000)
+        var scanner = JSONScanner(paths: [["a"], ["big"]])
+        #expect(scanDetail(line, &scanner) == nil)
+        #expect(scanner.spans[0].kind == .string)
+        #expect(scanner.spans[0].end - scanner.spans[0].start == 3)
+        #expect(scanner.spans[1].end - scanner.spans[1].start == big.utf8.count)
+    }
+}

@@ -1,0 +1,121 @@
+import Testing
+
+@testable import Lake
+
+@Suite struct TimestampParserTests {
+    static func parse(_ text: String) -> Result<Int64, TimestampParser.Problem> {
+        var bytes = Array(text.utf8)
+        return bytes.withUnsafeMutableBytes { TimestampParser.parse(UnsafeRawBufferPointer($0)) }
+    }
+
+    static let valid: [(String, Int64)] = [
+        ("1970-01-01T00:00:00Z", 0),
+        ("1970-01-01", 0),
+        ("2026-01-29T19:45:48.011Z", 1_769_715_948_011_000),
+        ("2026-01-29 19:45:48.011", 1_769_715_948_011_000),
+        ("2026-01-29T19:45:48.011", 1_769_715_948_011_000),
+        ("2026-01-29t19:45:48.011z", 1_769_715_948_011_000),
+        ("2026-01-29T19:45:48.011000000Z", 1_769_715_948_011_000),
+        // Nanoseconds are truncated to micros, never rounded up.
+        ("2026-01-29T19:45:48.011123999Z", 1_769_715_948_011_123),
+        ("2026-01-29T19:45:48.0111239999999999999999Z", 1_769_715_948_011_123),
+        ("2026-01-29T19:45:48.5Z", 1_769_715_948_500_000),
+        ("2026-01-29T21:45:48.011+02:00", 1_769_715_948_011_000),
+        ("2026-01-29T21:45:48.011+0200", 1_769_715_948_011_000),
+        ("2026-01-29T21:45:48.011+02", 1_769_715_948_011_000),
+        ("2026-01-29T14:15:48.011-05:30", 1_769_715_948_011_000),
+        ("2026-01-30T05:30:48.011+09:45", 1_769_715_948_011_000),
+        ("2026-01-29T19:45:48-00:00", 1_769_715_948_000_000),
+        ("2026-01-29T19:45Z", 1_769_715_900_000_000),
+        ("2026-01-29T19:45", 1_769_715_900_000_000),
+        ("2026-01-29T20:45+01:00", 1_769_715_900_000_000),
+        ("2024-02-29", 1_709_164_800_000_000),
+        ("2000-02-29T12:00:00Z", 951_825_600_000_000),
+        ("1969-12-31T23:59:59.5Z", -500_000),
+        ("0001-01-01T00:00:00Z", -62_135_596_800_000_000),
+        ("9999-12-31T23:59:59.999999Z", 253_402_300_799_999_999),
+    ]
+
+    @Test(arguments: valid)
+    func parsesValidTimestamps(text: String, micros: Int64) {
+        #expect(Self.parse(text) == .success(micros))
+    }
+
+    static let invalid: [(String, TimestampParser.Problem)] = [
+        ("2023-02-29", .day),
+        ("1900-02-29T00:00:00Z", .day),
+        ("2026-02-30T10:00:00Z", .day),
+        ("2026-04-31", .day),
+        ("2026-01-00", .day),
+        ("2026-01-32", .day),
+        ("2026-13-01", .month),
+        ("2026-00-10", .month),
+        ("0000-01-01", .year),
+        ("2026-01-29T24:00:00Z", .hour),
+        ("2026-01-29T23:60:00Z", .minute),
+        ("2026-01-29T23:59:60Z", .second),
+        ("2016-12-31T23:59:60Z", .second),
+        ("2026-01-29T19:45:48+24:00", .zoneOffset),
+        ("2026-01-29T19:45:48+01:60", .zoneOffset),
+        ("", .syntax),
+        ("2026", .syntax),
+        ("2026-1-29", .syntax),
+        ("20260129", .syntax),
+        ("26-01-29", .syntax),
+        ("+2026-01-29", .syntax),
+        ("2026-01-29T", .syntax),
+        ("2026-01-29T19", .syntax),
+        ("2026-01-29T19:4", .syntax),
+        ("2026-01-29T19:45:4", .syntax),
+        ("2026-01-29T19:45:48.", .syntax),
+        ("2026-01-29T19:45:48.Z", .syntax),
+        ("2026-01-29T19:45:48,011Z", .syntax),
+        ("2026-01-29T19:45:48.011 Z", .syntax),
+        ("2026-01-29Z", .syntax),
+        ("2026-01-29_19:45:48Z", .syntax),
+        ("2026-01-29T19:45:48ZZ", .syntax),
+        ("2026-01-29T19:45:48Zjunk", .syntax),
+        ("2026-01-29T19:45:48+05:", .syntax),
+        ("2026-01-29T19:45:48+5", .syntax),
+        ("2026-01-29T19:45:48+05:30:00", .syntax),
+        (" 2026-01-29", .syntax),
+        ("2026-01-29 ", .syntax),
+        ("2026-01-29T19:45:48\u{0}", .syntax),
+        ("١٩٧٠-01-01", .syntax),
+    ]
+
+    @Test(arguments: invalid)
+    func rejectsInvalidTimestamps(text: String, problem: TimestampParser.Problem) {
+        #expect(Self.parse(text) == .failure(problem))
+    }
+
+    /// Checks days-from-civil against plain day counting for every year 0001–9999.
+    @Test func daysFromCivilMatchesDayCounting() {
+        // Days from 1970-01-01 back to 0001-01-01, counted year by year.
+        var days: Int64 = 0
+        for year in 1..<1970 { days -= TimestampParser.isLeapYear(year) ? 366 : 365 }
+        for year in 1...9999 {
+            var dayOfYear: Int64 = 0
+            for month in 1...12 {
+                let first = TimestampParser.daysFromCivil(year: year, month: month, day: 1)
+                if first != days + dayOfYear {
+                    Issue.record("\(year)-\(month)-01: \(first) != \(days + dayOfYear)")
+                    return
+                }
+                dayOfYear += Int64(TimestampParser.daysIn(month: month, year: year))
+            }
+            days += dayOfYear
+        }
+        #expect(days == TimestampParser.daysFromCivil(year: 10_000, month: 1, day: 1))
+    }
+
+    @Test func rangeConstants() {
+        #expect(TimestampParser.microsMin == -62_135_596_800_000_000)
+        #expect(TimestampParser.microsMax == 253_402_300_799_999_999)
+    }
+
+    @Test func problemsDescribeThemselves() {
+        #expect(TimestampParser.Problem.second.description.contains("leap"))
+        #expect(TimestampParser.Problem.day.description == "day out of range for the month")
+    }
+}
