@@ -30,12 +30,16 @@ public final class BronzeStage {
     private final class Batch {
         let snapshot: Int64
         let writer: TableWriter
+        /// The ingest date of the batch's first line: one partition per batch keeps every
+        /// bronze file a contiguous `ingest_id` range, which silver's checkpoint relies on.
+        let partition: String
         var rows = 0
         var bytes: Int64 = 0
 
-        init(snapshot: Int64, writer: TableWriter) {
+        init(snapshot: Int64, writer: TableWriter, partition: String) {
             self.snapshot = snapshot
             self.writer = writer
+            self.partition = partition
         }
     }
 
@@ -128,13 +132,13 @@ public final class BronzeStage {
             let writer = TableWriter(
                 paths: catalog.paths, table: job.bronze.table, schema: BronzeTable.schema, snapshot: snapshot,
                 properties: properties, timeColumn: BronzeTable.ingestedAt, ingestColumn: BronzeTable.ingestID)
-            b = Batch(snapshot: snapshot, writer: writer)
+            b = Batch(snapshot: snapshot, writer: writer, partition: Timestamps.date(micros: Clock.nowMicros()))
             batch = b
         }
         // The arrival time, refreshed every 4096 lines (a clock read per line is wasted work).
         if ingestedAtRefresh == 0 { ingestedAtMicros = Clock.nowMicros() }
         ingestedAtRefresh = (ingestedAtRefresh + 1) & 4095
-        let w = try b.writer.writer(partition: Timestamps.date(micros: ingestedAtMicros))
+        let w = try b.writer.writer(partition: b.partition)
         w.append(BronzeTable.ingestID, nextIngestID)
         w.append(BronzeTable.ingestedAt, ingestedAtMicros)
         w.append(BronzeTable.source, string: source)

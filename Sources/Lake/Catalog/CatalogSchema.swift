@@ -20,7 +20,8 @@ enum CatalogSchema {
             job TEXT,
             stage TEXT,
             run_id INTEGER,
-            summary TEXT
+            summary TEXT,
+            watermark_us INTEGER
         );
         CREATE TABLE lake_data_file (
             file_id INTEGER PRIMARY KEY,

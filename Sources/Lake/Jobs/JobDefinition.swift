@@ -93,6 +93,8 @@ public struct SilverSettings: Sendable, Equatable {
     public var clockSkewSecondsMax: Int
     /// Silver column names whose values together identify an event (default `event_id`).
     public var dedupKeys: [String]
+    /// The timestamp column that drives the watermark (default `event_time`).
+    public var eventTimeColumn: String = "event_time"
 
     public init(
         table: String, quarantineTable: String, columns: [FieldMapping],

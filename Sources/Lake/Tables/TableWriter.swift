@@ -45,6 +45,20 @@ public final class TableWriter {
         self.fileRowCountMax = fileRowCountMax
     }
 
+    private var lastDay = Int64.min
+    private var lastWriter: ParquetWriter?
+
+    /// The writer for a row whose partition is the UTC date of `micros`. The hot path: the
+    /// partition name is built only when the day changes.
+    public func writer(dayOf micros: Int64) throws -> ParquetWriter {
+        let day = Timestamps.floorDivide(micros, 86_400_000_000).0
+        if day == lastDay, let w = lastWriter, w.rowsWritten < fileRowCountMax { return w }
+        let w = try writer(partition: Timestamps.date(micros: micros))
+        lastDay = day
+        lastWriter = w
+        return w
+    }
+
     /// The writer for rows of `partition` (a `YYYY-MM-DD` date), opening a file when needed.
     public func writer(partition: String) throws -> ParquetWriter {
         useCounter += 1
@@ -77,6 +91,10 @@ public final class TableWriter {
 
     private func finish(partition: String) throws {
         guard let f = openFiles.removeValue(forKey: partition) else { return }
+        if f.writer === lastWriter {
+            lastWriter = nil
+            lastDay = Int64.min
+        }
         let summary = try f.writer.finish()
         let target = paths.root + "/" + f.finalPath
         guard rename(f.tempPath, target) == 0 else {
@@ -107,6 +125,8 @@ public final class TableWriter {
     public func abort() {
         for f in openFiles.values { unlink(f.tempPath) }
         openFiles.removeAll()
+        lastWriter = nil
+        lastDay = Int64.min
         for f in finished { unlink(paths.root + "/" + f.path) }
         finished.removeAll()
     }

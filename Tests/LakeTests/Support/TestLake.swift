@@ -96,3 +96,64 @@ struct SeededRandom: RandomNumberGenerator {
         return z ^ (z >> 31)
     }
 }
+
+extension TestLake {
+    @discardableResult
+    func runSilver(batchRows: Int = 1_000_000) throws -> SilverResult {
+        let catalog = try Catalog(paths: paths)
+        return try StageRunner.run(catalog: catalog, job: job.name, stage: "silver", wait: false) { runID in
+            try SilverStage(catalog: catalog, job: job, runID: runID, batchRowCountMax: batchRows).run()
+        }
+    }
+
+    @discardableResult
+    func runGold() throws -> GoldResult {
+        let catalog = try Catalog(paths: paths)
+        return try StageRunner.run(catalog: catalog, job: job.name, stage: "gold", wait: false) { runID in
+            try GoldStage(catalog: catalog, job: job, runID: runID).run()
+        }
+    }
+
+    /// Every row of a table's live files, as dump-style text per row, sorted by the first column.
+    func tableRows(_ table: String) throws -> [[String]] {
+        let catalog = try Catalog(paths: paths)
+        var rows: [[String]] = []
+        for f in try catalog.liveFiles(table: table) {
+            let r = try ParquetReader(path: root + "/" + f.path)
+            let cols = try r.readAll()
+            for i in 0..<(cols.first?.rowCount ?? 0) {
+                rows.append(cols.map { c in
+                    if c.isNull(i) { return "null" }
+                    switch c.values {
+                    case .int64(let v): return "\(v[i])"
+                    case .int32(let v): return "\(v[i])"
+                    case .double(let v): return "\(v[i])"
+                    case .boolean(let v): return "\(v[i])"
+                    case .float(let v): return "\(v[i])"
+                    case .bytes(let v): return v.string(i)
+                    }
+                })
+            }
+        }
+        return rows
+    }
+
+    /// Rows of the gold table in SQLite, ordered by user and start.
+    func goldSQLite() throws -> [[String]] {
+        let catalog = try Catalog(paths: paths)
+        return try catalog.db.query("SELECT * FROM gold_session_stats ORDER BY user_id, session_start")
+            .map { $0.map(\.description) }
+    }
+}
+
+/// One clickstream event line for tests.
+func eventLine(
+    id: String, user: String = "u1", type: String = "PAGE_VIEW", time: String, total: Double? = nil
+) -> String {
+    let amount = total.map { "\($0)" } ?? "null"
+    return """
+        {"eventId":"\(id)","eventType":"\(type)","userId":"\(user)","sessionId":"s","pageUrl":"/","timestamp":"\(time)",\
+        "device":{"type":"mobile","os":"Android 14","ip":"203.0.113.7"},"data":{"productId":"p-1","productName":"Shoe",\
+        "category":"shoes","price":10.5,"currency":"PLN","searchQuery":null,"totalAmount":\(amount)}}
+        """
+}

@@ -1,0 +1,280 @@
+import Foundation
+import Parquet
+
+/// What one gold run did.
+public struct GoldResult: Sendable {
+    public var eventsIn = 0
+    public var sessionsClosed = 0
+    public var sessionsOpen = 0
+    public var commits = 0
+    public var watermarkMicros: Int64?
+}
+
+/// `lake run gold`: sessionizes silver rows per user (SPEC §6). Reads silver one committed
+/// snapshot after another, adds each event to its user's open sessions (extending or merging
+/// them), then closes every session whose window end the watermark of those snapshots has
+/// reached. Closed sessions go to Parquet (append-only) and to the catalog's SQLite table;
+/// open ones are state, checkpointed and mirrored in SQLite with `is_closed = 0`, all in the
+/// same transaction.
+public final class GoldStage {
+    let catalog: Catalog
+    let job: JobDefinition
+    let runID: Int64
+    let batchRowCountMax: Int
+    let gapMicros: Int64
+    private var users: [String: UserSessions] = [:]
+    private var silverSnapshot: Int64 = 0
+    private var result = GoldResult()
+
+    public init(catalog: Catalog, job: JobDefinition, runID: Int64, batchRowCountMax: Int = 2_000_000) throws {
+        self.catalog = catalog
+        self.job = job
+        self.runID = runID
+        self.batchRowCountMax = batchRowCountMax
+        gapMicros = Int64(job.gold.sessionGapSeconds) * 1_000_000
+        try catalog.ensureTable(name: job.gold.table, job: job.name, layer: "gold",
+                                schemaJSON: GoldTable.schemaJSON, partitionColumn: "session_start")
+        try catalog.db.transaction { try catalog.db.execute(GoldTable.sql(table: job.gold.table)) }
+        let saved = try catalog.checkpoint(job: job.name, stage: "gold", key: "silver_snapshot")
+        silverSnapshot = Int64(saved.value ?? "") ?? 0
+        if let blob = saved.state { users = try GoldState.decode(blob) }
+    }
+
+    private struct SilverSnapshot {
+        var id: Int64
+        var watermark: Int64?
+        var files: [String]
+        var rows: Int64
+    }
+
+    public func run() throws -> GoldResult {
+        while true {
+            let pending = try pendingSnapshots()
+            if pending.isEmpty { break }
+            var batch: [SilverSnapshot] = []
+            var rows: Int64 = 0
+            for s in pending {
+                batch.append(s)
+                rows += s.rows
+                if rows >= Int64(batchRowCountMax) { break }
+            }
+            try process(batch)
+        }
+        result.sessionsOpen = users.values.reduce(0) { $0 + $1.sessions.count }
+        return result
+    }
+
+    /// Committed silver snapshots after the checkpoint, with their files and watermark, read in
+    /// one transaction so files and watermark agree.
+    private func pendingSnapshots() throws -> [SilverSnapshot] {
+        try catalog.db.read {
+            let rows = try catalog.db.query("""
+                SELECT s.snapshot_id, s.watermark_us, f.path, f.record_count
+                FROM lake_snapshot s
+                LEFT JOIN lake_data_file f ON f.begin_snapshot = s.snapshot_id
+                  AND f.table_id = (SELECT table_id FROM lake_table WHERE table_name = ?)
+                WHERE s.status = 'committed' AND s.job = ? AND s.stage = 'silver' AND s.snapshot_id > ?
+                ORDER BY s.snapshot_id, f.file_id
+                """, .text(job.silver.table), .text(job.name), .int(silverSnapshot))
+            var result: [SilverSnapshot] = []
+            for r in rows {
+                let id = r[0].int ?? 0
+                if result.last?.id != id { result.append(SilverSnapshot(id: id, watermark: r[1].int, files: [], rows: 0)) }
+                if let path = r[2].text {
+                    result[result.count - 1].files.append(path)
+                    result[result.count - 1].rows += r[3].int ?? 0
+                }
+            }
+            return result
+        }
+    }
+
+    private func process(_ batch: [SilverSnapshot]) throws {
+        var events = 0
+        for s in batch {
+            for path in s.files { events += try addEvents(file: path) }
+        }
+        let watermark = batch.last?.watermark ?? Int64.min
+        var closed: [(user: String, session: Session)] = []
+        for (user, var sessions) in users {
+            for s in sessions.close(watermark: watermark, gapMicros: gapMicros) { closed.append((user, s)) }
+            if sessions.sessions.isEmpty { users[user] = nil } else { users[user] = sessions }
+        }
+        closed.sort { ($0.session.start, $0.user) < ($1.session.start, $1.user) }
+        let snapshot = try catalog.reserveSnapshot(job: job.name, stage: "gold", runID: runID)
+        let writer = TableWriter(paths: catalog.paths, table: job.gold.table, schema: GoldTable.schema,
+                                 snapshot: snapshot, timeColumn: 1, ingestColumn: nil)
+        let files: [DataFile]
+        do {
+            for c in closed { try write(c.user, c.session, closed: true, to: writer.writer(dayOf: c.session.start)) }
+            files = try writer.finish()
+        } catch {
+            writer.abort()
+            throw error
+        }
+        let lastSnapshot = batch.last?.id ?? silverSnapshot
+        let blob = GoldState.encode(users)
+        do {
+            try catalog.commit(snapshot: snapshot, add: files, summary: "gold: \(closed.count) sessions closed") {
+                try writeSQLite(closed: closed)
+                try catalog.setCheckpoint(job: job.name, stage: "gold", key: "silver_snapshot",
+                                          value: String(lastSnapshot), state: blob, snapshot: snapshot)
+                try catalog.db.run("UPDATE lake_snapshot SET watermark_us = ? WHERE snapshot_id = ?",
+                                   watermark == Int64.min ? .null : .int(watermark), .int(snapshot))
+                try catalog.addRunCounts(runID, rowsIn: events, rowsOut: closed.count,
+                                         watermarkMicros: watermark == Int64.min ? nil : watermark)
+            }
+        } catch {
+            for f in files { unlink(catalog.paths.root + "/" + f.path) }
+            throw error
+        }
+        silverSnapshot = lastSnapshot
+        result.eventsIn += events
+        result.sessionsClosed += closed.count
+        result.commits += 1
+        result.watermarkMicros = watermark == Int64.min ? nil : watermark
+    }
+
+    /// Adds every event of a silver file to its user's sessions.
+    private func addEvents(file: String) throws -> Int {
+        let reader = try ParquetReader(path: catalog.paths.root + "/" + file)
+        let g = job.gold
+        let names = [g.userColumn, g.timeColumn, g.typeColumn, g.revenueColumn]
+        let columns = try names.map { name -> Int in
+            guard let i = reader.schema.index(of: name) else {
+                throw LakeError("read silver", path: file, "no column \(name)",
+                    hint: "the job's [gold] columns must name silver columns")
+            }
+            return i
+        }
+        let purchase = Array(g.purchaseEventType.utf8)
+        let cart = Array(g.cartEventType.utf8)
+        var count = 0
+        for rg in reader.metadata.rowGroups.indices {
+            let userData = try reader.readColumn(rowGroup: rg, column: columns[0])
+            let timeData = try reader.readColumn(rowGroup: rg, column: columns[1])
+            let typeData = try reader.readColumn(rowGroup: rg, column: columns[2])
+            let revenueData = try reader.readColumn(rowGroup: rg, column: columns[3])
+            guard case .bytes(let userValues) = userData.values, case .int64(let times) = timeData.values,
+                  case .bytes(let types) = typeData.values, case .double(let revenue) = revenueData.values
+            else {
+                throw LakeError("read silver", path: file, "unexpected column types for gold",
+                    hint: "user and type must be strings, time a timestamp, revenue a double")
+            }
+            for row in 0..<times.count {
+                let user = userValues.string(row)
+                let type = types[row]
+                let isPurchase = type.elementsEqual(purchase)
+                let amount = revenueData.isNull(row) ? 0 : Session.micros(ofAmount: revenue[row])
+                let event = Session(event: times[row], purchase: isPurchase, cart: type.elementsEqual(cart),
+                                    revenueMicros: amount)
+                users[user, default: UserSessions()].add(event, gapMicros: gapMicros)
+                count += 1
+            }
+        }
+        return count
+    }
+
+    private func write(_ user: String, _ s: Session, closed: Bool, to w: ParquetWriter) throws {
+        w.append(0, string: user)
+        w.append(1, s.start)
+        w.append(2, s.end)
+        w.append(3, s.windowEnd(gapMicros: gapMicros))
+        w.append(4, s.count)
+        w.append(5, Int32(s.purchased ? 1 : 0))
+        w.append(6, Int32(s.cart ? 1 : 0))
+        w.append(7, Int32(s.abandoned ? 1 : 0))
+        w.append(8, Double(s.revenueMicros) / 1_000_000)
+        w.append(9, Int32(closed ? 1 : 0))
+        try w.endRow()
+    }
+
+    /// Replaces the open rows and adds the newly closed ones (inside the commit transaction).
+    private func writeSQLite(closed: [(user: String, session: Session)]) throws {
+        let table = job.gold.table
+        try catalog.db.run("DELETE FROM \(table) WHERE is_closed = 0")
+        let insert = try catalog.db.prepare("""
+            INSERT OR REPLACE INTO \(table) (user_id, session_start, session_end, window_end, events_count,
+              is_purchased, has_cart_activity, is_abandoned_cart, session_revenue, is_closed)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        func put(_ user: String, _ s: Session, closed: Bool) throws {
+            try insert.bind([
+                .text(user), .text(Timestamps.iso(micros: s.start)), .text(Timestamps.iso(micros: s.end)),
+                .text(Timestamps.iso(micros: s.windowEnd(gapMicros: gapMicros))), .int(s.count),
+                .int(s.purchased ? 1 : 0), .int(s.cart ? 1 : 0), .int(s.abandoned ? 1 : 0),
+                .double(Double(s.revenueMicros) / 1_000_000), .int(closed ? 1 : 0),
+            ])
+            try insert.execute()
+        }
+        for c in closed { try put(c.user, c.session, closed: true) }
+        for (user, sessions) in users.sorted(by: { $0.key < $1.key }) {
+            for s in sessions.sessions { try put(user, s, closed: false) }
+        }
+    }
+}
+
+/// Open sessions encoded for the gold checkpoint.
+enum GoldState {
+    static func encode(_ users: [String: UserSessions]) -> [UInt8] {
+        var out: [UInt8] = []
+        func put(_ v: Int64) { withUnsafeBytes(of: v.littleEndian) { out.append(contentsOf: $0) } }
+        put(Int64(users.count))
+        for (user, sessions) in users.sorted(by: { $0.key < $1.key }) {
+            let bytes = Array(user.utf8)
+            put(Int64(bytes.count))
+            out.append(contentsOf: bytes)
+            put(Int64(sessions.sessions.count))
+            for s in sessions.sessions {
+                put(s.start)
+                put(s.end)
+                put(s.count)
+                put((s.purchased ? 1 : 0) | (s.cart ? 2 : 0))
+                put(s.revenueMicros)
+            }
+        }
+        return out
+    }
+
+    static func decode(_ bytes: [UInt8]) throws -> [String: UserSessions] {
+        var position = 0
+        func get() throws -> Int64 {
+            guard bytes.count - position >= 8 else {
+                throw LakeError("read gold checkpoint", "state is truncated",
+                    hint: "the catalog is damaged; rebuild gold with `lake backfill gold`")
+            }
+            var v: UInt64 = 0
+            for i in 0..<8 { v |= UInt64(bytes[position + i]) << (8 * UInt64(i)) }
+            position += 8
+            return Int64(bitPattern: v)
+        }
+        var users: [String: UserSessions] = [:]
+        let userCount = try get()
+        guard userCount >= 0 && userCount <= Int64(bytes.count) else {
+            throw LakeError("read gold checkpoint", "state is damaged", hint: "rebuild gold with `lake backfill gold`")
+        }
+        for _ in 0..<userCount {
+            let length = try get()
+            guard length >= 0 && length <= Int64(bytes.count - position) else {
+                throw LakeError("read gold checkpoint", "state is damaged", hint: "rebuild gold with `lake backfill gold`")
+            }
+            let user = String(decoding: bytes[position..<(position + Int(length))], as: UTF8.self)
+            position += Int(length)
+            var sessions = UserSessions()
+            let n = try get()
+            guard n >= 0 && n <= Int64(bytes.count) else {
+                throw LakeError("read gold checkpoint", "state is damaged", hint: "rebuild gold with `lake backfill gold`")
+            }
+            for _ in 0..<n {
+                let start = try get(), end = try get(), count = try get(), flags = try get(), revenue = try get()
+                var s = Session(event: start, purchase: flags & 1 != 0, cart: flags & 2 != 0, revenueMicros: revenue)
+                s.end = end
+                s.count = count
+                s.revenueMicros = revenue
+                sessions.sessions.append(s)
+            }
+            users[user] = sessions
+        }
+        return users
+    }
+}

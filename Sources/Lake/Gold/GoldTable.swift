@@ -1,0 +1,75 @@
+import Parquet
+
+/// `gold_session_stats`: one row per session (SPEC §6), in Parquet (closed sessions) and in
+/// the catalog database (every session), with the KPI views of the seed dashboards.
+enum GoldTable {
+    static let schema = Schema([
+        .string("user_id"),
+        .timestamp("session_start"),
+        .timestamp("session_end"),
+        .timestamp("window_end"),
+        Column("events_count", .int64),
+        Column("is_purchased", .int32),
+        Column("has_cart_activity", .int32),
+        Column("is_abandoned_cart", .int32),
+        Column("session_revenue", .double),
+        Column("is_closed", .int32),
+    ])
+
+    static let schemaJSON = """
+        [{"name":"user_id","type":"string"},{"name":"session_start","type":"timestamp"},\
+        {"name":"session_end","type":"timestamp"},{"name":"window_end","type":"timestamp"},\
+        {"name":"events_count","type":"int64"},{"name":"is_purchased","type":"int32"},\
+        {"name":"has_cart_activity","type":"int32"},{"name":"is_abandoned_cart","type":"int32"},\
+        {"name":"session_revenue","type":"double"},{"name":"is_closed","type":"int32"}]
+        """
+
+    /// The SQLite table and its views; `prefix` names the views (`gold` for gold_session_stats).
+    static func sql(table: String) -> String {
+        let prefix = table == "gold_session_stats" ? "gold" : table
+        return """
+            CREATE TABLE IF NOT EXISTS \(table) (
+                user_id TEXT NOT NULL,
+                session_start TEXT NOT NULL,
+                session_end TEXT NOT NULL,
+                window_end TEXT NOT NULL,
+                events_count INTEGER NOT NULL,
+                is_purchased INTEGER NOT NULL,
+                has_cart_activity INTEGER NOT NULL,
+                is_abandoned_cart INTEGER NOT NULL,
+                session_revenue REAL NOT NULL,
+                is_closed INTEGER NOT NULL,
+                PRIMARY KEY (user_id, session_start)
+            );
+            CREATE INDEX IF NOT EXISTS \(table)_by_start ON \(table) (session_start);
+            CREATE INDEX IF NOT EXISTS \(table)_open ON \(table) (is_closed);
+            CREATE VIEW IF NOT EXISTS \(prefix)_kpis AS
+              SELECT count(*) AS total_sessions,
+                     sum(is_purchased) AS orders,
+                     sum(is_abandoned_cart) AS abandoned_carts,
+                     round(sum(session_revenue), 2) AS revenue,
+                     round(sum(session_revenue) / nullif(sum(is_purchased), 0), 2) AS average_order_value,
+                     round(100.0 * sum(is_purchased) / nullif(count(*), 0), 2) AS conversion_rate_pct
+              FROM \(table);
+            CREATE VIEW IF NOT EXISTS \(prefix)_funnel AS
+              SELECT 1 AS step, 'All sessions' AS stage, count(*) AS sessions FROM \(table)
+              UNION ALL SELECT 2, 'Cart activity', sum(has_cart_activity) FROM \(table)
+              UNION ALL SELECT 3, 'Purchased', sum(is_purchased) FROM \(table);
+            CREATE VIEW IF NOT EXISTS \(prefix)_hourly AS
+              SELECT strftime('%Y-%m-%dT%H:00:00Z', session_start) AS hour,
+                     count(*) AS sessions, sum(is_purchased) AS purchases,
+                     sum(is_abandoned_cart) AS abandoned_carts, round(sum(session_revenue), 2) AS revenue
+              FROM \(table) GROUP BY hour ORDER BY hour;
+            CREATE VIEW IF NOT EXISTS \(prefix)_top_customers AS
+              SELECT user_id, round(sum(session_revenue), 2) AS lifetime_value, count(*) AS sessions,
+                     sum(is_purchased) AS purchases
+              FROM \(table) GROUP BY user_id ORDER BY lifetime_value DESC, user_id LIMIT 100;
+            CREATE VIEW IF NOT EXISTS \(prefix)_session_status AS
+              SELECT CASE WHEN is_purchased = 1 THEN 'Purchased'
+                          WHEN is_abandoned_cart = 1 THEN 'Abandoned Cart'
+                          ELSE 'Browsing Only' END AS status,
+                     count(*) AS sessions
+              FROM \(table) GROUP BY status ORDER BY sessions DESC;
+            """
+    }
+}

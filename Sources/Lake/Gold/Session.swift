@@ -1,0 +1,70 @@
+/// One session of one user: events separated by gaps of at most the session gap.
+/// Revenue is summed in micro-units (integers) so the total does not depend on the order in
+/// which events arrive: every split of the input into runs gives the same bits.
+struct Session: Equatable {
+    var start: Int64
+    var end: Int64
+    var count: Int64
+    var purchased: Bool
+    var cart: Bool
+    var revenueMicros: Int64
+
+    init(event t: Int64, purchase: Bool, cart: Bool, revenueMicros: Int64) {
+        start = t
+        end = t
+        count = 1
+        purchased = purchase
+        self.cart = cart
+        self.revenueMicros = purchase ? revenueMicros : 0
+    }
+
+    mutating func absorb(_ other: Session) {
+        start = min(start, other.start)
+        end = max(end, other.end)
+        count += other.count
+        purchased = purchased || other.purchased
+        cart = cart || other.cart
+        revenueMicros += other.revenueMicros
+    }
+
+    func windowEnd(gapMicros: Int64) -> Int64 { end + gapMicros }
+
+    var abandoned: Bool { cart && !purchased }
+
+    static func micros(ofAmount amount: Double) -> Int64 {
+        guard amount.isFinite, abs(amount) < 9e12 else { return 0 }
+        return Int64((amount * 1_000_000).rounded())
+    }
+}
+
+/// The open sessions of one user, sorted by start, pairwise more than one gap apart.
+struct UserSessions {
+    var sessions: [Session] = []
+
+    /// Adds an event: it joins every session within one gap of it (0, 1 or 2 — merging two),
+    /// or starts a new one. A gap of exactly `gapMicros` continues a session.
+    mutating func add(_ event: Session, gapMicros: Int64) {
+        let t = event.start
+        var merged = event
+        var kept: [Session] = []
+        kept.reserveCapacity(sessions.count + 1)
+        for s in sessions {
+            if t >= s.start - gapMicros && t <= s.end + gapMicros {
+                merged.absorb(s)
+            } else {
+                kept.append(s)
+            }
+        }
+        let index = kept.firstIndex { $0.start > merged.start } ?? kept.count
+        kept.insert(merged, at: index)
+        sessions = kept
+    }
+
+    /// Removes and returns the sessions whose window end is at or before `watermark`.
+    mutating func close(watermark: Int64, gapMicros: Int64) -> [Session] {
+        guard sessions.contains(where: { $0.windowEnd(gapMicros: gapMicros) <= watermark }) else { return [] }
+        let closed = sessions.filter { $0.windowEnd(gapMicros: gapMicros) <= watermark }
+        sessions.removeAll { $0.windowEnd(gapMicros: gapMicros) <= watermark }
+        return closed
+    }
+}

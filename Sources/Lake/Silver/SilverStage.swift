@@ -1,0 +1,267 @@
+import Foundation
+import Parquet
+
+/// What one silver run did.
+public struct SilverResult: Sendable {
+    public var rowsIn = 0
+    public var accepted = 0
+    public var duplicates = 0
+    public var quarantined: [String: Int] = [:]
+    public var watermarkMicros: Int64?
+    public var commits = 0
+    public var quarantinedCount: Int { quarantined.values.reduce(0, +) }
+}
+
+/// `lake run silver`: reads bronze rows after the checkpoint in `ingest_id` order and, per
+/// record, parses and types it, applies the clock-skew guard, the per-record watermark and
+/// dedup (SPEC §5), writing silver rows and quarantine rows. Whole bronze files are consumed per
+/// commit, so the checkpoint is always a bronze file boundary.
+public final class SilverStage {
+    let catalog: Catalog
+    let job: JobDefinition
+    let runID: Int64
+    let batchRowCountMax: Int
+    let silverSchema: Schema
+    private var parser: EventParser
+    private var record = ParsedRecord()
+    private var state: SilverState
+    private var position: Int64 = 0
+    private var duplicatesTotal: Int64 = 0
+    private let timeField: Int
+    private let dedupFields: [Int]
+    private let skewMicros: Int64
+    private var keyScratch: [UInt8] = []
+    private var result = SilverResult()
+
+    public init(catalog: Catalog, job: JobDefinition, runID: Int64, batchRowCountMax: Int = 1_000_000) throws {
+        self.catalog = catalog
+        self.job = job
+        self.runID = runID
+        self.batchRowCountMax = batchRowCountMax
+        let s = job.silver
+        silverSchema = SilverTable.schema(s)
+        parser = EventParser(fields: s.columns, timestampFormat: s.timestampFormat)
+        guard let t = s.columns.firstIndex(where: { $0.column == s.eventTimeColumn && $0.type == .timestamp }) else {
+            throw LakeError("job \(job.name)", "silver has no timestamp column \(s.eventTimeColumn)",
+                hint: "map a column of type \"timestamp\" named \(s.eventTimeColumn) in [silver.columns]")
+        }
+        timeField = t
+        dedupFields = try s.dedupKeys.map { key in
+            guard let i = s.columns.firstIndex(where: { $0.column == key }) else {
+                throw LakeError("job \(job.name)", "dedup key \(key) is not a silver column",
+                    hint: "list columns of [silver.columns] in silver.dedup_keys")
+            }
+            return i
+        }
+        skewMicros = Int64(s.clockSkewSecondsMax) * 1_000_000
+        state = SilverState(delayMicros: Int64(s.watermarkDelaySeconds) * 1_000_000)
+        try catalog.ensureTable(name: s.table, job: job.name, layer: "silver",
+                                schemaJSON: SilverTable.schemaJSON(silverSchema), partitionColumn: s.eventTimeColumn)
+        try catalog.ensureTable(name: s.quarantineTable, job: job.name, layer: "quarantine",
+                                schemaJSON: SilverTable.schemaJSON(SilverTable.quarantineSchema), partitionColumn: nil)
+        let saved = try catalog.checkpoint(job: job.name, stage: "silver", key: "position")
+        position = Int64(saved.value ?? "") ?? 0
+        if let blob = saved.state {
+            state = try SilverState(encoded: blob, delayMicros: state.delayMicros)
+        }
+        duplicatesTotal = Int64(try catalog.checkpoint(job: job.name, stage: "silver", key: "duplicates").value ?? "") ?? 0
+    }
+
+    public func run() throws -> SilverResult {
+        while true {
+            let files = try pendingBronzeFiles()
+            if files.isEmpty { break }
+            var batch: [DataFile] = []
+            var rows: Int64 = 0
+            for f in files {
+                batch.append(f)
+                rows += f.recordCount
+                if rows >= Int64(batchRowCountMax) { break }
+            }
+            try process(batch)
+        }
+        result.watermarkMicros = state.watermarkMicros == Int64.min ? nil : state.watermarkMicros
+        return result
+    }
+
+    private func pendingBronzeFiles() throws -> [DataFile] {
+        try catalog.liveFiles(table: job.bronze.table)
+            .filter { ($0.maxIngestID ?? 0) > position }
+            .sorted { ($0.minIngestID ?? 0) < ($1.minIngestID ?? 0) }
+    }
+
+    // MARK: one commit
+
+    /// The two tables one commit writes.
+    private struct Output {
+        var silver: TableWriter
+        var quarantine: TableWriter
+    }
+
+    private var batchStats: [String: Int] = [:]
+    private var batchCounts = (rowsIn: 0, accepted: 0, duplicates: 0, quarantined: 0)
+
+    private func process(_ files: [DataFile]) throws {
+        let snapshot = try catalog.reserveSnapshot(job: job.name, stage: "silver", runID: runID)
+        let out = Output(
+            silver: TableWriter(
+                paths: catalog.paths, table: job.silver.table, schema: silverSchema, snapshot: snapshot,
+                timeColumn: timeField, ingestColumn: silverSchema.columns.count - 1),
+            quarantine: TableWriter(
+                paths: catalog.paths, table: job.silver.quarantineTable, schema: SilverTable.quarantineSchema,
+                snapshot: snapshot, timeColumn: nil, ingestColumn: 0))
+        batchStats = [:]
+        batchCounts = (0, 0, 0, 0)
+        var newPosition = position
+        do {
+            for f in files {
+                try processFile(f, out)
+                newPosition = max(newPosition, f.maxIngestID ?? newPosition)
+            }
+            let added = try out.silver.finish() + out.quarantine.finish()
+            try commit(snapshot: snapshot, files: added, newPosition: newPosition)
+        } catch {
+            out.silver.abort()
+            out.quarantine.abort()
+            throw error
+        }
+        position = newPosition
+        result.rowsIn += batchCounts.rowsIn
+        result.accepted += batchCounts.accepted
+        result.duplicates += batchCounts.duplicates
+        for (k, v) in batchStats { result.quarantined[k, default: 0] += v }
+        result.commits += 1
+    }
+
+    private func commit(snapshot: Int64, files: [DataFile], newPosition: Int64) throws {
+        let blob = state.encoded()
+        let duplicates = duplicatesTotal + Int64(batchCounts.duplicates)
+        let watermark = state.watermarkMicros == Int64.min ? nil : state.watermarkMicros
+        try catalog.commit(snapshot: snapshot, add: files,
+                           summary: "silver: \(batchCounts.accepted) rows, \(batchCounts.quarantined) quarantined") {
+            try catalog.setCheckpoint(job: job.name, stage: "silver", key: "position", value: String(newPosition),
+                                      state: blob, snapshot: snapshot)
+            try catalog.setCheckpoint(job: job.name, stage: "silver", key: "duplicates", value: String(duplicates),
+                                      snapshot: snapshot)
+            try catalog.setCheckpoint(job: job.name, stage: "silver", key: "watermark_us",
+                                      value: watermark.map { String($0) }, snapshot: snapshot)
+            // Gold closes sessions with the watermark of the silver snapshots it has read.
+            try catalog.db.run("UPDATE lake_snapshot SET watermark_us = ? WHERE snapshot_id = ?",
+                               .of(watermark), .int(snapshot))
+            var stats = batchStats.reduce(into: [String: Int]()) { $0["quarantined:" + $1.key] = $1.value }
+            stats["accepted"] = batchCounts.accepted
+            try catalog.addRunCounts(runID, rowsIn: batchCounts.rowsIn, rowsOut: batchCounts.accepted,
+                                     quarantined: batchCounts.quarantined, duplicates: batchCounts.duplicates,
+                                     watermarkMicros: watermark, stats: stats)
+        }
+        duplicatesTotal = duplicates
+    }
+
+    private func processFile(_ file: DataFile, _ out: Output) throws {
+        let reader = try ParquetReader(path: catalog.paths.root + "/" + file.path)
+        for g in reader.metadata.rowGroups.indices {
+            let ids = try reader.readColumn(rowGroup: g, column: BronzeTable.ingestID)
+            let times = try reader.readColumn(rowGroup: g, column: BronzeTable.ingestedAt)
+            let bodies = try reader.readColumn(rowGroup: g, column: BronzeTable.body)
+            guard case .int64(let idValues) = ids.values, case .int64(let timeValues) = times.values,
+                  case .bytes(let bodyValues) = bodies.values
+            else {
+                throw LakeError("read bronze", path: file.path, "unexpected column types",
+                    hint: "the file is not a bronze file of this lake")
+            }
+            try bodyValues.data.withUnsafeBytes { all in
+                for row in 0..<idValues.count where idValues[row] > position {
+                    let body = UnsafeRawBufferPointer(rebasing: all[bodyValues.range(row)])
+                    try processRecord(ingestID: idValues[row], ingestedAt: timeValues[row], body: body, out)
+                }
+            }
+        }
+    }
+
+    // MARK: one record (the hot loop)
+
+    private func processRecord(
+        ingestID: Int64, ingestedAt: Int64, body: UnsafeRawBufferPointer, _ out: Output
+    ) throws {
+        batchCounts.rowsIn += 1
+        if body.count > job.source.lineBytesMax {
+            return try quarantine(out, ingestID, ingestedAt, body, "too_long",
+                                  "line of \(body.count) bytes exceeds source.max_line_bytes \(job.source.lineBytesMax)")
+        }
+        switch parser.parse(body, into: &record) {
+        case .quarantined(let reason, let detail):
+            return try quarantine(out, ingestID, ingestedAt, body, reason, detail)
+        case .accepted:
+            break
+        }
+        let eventTime = record.timestampMicros(timeField)
+        if eventTime - ingestedAt > skewMicros {
+            return try quarantine(out, ingestID, ingestedAt, body, "future_timestamp",
+                                  "event time \(Timestamps.iso(micros: eventTime)) is more than \(skewMicros / 1_000_000) s after ingestion at \(Timestamps.iso(micros: ingestedAt))")
+        }
+        if state.isLate(eventTime) {
+            return try quarantine(out, ingestID, ingestedAt, body, "late",
+                                  "event time \(Timestamps.iso(micros: eventTime)) is at or before the watermark \(Timestamps.iso(micros: state.watermarkMicros))")
+        }
+        let key = dedupKey()
+        if state.isDuplicate(key) {
+            batchCounts.duplicates += 1
+            return
+        }
+        state.accept(key, eventMicros: eventTime)
+        batchCounts.accepted += 1
+        try writeSilver(out, ingestID: ingestID, eventTime: eventTime)
+    }
+
+    private func dedupKey() -> SilverState.Key {
+        keyScratch.removeAll(keepingCapacity: true)
+        for f in dedupFields {
+            if record.isNull(f) {
+                keyScratch.append(0)
+                continue
+            }
+            keyScratch.append(1)
+            switch job.silver.columns[f].type {
+            case .string:
+                record.withString(f) { bytes in
+                    withUnsafeBytes(of: UInt32(bytes.count).littleEndian) { keyScratch.append(contentsOf: $0) }
+                    keyScratch.append(contentsOf: bytes)
+                }
+            case .double, .int64, .timestamp:
+                withUnsafeBytes(of: record.int64(f).littleEndian) { keyScratch.append(contentsOf: $0) }
+            }
+        }
+        return keyScratch.withUnsafeBytes { KeyHash.hash($0) }
+    }
+
+    private func writeSilver(_ out: Output, ingestID: Int64, eventTime: Int64) throws {
+        let w = try out.silver.writer(dayOf: eventTime)
+        for (i, f) in job.silver.columns.enumerated() {
+            if record.isNull(i) {
+                w.appendNull(i)
+                continue
+            }
+            switch f.type {
+            case .string: record.withString(i) { w.append(i, bytes: $0) }
+            case .double: w.append(i, record.double(i))
+            case .int64: w.append(i, record.int64(i))
+            case .timestamp: w.append(i, record.timestampMicros(i))
+            }
+        }
+        w.append(job.silver.columns.count, ingestID)
+        try w.endRow()
+    }
+
+    private func quarantine(
+        _ out: Output, _ ingestID: Int64, _ ingestedAt: Int64, _ body: UnsafeRawBufferPointer, _ reason: String, _ detail: String
+    ) throws {
+        batchCounts.quarantined += 1
+        batchStats[reason, default: 0] += 1
+        let w = try out.quarantine.writer(dayOf: ingestedAt)
+        w.append(0, ingestID)
+        w.append(1, string: reason)
+        w.append(2, string: detail)
+        w.append(3, bytes: body)
+        try w.endRow()
+    }
+}

@@ -1,0 +1,167 @@
+/// The state silver carries between records and runs: the highest accepted event time (which
+/// defines the watermark) and the dedup keys still above the watermark.
+///
+/// SPEC §5: W(i) = max(event_time accepted before i) − delay; a key is remembered exactly while
+/// the event time it was accepted with is above the current watermark. Keys are 128-bit hashes
+/// of the key columns' bytes (a collision is ~2^-100 at a million live keys).
+struct SilverState {
+    struct Key: Hashable {
+        var a: UInt64
+        var b: UInt64
+    }
+
+    /// Highest accepted event time; `Int64.min` before the first accepted record.
+    private(set) var maxEventMicros = Int64.min
+    let delayMicros: Int64
+    private(set) var keys: [Key: Int64] = [:]
+    /// (event time, key) in a min-heap, to forget keys once the watermark passes them.
+    private var expiry = MinHeap()
+
+    init(delayMicros: Int64) { self.delayMicros = delayMicros }
+
+    /// The watermark now; `Int64.min` while nothing was accepted.
+    var watermarkMicros: Int64 {
+        maxEventMicros == Int64.min ? Int64.min : maxEventMicros - delayMicros
+    }
+
+    func isLate(_ eventMicros: Int64) -> Bool { eventMicros <= watermarkMicros }
+
+    /// True when `key` was accepted with an event time still above the watermark.
+    func isDuplicate(_ key: Key) -> Bool {
+        guard let t = keys[key] else { return false }
+        return t > watermarkMicros
+    }
+
+    mutating func accept(_ key: Key, eventMicros: Int64) {
+        assert(!isLate(eventMicros), "a late record was accepted")
+        keys[key] = eventMicros
+        expiry.push(eventMicros, key)
+        if eventMicros > maxEventMicros {
+            maxEventMicros = eventMicros
+            forgetExpired()
+        }
+    }
+
+    private mutating func forgetExpired() {
+        let w = watermarkMicros
+        while let top = expiry.peek(), top.time <= w {
+            _ = expiry.pop()
+            // The key may have been accepted again later with a newer time.
+            if let t = keys[top.key], t <= w { keys[top.key] = nil }
+        }
+    }
+
+    // MARK: checkpoint encoding
+
+    /// Bytes for the checkpoint: max event time, then (key, time) entries.
+    func encoded() -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(16 + keys.count * 24)
+        func put(_ v: UInt64) { withUnsafeBytes(of: v.littleEndian) { out.append(contentsOf: $0) } }
+        put(UInt64(bitPattern: maxEventMicros))
+        put(UInt64(keys.count))
+        for (k, t) in keys.sorted(by: { ($0.value, $0.key.a, $0.key.b) < ($1.value, $1.key.a, $1.key.b) }) {
+            put(k.a)
+            put(k.b)
+            put(UInt64(bitPattern: t))
+        }
+        return out
+    }
+
+    init(encoded bytes: [UInt8], delayMicros: Int64) throws {
+        self.init(delayMicros: delayMicros)
+        var position = 0
+        func get() throws -> UInt64 {
+            guard bytes.count - position >= 8 else {
+                throw LakeError("read silver checkpoint", "state is truncated",
+                    hint: "the catalog is damaged; rebuild silver with `lake backfill silver`")
+            }
+            var v: UInt64 = 0
+            for i in 0..<8 { v |= UInt64(bytes[position + i]) << (8 * UInt64(i)) }
+            position += 8
+            return v
+        }
+        maxEventMicros = Int64(bitPattern: try get())
+        let count = try get()
+        guard count <= UInt64(bytes.count / 24) else {
+            throw LakeError("read silver checkpoint", "state claims \(count) keys", hint: "the catalog is damaged")
+        }
+        keys.reserveCapacity(Int(count))
+        for _ in 0..<count {
+            let key = Key(a: try get(), b: try get())
+            let t = Int64(bitPattern: try get())
+            keys[key] = t
+            expiry.push(t, key)
+        }
+    }
+}
+
+/// A binary min-heap of (event time, key).
+struct MinHeap {
+    private var items: [(time: Int64, key: SilverState.Key)] = []
+
+    var count: Int { items.count }
+
+    func peek() -> (time: Int64, key: SilverState.Key)? { items.first }
+
+    mutating func push(_ time: Int64, _ key: SilverState.Key) {
+        items.append((time, key))
+        var i = items.count - 1
+        while i > 0 {
+            let parent = (i - 1) / 2
+            if items[parent].time <= items[i].time { break }
+            items.swapAt(parent, i)
+            i = parent
+        }
+    }
+
+    mutating func pop() -> (time: Int64, key: SilverState.Key)? {
+        guard !items.isEmpty else { return nil }
+        items.swapAt(0, items.count - 1)
+        let top = items.removeLast()
+        var i = 0
+        while true {
+            let l = 2 * i + 1
+            let r = l + 1
+            var m = i
+            if l < items.count && items[l].time < items[m].time { m = l }
+            if r < items.count && items[r].time < items[m].time { m = r }
+            if m == i { break }
+            items.swapAt(i, m)
+            i = m
+        }
+        return top
+    }
+}
+
+/// A 128-bit hash of bytes from two independently seeded 64-bit word hashes.
+enum KeyHash {
+    static func hash(_ bytes: UnsafeRawBufferPointer) -> SilverState.Key {
+        SilverState.Key(a: hash64(bytes, seed: 0x243F_6A88_85A3_08D3), b: hash64(bytes, seed: 0x1319_8A2E_0370_7344))
+    }
+
+    @inline(__always) static func mix(_ x: UInt64) -> UInt64 {
+        var z = x &+ 0x9E37_79B9_7F4A_7C15
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    static func hash64(_ bytes: UnsafeRawBufferPointer, seed: UInt64) -> UInt64 {
+        var h = mix(seed ^ UInt64(bytes.count))
+        var i = 0
+        let n = bytes.count
+        while i + 8 <= n {
+            h = mix(h ^ bytes.loadUnaligned(fromByteOffset: i, as: UInt64.self))
+            i += 8
+        }
+        var tail: UInt64 = 0
+        var shift: UInt64 = 0
+        while i < n {
+            tail |= UInt64(bytes[i]) << shift
+            shift += 8
+            i += 1
+        }
+        return mix(h ^ tail ^ 0xFF)
+    }
+}
