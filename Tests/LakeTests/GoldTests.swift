@@ -1,0 +1,88 @@
+import Foundation
+import Testing
+
+@testable import Lake
+
+@Suite("Gold: sessions")
+struct GoldTests {
+    private func run(_ lake: TestLake, _ lines: [String]) throws {
+        try lake.append("a.jsonl", Array((lines.joined(separator: "\n") + "\n").utf8))
+        _ = try lake.runBronze()
+        try lake.runSilver()
+        try lake.runGold()
+    }
+
+    @Test func aGapOfExactlyThirtyMinutesContinuesTheSession() throws {
+        let lake = try TestLake("gap")
+        defer { lake.remove() }
+        try run(lake, [
+            eventLine(id: "1", user: "a", type: "ADD_TO_CART", time: "2026-01-29T10:00:00.000Z"),
+            eventLine(id: "3", user: "b", time: "2026-01-29T10:00:00.000Z"),
+            eventLine(id: "2", user: "a", time: "2026-01-29T10:30:00.000Z"),  // exactly 30:00 → same
+            eventLine(id: "4", user: "b", type: "PURCHASE", time: "2026-01-29T10:30:00.001Z", total: 99.99),
+            eventLine(id: "5", user: "c", time: "2026-01-29T14:00:00.000Z"),  // moves the watermark
+        ])
+        let rows = try lake.goldSQLite()
+        // user_id, start, end, window_end, count, purchased, cart, abandoned, revenue, closed
+        #expect(rows == [
+            ["a", "2026-01-29T10:00:00.000Z", "2026-01-29T10:30:00.000Z", "2026-01-29T11:00:00.000Z", "2", "0", "1", "1", "0.0", "1"],
+            ["b", "2026-01-29T10:00:00.000Z", "2026-01-29T10:00:00.000Z", "2026-01-29T10:30:00.000Z", "1", "0", "0", "0", "0.0", "1"],
+            ["b", "2026-01-29T10:30:00.001Z", "2026-01-29T10:30:00.001Z", "2026-01-29T11:00:00.001Z", "1", "1", "0", "0", "99.99", "1"],
+            ["c", "2026-01-29T14:00:00.000Z", "2026-01-29T14:00:00.000Z", "2026-01-29T14:30:00.000Z", "1", "0", "0", "0", "0.0", "0"],
+        ])
+        // Parquet holds the closed sessions only.
+        #expect(try lake.tableRows("gold_session_stats").count == 3)
+        let kpis = try Catalog(paths: lake.paths).db.query("SELECT * FROM gold_kpis")[0].map(\.description)
+        #expect(kpis == ["4", "1", "1", "99.99", "99.99", "25.0"])
+    }
+
+    @Test func aLateBridgingEventMergesTwoOpenSessions() throws {
+        let lake = try TestLake("merge")
+        defer { lake.remove() }
+        try run(lake, [
+            eventLine(id: "1", user: "a", time: "2026-01-29T10:00:00Z"),
+            eventLine(id: "2", user: "a", time: "2026-01-29T10:05:00Z"),
+            eventLine(id: "4", user: "a", time: "2026-01-29T10:40:00Z"),  // 35 min later: new session
+        ])
+        #expect(try lake.goldSQLite().count == 2)
+        // Above the watermark (10:30) and within 30 min of both sessions: merges them.
+        try run(lake, [eventLine(id: "3", user: "a", type: "PURCHASE", time: "2026-01-29T10:32:00Z", total: 5)])
+        let rows = try lake.goldSQLite()
+        #expect(rows.count == 1)
+        #expect(rows[0][1] == "2026-01-29T10:00:00.000Z" && rows[0][2] == "2026-01-29T10:40:00.000Z")
+        #expect(rows[0][4] == "4" && rows[0][8] == "5.0" && rows[0][9] == "0")
+    }
+
+    /// Property: one run vs. many runs over random pieces gives identical gold.
+    @Test(arguments: [21, 22, 23] as [UInt64])
+    func splitIntoRunsGivesTheSameGold(seed: UInt64) throws {
+        print("gold split property seed \(seed)")
+        var rng = SeededRandom(seed: seed)
+        var lines: [String] = []
+        var t = 1_769_680_800
+        let types = ["PAGE_VIEW", "PRODUCT_VIEW", "ADD_TO_CART", "PURCHASE"]
+        for i in 0..<3000 {
+            t += Int.random(in: 0...30, using: &rng)
+            let time = Timestamps.iso(micros: Int64(t + Int.random(in: -120...0, using: &rng)) * 1_000_000)
+            let type = types[Int.random(in: 0..<types.count, using: &rng)]
+            let total = type == "PURCHASE" ? Double(Int.random(in: 1...50000, using: &rng)) / 100 : nil
+            lines.append(eventLine(id: "e\(i)", user: "u\(Int.random(in: 0..<40, using: &rng))", type: type,
+                                   time: time, total: total))
+        }
+        let whole = try TestLake("gwhole\(seed)")
+        let split = try TestLake("gsplit\(seed)")
+        defer { whole.remove(); split.remove() }
+        try run(whole, lines)
+        var i = 0
+        while i < lines.count {
+            let n = Int.random(in: 1...400, using: &rng)
+            try run(split, Array(lines[i..<min(lines.count, i + n)]))
+            i += n
+        }
+        let a = try whole.goldSQLite()
+        #expect(a.count > 50)
+        #expect(a == (try split.goldSQLite()))
+        let sortRows = { (rows: [[String]]) in rows.sorted { $0.lexicographicallyPrecedes($1) } }
+        #expect(sortRows(try whole.tableRows("gold_session_stats")) == sortRows(try split.tableRows("gold_session_stats")))
+    }
+}
