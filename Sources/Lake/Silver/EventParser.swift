@@ -13,6 +13,23 @@ public enum ParseOutcome: Equatable, Sendable {
 /// JSON (RFC 8259, strict UTF-8, nesting ≤ 64) and an object, then each field in mapping order
 /// must be present (when required) and of its type. One parser serves one thread; it keeps
 /// scratch buffers between lines, so steady-state parsing allocates nothing.
+///
+/// Decisions where the rules leave room:
+/// - Byte offsets in `bad_json` details are 0-based and count a leading BOM.
+/// - A key that occurs twice: the last occurrence wins, also for objects (`"device"` twice
+///   means only the second object's members count). A path through a non-object is missing.
+/// - A required field that is `null` is `missing_field:<path>` (detail `<path> is null`).
+/// - `string` accepts any JSON string, the empty one included.
+/// - `double` and `int64` accept JSON numbers and strings whose whole (unescaped) text is a
+///   JSON number: `"120.50"` yes, `" 12"`, `"0x10"`, `"NaN"` no. A number beyond `Double` is
+///   `bad_type` (`number out of range`); one below the smallest subnormal becomes 0.
+/// - `int64` accepts any integral value, however written (`1.0`, `1e3`, `"15.0e0"`), and
+///   rejects a fraction (`1.5`) or a value outside `Int64`.
+/// - `timestamp` with `epoch_ms`/`epoch_s` accepts numbers and numeric strings; digits below a
+///   microsecond are truncated toward zero; a non-numeric string or a value outside the years
+///   0001–9999 is `bad_timestamp`, a boolean, object or array `bad_type`.
+/// - Lines longer than the job's `lineBytesMax` are not this type's concern: the silver stage
+///   quarantines them as `too_long` before parsing.
 public struct EventParser: Sendable {
     public let fields: [FieldMapping]
     public let timestampFormat: TimestampFormat
