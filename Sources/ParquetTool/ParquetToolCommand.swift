@@ -7,7 +7,7 @@ struct ParquetToolCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "parquet-tool",
         abstract: "Inspect Parquet files and write the interop fixtures the tests check.",
-        subcommands: [MetaCommand.self, DumpCommand.self, FixturesCommand.self])
+        subcommands: [MetaCommand.self, DumpCommand.self, FixturesCommand.self, BenchCommand.self])
 }
 
 struct MetaCommand: ParsableCommand {
