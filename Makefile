@@ -45,7 +45,7 @@ test-swift:
 
 test-interop: build
 	LAKE_BIN=$(CURDIR)/$(DEBUG_BIN)/lake PARQUET_TOOL=$(CURDIR)/$(DEBUG_BIN)/parquet-tool \
-	  $(PYTHON) -m pytest -q Tests/interop
+	  $(PYTHON) -m pytest -q Tests/interop Tests/e2e
 
 # --- demo -------------------------------------------------------------------------------------
 demo: deps build

@@ -20,5 +20,5 @@ struct LakeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lake",
         abstract: "A single-binary medallion lakehouse for clickstream events.",
-        subcommands: [StatusCommand.self, SqlCommand.self])
+        subcommands: [GenerateCommand.self, RunCommand.self, StatusCommand.self, SqlCommand.self])
 }

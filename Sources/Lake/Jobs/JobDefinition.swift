@@ -2,6 +2,8 @@
 /// lives here, not in code; `JobLoader` reads it and validates every key.
 public struct JobDefinition: Sendable, Equatable {
     public var name: String
+    /// The job file's `description`: one line for humans (`lake cron`, `lake status`).
+    public var summary: String = ""
     public var source: SourceSettings
     public var bronze: BronzeSettings
     public var silver: SilverSettings

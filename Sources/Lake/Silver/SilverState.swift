@@ -14,8 +14,14 @@ struct SilverState {
     private(set) var maxEventMicros = Int64.min
     let delayMicros: Int64
     private(set) var keys: [Key: Int64] = [:]
-    /// (event time, key) in a min-heap, to forget keys once the watermark passes them.
-    private var expiry = MinHeap()
+    /// Keys by accepted event time, to forget them once the watermark passes them.
+    private var expiry = MinHeap<Expiry>()
+
+    struct Expiry: Comparable {
+        var time: Int64
+        var key: Key
+        static func < (a: Expiry, b: Expiry) -> Bool { a.time < b.time }
+    }
 
     init(delayMicros: Int64) { self.delayMicros = delayMicros }
 
@@ -35,7 +41,7 @@ struct SilverState {
     mutating func accept(_ key: Key, eventMicros: Int64) {
         assert(!isLate(eventMicros), "a late record was accepted")
         keys[key] = eventMicros
-        expiry.push(eventMicros, key)
+        expiry.push(Expiry(time: eventMicros, key: key))
         if eventMicros > maxEventMicros {
             maxEventMicros = eventMicros
             forgetExpired()
@@ -44,8 +50,8 @@ struct SilverState {
 
     private mutating func forgetExpired() {
         let w = watermarkMicros
-        while let top = expiry.peek(), top.time <= w {
-            _ = expiry.pop()
+        while let top = expiry.minimum, top.time <= w {
+            _ = expiry.popMinimum()
             // The key may have been accepted again later with a newer time.
             if let t = keys[top.key], t <= w { keys[top.key] = nil }
         }
@@ -91,46 +97,8 @@ struct SilverState {
             let key = Key(a: try get(), b: try get())
             let t = Int64(bitPattern: try get())
             keys[key] = t
-            expiry.push(t, key)
+            expiry.push(Expiry(time: t, key: key))
         }
-    }
-}
-
-/// A binary min-heap of (event time, key).
-struct MinHeap {
-    private var items: [(time: Int64, key: SilverState.Key)] = []
-
-    var count: Int { items.count }
-
-    func peek() -> (time: Int64, key: SilverState.Key)? { items.first }
-
-    mutating func push(_ time: Int64, _ key: SilverState.Key) {
-        items.append((time, key))
-        var i = items.count - 1
-        while i > 0 {
-            let parent = (i - 1) / 2
-            if items[parent].time <= items[i].time { break }
-            items.swapAt(parent, i)
-            i = parent
-        }
-    }
-
-    mutating func pop() -> (time: Int64, key: SilverState.Key)? {
-        guard !items.isEmpty else { return nil }
-        items.swapAt(0, items.count - 1)
-        let top = items.removeLast()
-        var i = 0
-        while true {
-            let l = 2 * i + 1
-            let r = l + 1
-            var m = i
-            if l < items.count && items[l].time < items[m].time { m = l }
-            if r < items.count && items[r].time < items[m].time { m = r }
-            if m == i { break }
-            items.swapAt(i, m)
-            i = m
-        }
-        return top
     }
 }
 

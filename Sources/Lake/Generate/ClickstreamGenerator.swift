@@ -1,0 +1,59 @@
+import Foundation
+
+/// `lake generate`: a realistic, deterministic clickstream in NDJSON files, with optional
+/// duplicates, late events and malformed lines, and a manifest of what silver must make of it.
+///
+/// The pipeline: `ClickstreamSource` emits clean events in event-time order; a jitter buffer
+/// delays each by up to `--jitter`; faults are injected after clean lines; every line goes to
+/// the files and, in the same order, through `OutcomeModel`, which yields the manifest's counts.
+public struct ClickstreamGenerator {
+    public let options: GeneratorOptions
+
+    public init(options: GeneratorOptions) {
+        self.options = options
+    }
+
+    /// Writes the files and the manifest, and returns the manifest.
+    public func run() throws -> GeneratorManifest {
+        if let problem = options.problem {
+            throw LakeError("generate", problem)
+        }
+        try prepareDirectory()
+        var run = GeneratorRun(options: options)
+        try run.generate()
+        let manifest = run.manifest()
+        let path = options.resolvedManifestPath
+        do {
+            try manifest.encoded().write(to: URL(fileURLWithPath: path), options: .atomic)
+        } catch {
+            throw LakeError("generate", path: path, "cannot write the manifest: \(error)")
+        }
+        return manifest
+    }
+
+    private func prepareDirectory() throws {
+        let directory = options.outputDirectory
+        do {
+            try FileManager.default.createDirectory(
+                atPath: directory, withIntermediateDirectories: true)
+        } catch {
+            throw LakeError("generate", path: directory, "cannot create the folder: \(error)")
+        }
+        let existing = LineFileSink.existingFiles(in: directory)
+        guard let first = existing.first else { return }
+        guard options.replaceExisting else {
+            throw LakeError(
+                "generate", path: directory,
+                "the folder already holds \(existing.count) generated file(s) (\(first), …)",
+                hint: "pass --force to replace them, or --out another folder")
+        }
+        for name in existing {
+            do {
+                try FileManager.default.removeItem(atPath: directory + "/" + name)
+            } catch {
+                throw LakeError("generate", path: directory + "/" + name,
+                                "cannot remove the old file: \(error)")
+            }
+        }
+    }
+}

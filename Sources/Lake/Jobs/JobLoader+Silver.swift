@@ -1,0 +1,86 @@
+/// The `[silver]` table and its `[silver.columns]`.
+extension JobLoader {
+    static func readSilver(_ table: JobFileTable) throws -> SilverSettings {
+        try table.rejectUnknownKeys([
+            "table", "quarantine_table", "timestamp_format", "watermark_delay", "clock_skew_max",
+            "dedup_keys", "columns",
+        ])
+        let name = try table.required("table", tableNameExpected) { tableName($0) }
+        let quarantine = try table.required("quarantine_table", tableNameExpected) {
+            tableName($0)
+        }
+        let columns = try readColumns(table.requiredSubtable(
+            "columns", "a [silver.columns] table with one inline table per column"))
+        var settings = SilverSettings(table: name, quarantineTable: quarantine, columns: columns)
+        let formats = "one of \"iso8601\", \"epoch_ms\", \"epoch_s\""
+        if let format = try table.optional("timestamp_format", formats, {
+            $0.stringValue.flatMap(TimestampFormat.init(rawValue:))
+        }) {
+            settings.timestampFormat = format
+        }
+        settings.watermarkDelaySeconds = try table.required(
+            "watermark_delay", durationExpected, hint: durationHint, durationSeconds)
+        if let skew = try table.optional(
+            "clock_skew_max", durationExpected, hint: durationHint, durationSeconds) {
+            settings.clockSkewSecondsMax = skew
+        }
+        let names = Set(columns.map(\.column))
+        if let keys = try table.optional(
+            "dedup_keys", "a non-empty array of silver column names like [\"event_id\"]",
+            { value in
+                value.arrayValue.flatMap { values in
+                    let keys = values.compactMap(\.stringValue)
+                    return keys.count == values.count && !keys.isEmpty
+                        && keys.allSatisfy(names.contains) ? keys : nil
+                }
+            }) {
+            settings.dedupKeys = keys
+        } else if !settings.dedupKeys.allSatisfy(names.contains) {
+            throw table.missing("dedup_keys", "the silver columns that identify an event "
+                                + "(there is no column \(settings.dedupKeys.joined()))")
+        }
+        return settings
+    }
+
+    private static func readColumns(_ table: JobFileTable) throws -> [FieldMapping] {
+        guard !table.table.isEmpty else {
+            throw LakeError(table.file, "key \(table.path): expected at least one column, "
+                            + "like event_id = { path = \"eventId\", type = \"string\" }")
+        }
+        let columns = try table.table.entries.map { try readColumn($0.key, in: table) }
+        let timestamps = columns.filter { $0.type == .timestamp }
+        guard timestamps.count == 1 else {
+            let line = table.table.entries.first.map { ":\($0.line)" } ?? ""
+            throw LakeError(
+                table.file + line,
+                "key \(table.path): expected exactly one column of type \"timestamp\" (the "
+                    + "event time), found \(timestamps.count)")
+        }
+        return columns
+    }
+
+    private static func readColumn(_ name: String, in table: JobFileTable) throws -> FieldMapping {
+        guard isIdentifier(name) else {
+            throw table.invalid(name, "a column name must be snake_case (lowercase letters, "
+                                + "digits and _)")
+        }
+        guard name != "ingest_id" else {
+            throw table.invalid(name, "silver adds this column itself (the lineage to bronze)",
+                                hint: "remove it from the job file")
+        }
+        let what = "an inline table like { path = \"eventId\", type = \"string\" }"
+        guard let column = try table.subtable(name, what) else { throw table.missing(name, what) }
+        try column.rejectUnknownKeys(["path", "type", "required"])
+        let path = try column.required("path", "a JSON path like \"data.price\"") { value in
+            value.stringValue.flatMap { text in
+                let keys = text.split(separator: ".", omittingEmptySubsequences: false)
+                return keys.contains(where: \.isEmpty) ? nil : keys.map(String.init)
+            }
+        }
+        let type = try column.required(
+            "type", "one of \"string\", \"double\", \"int64\", \"timestamp\""
+        ) { $0.stringValue.flatMap(FieldType.init(rawValue:)) }
+        let required = try column.optional("required", "true or false") { $0.booleanValue }
+        return FieldMapping(column: name, path: path, type: type, required: required ?? false)
+    }
+}

@@ -1,0 +1,257 @@
+import Foundation
+
+/// Reads job files (`jobs/<name>.toml`) into `JobDefinition`s, validating every key: unknown
+/// keys, wrong types, bad durations and missing required keys are `LakeError`s that name the
+/// file, the line, the key and what is expected, e.g.
+/// `jobs/clickstream.toml:21: key silver.watermark_delay: expected a duration like "10m", got 10`.
+public enum JobLoader {
+    /// Every `*.toml` file in `directory` (dot-files skipped), in name order.
+    public static func load(directory: String) throws -> [JobDefinition] {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory),
+            isDirectory.boolValue
+        else {
+            throw LakeError("load jobs", path: directory, "no such folder",
+                            hint: "pass --jobs DIR, or run lake from the folder that holds jobs/")
+        }
+        let names: [String]
+        do {
+            names = try FileManager.default.contentsOfDirectory(atPath: directory)
+                .filter { $0.hasSuffix(".toml") && !$0.hasPrefix(".") }.sorted()
+        } catch {
+            throw LakeError("load jobs", path: directory, "cannot list the folder: \(error)")
+        }
+        let prefix = directory.hasSuffix("/") ? directory : directory + "/"
+        var jobs: [JobDefinition] = []
+        var owners: [String: (job: String, file: String)] = [:]
+        for name in names {
+            let file = prefix + name
+            let job = try load(file: file)
+            for table in job.tableNames {
+                if let owner = owners[table] {
+                    throw LakeError(
+                        file, "table \(table) is also written by job \(owner.job) "
+                            + "(\(owner.file))", hint: "give each job its own table names")
+                }
+                owners[table] = (job.name, file)
+            }
+            jobs.append(job)
+        }
+        return jobs
+    }
+
+    /// One job file; the job's name is the file name without `.toml`.
+    public static func load(file: String) throws -> JobDefinition {
+        let data: Data
+        do {
+            data = try Data(contentsOf: URL(fileURLWithPath: file))
+        } catch {
+            throw LakeError("load job", path: file, "cannot read the file: \(error)")
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw LakeError(file, "the file is not valid UTF-8")
+        }
+        let stem = (URL(fileURLWithPath: file).lastPathComponent as NSString)
+            .deletingPathExtension
+        return try parse(text, name: stem, file: file)
+    }
+
+    /// A job file's text; `file` is only used in messages.
+    public static func parse(_ text: String, name: String, file: String) throws -> JobDefinition {
+        guard !name.isEmpty, name.utf8.allSatisfy(isJobNameByte) else {
+            throw LakeError(file, "the job name \"\(name)\" (the file name) may only hold "
+                            + "letters, digits, - and _")
+        }
+        let top = JobFileTable(file: file, path: "", table: try TOML.parse(text, file: file))
+        try top.rejectUnknownKeys(["description", "source", "bronze", "silver", "gold",
+                                   "schedules"])
+        let source = try readSource(top.subtable("source", "a [source] table"), job: name)
+        let bronze = try readBronze(
+            top.requiredSubtable("bronze", "a [bronze] table with the bronze table name"))
+        let silver = try readSilver(top.requiredSubtable(
+            "silver", "a [silver] table with its tables, watermark and [silver.columns]"))
+        let gold = try readGold(top.requiredSubtable(
+            "gold", "a [gold] table with the gold table name and session gap"), silver: silver)
+        let schedules = try readSchedules(top.subtable("schedules", "a [schedules] table"))
+        var job = JobDefinition(
+            name: name, source: source, bronze: bronze, silver: silver, gold: gold,
+            schedules: schedules)
+        job.summary = try top.optional("description", "a string") { $0.stringValue } ?? ""
+        try checkTableNames(job, top: top)
+        return job
+    }
+
+    static func isJobNameByte(_ byte: UInt8) -> Bool {
+        TOMLParser.isBareKeyByte(byte)
+    }
+
+    // MARK: - Sections
+
+    private static func readSource(_ table: JobFileTable?, job: String) throws -> SourceSettings {
+        var settings = SourceSettings(landing: "landing/" + job)
+        guard let table else { return settings }
+        try table.rejectUnknownKeys(["landing", "max_line_bytes"])
+        if let landing = try table.optional("landing", "a folder relative to the lake root", {
+            $0.stringValue.flatMap { $0.isEmpty ? nil : $0 }
+        }) {
+            settings.landing = landing
+        }
+        if let bytes = try table.optional("max_line_bytes", "a positive integer", positiveInt) {
+            settings.lineBytesMax = bytes
+        }
+        return settings
+    }
+
+    private static func readBronze(_ table: JobFileTable) throws -> BronzeSettings {
+        try table.rejectUnknownKeys(["table", "max_file_rows"])
+        var settings = BronzeSettings(table: try table.required("table", tableNameExpected) {
+            tableName($0)
+        })
+        if let rows = try table.optional("max_file_rows", "a positive integer", positiveInt) {
+            settings.fileRowCountMax = rows
+        }
+        return settings
+    }
+
+    private static func readGold(
+        _ table: JobFileTable, silver: SilverSettings
+    ) throws -> GoldSettings {
+        try table.rejectUnknownKeys([
+            "table", "session_gap", "user_column", "time_column", "type_column",
+            "revenue_column", "purchase_event_type", "cart_event_type",
+        ])
+        var settings = GoldSettings(table: try table.required("table", tableNameExpected) {
+            tableName($0)
+        })
+        settings.sessionGapSeconds = try table.required(
+            "session_gap", "a positive duration like \"30m\"", hint: durationHint
+        ) { durationSeconds($0).flatMap { $0 > 0 ? $0 : nil } }
+        let columns = Dictionary(
+            silver.columns.map { ($0.column, $0.type) }, uniquingKeysWith: { first, _ in first })
+        func column(_ key: String, _ types: [FieldType], _ current: String) throws -> String {
+            let what = "the name of a silver column of type "
+                + types.map { "\"\($0.rawValue)\"" }.joined(separator: " or ")
+            let name = try table.optional(key, what) { value in
+                value.stringValue.flatMap { name in
+                    columns[name].map { types.contains($0) } == true ? name : nil
+                }
+            }
+            return name ?? current
+        }
+        settings.userColumn = try column("user_column", [.string], settings.userColumn)
+        settings.timeColumn = try column("time_column", [.timestamp], settings.timeColumn)
+        settings.typeColumn = try column("type_column", [.string], settings.typeColumn)
+        settings.revenueColumn = try column(
+            "revenue_column", [.double, .int64], settings.revenueColumn)
+        for (key, value) in [("user_column", settings.userColumn),
+                             ("time_column", settings.timeColumn),
+                             ("type_column", settings.typeColumn),
+                             ("revenue_column", settings.revenueColumn)]
+        where columns[value] == nil {
+            throw table.missing(key, "the name of a silver column (the default \(value) is "
+                                + "not one)")
+        }
+        let eventType = "an event type name like \"PURCHASE\""
+        let nonEmpty = { (value: TOMLValue) in value.stringValue.flatMap { $0.isEmpty ? nil : $0 } }
+        settings.purchaseEventType = try table.optional(
+            "purchase_event_type", eventType, nonEmpty) ?? settings.purchaseEventType
+        settings.cartEventType = try table.optional(
+            "cart_event_type", eventType, nonEmpty) ?? settings.cartEventType
+        return settings
+    }
+
+    private static func readSchedules(_ table: JobFileTable?) throws -> [Schedule] {
+        guard let table else { return [] }
+        return try table.table.entries.map { entry in
+            let what = "an inline table like { cron = \"* * * * *\", command = \"run all\" }"
+            guard let schedule = try table.subtable(entry.key, what) else {
+                throw table.missing(entry.key, what)
+            }
+            try schedule.rejectUnknownKeys(["cron", "command"])
+            let cron = try schedule.required(
+                "cron", "a 5-field cron expression like \"*/5 * * * *\"",
+                hint: "minute hour day-of-month month day-of-week, in UTC"
+            ) { $0.stringValue.flatMap { CronExpression.isValid($0) ? $0 : nil } }
+            let command = try schedule.required(
+                "command", "lake arguments starting with one of "
+                    + scheduledCommands.joined(separator: ", ")
+            ) { value in
+                value.stringValue.flatMap { command in
+                    let first = command.split(separator: " ").first.map(String.init)
+                    return first.map(scheduledCommands.contains) == true ? command : nil
+                }
+            }
+            return Schedule(name: entry.key, cron: cron, command: command)
+        }
+    }
+
+    /// Subcommands a schedule may run.
+    static let scheduledCommands = ["run", "backfill", "compact", "vacuum", "status", "report"]
+
+    private static func checkTableNames(_ job: JobDefinition, top: JobFileTable) throws {
+        var seen: [String: String] = [:]
+        let keys = [("bronze.table", job.bronze.table), ("silver.table", job.silver.table),
+                    ("silver.quarantine_table", job.silver.quarantineTable),
+                    ("gold.table", job.gold.table)]
+        for (key, name) in keys {
+            if let other = seen[name] {
+                throw LakeError(top.file, "key \(key): table \(name) is already used by \(other)",
+                                hint: "every layer needs its own table")
+            }
+            seen[name] = key
+        }
+    }
+
+    // MARK: - Values
+
+    static let tableNameExpected = "a table name (lowercase letters, digits and _)"
+    static let durationExpected = "a duration like \"10m\""
+    static let durationHint = "a number and a unit: s, m, h or d, e.g. \"30s\", \"10m\", \"1h30m\""
+
+    static func positiveInt(_ value: TOMLValue) -> Int? {
+        value.integerValue.flatMap { $0 > 0 && $0 <= Int64(Int32.max) ? Int($0) : nil }
+    }
+
+    static func tableName(_ value: TOMLValue) -> String? {
+        value.stringValue.flatMap { isIdentifier($0) ? $0 : nil }
+    }
+
+    /// snake_case: a lowercase letter or `_`, then lowercase letters, digits or `_`.
+    static func isIdentifier(_ text: String) -> Bool {
+        guard let first = text.utf8.first,
+            (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(first) || first == UInt8(ascii: "_")
+        else { return false }
+        return text.utf8.allSatisfy {
+            (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0)
+                || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) || $0 == UInt8(ascii: "_")
+        }
+    }
+
+    /// Seconds of a duration string: numbers with units s, m, h, d (`"10m"`, `"1h30m"`).
+    static func durationSeconds(_ value: TOMLValue) -> Int? {
+        guard let text = value.stringValue, !text.isEmpty else { return nil }
+        var total = 0
+        var number: Int?
+        for character in text {
+            if let digit = character.wholeNumberValue, character.isASCII {
+                let (shifted, overflow) = (number ?? 0).multipliedReportingOverflow(by: 10)
+                guard !overflow, shifted <= Int(Int32.max) else { return nil }
+                number = shifted + digit
+                continue
+            }
+            let units: [Character: Int] = ["s": 1, "m": 60, "h": 3600, "d": 86_400]
+            guard let amount = number, let unit = units[character] else { return nil }
+            total += amount * unit
+            guard total <= Int(Int32.max) else { return nil }
+            number = nil
+        }
+        return number == nil ? total : nil
+    }
+}
+
+extension JobDefinition {
+    /// The tables the job writes, bronze to gold.
+    public var tableNames: [String] {
+        [bronze.table, silver.table, silver.quarantineTable, gold.table]
+    }
+}
