@@ -20,5 +20,8 @@ struct LakeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lake",
         abstract: "A single-binary medallion lakehouse for clickstream events.",
-        subcommands: [GenerateCommand.self, RunCommand.self, StatusCommand.self, SqlCommand.self])
+        subcommands: [
+            GenerateCommand.self, RunCommand.self, StatusCommand.self, SqlCommand.self, CronCommand.self,
+            CompactCommand.self, VacuumCommand.self,
+        ])
 }

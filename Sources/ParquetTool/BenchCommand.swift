@@ -21,11 +21,7 @@ struct BenchCommand: ParsableCommand {
         properties.rowGroupRowCountMax = rowGroupRows
         let writeStart = Date()
         let writer = try ParquetWriter(path: out, schema: source.schema, properties: properties)
-        let views = columns.map(ColumnView.init)
-        for row in 0..<rows {
-            for (c, view) in views.enumerated() { view.append(row, to: writer, column: c) }
-            try writer.endRow()
-        }
+        try writer.appendRows(columns)
         let summary = try writer.finish()
         let writeSeconds = Date().timeIntervalSince(writeStart)
         let readStart = Date()
@@ -38,28 +34,5 @@ struct BenchCommand: ParsableCommand {
             ("rows", "\(rows)"), ("write_seconds", "\(writeSeconds)"), ("read_seconds", "\(readSeconds)"),
             ("bytes", "\(summary.fileSizeBytes)"), ("row_groups", "\(summary.rowGroupCount)"),
         ]))
-    }
-}
-
-/// Appends one column's value at a row without re-dispatching on the enum per value.
-private struct ColumnView {
-    let data: ColumnData
-
-    init(_ data: ColumnData) { self.data = data }
-
-    func append(_ row: Int, to w: ParquetWriter, column c: Int) {
-        if data.isNull(row) {
-            w.appendNull(c)
-            return
-        }
-        switch data.values {
-        case .boolean(let v): w.append(c, v[row])
-        case .int32(let v): w.append(c, v[row])
-        case .int64(let v): w.append(c, v[row])
-        case .float(let v): w.append(c, v[row])
-        case .double(let v): w.append(c, v[row])
-        case .bytes(let v):
-            v.data.withUnsafeBytes { w.append(c, bytes: UnsafeRawBufferPointer(rebasing: $0[v.range(row)])) }
-        }
     }
 }

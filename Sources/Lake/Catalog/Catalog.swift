@@ -164,7 +164,10 @@ public final class Catalog {
             let updated = try db.prepare("UPDATE lake_snapshot SET status = 'committed', committed_at = ?, summary = ? WHERE snapshot_id = ? AND status = 'pending'")
             try updated.bind([.text(Clock.isoNow()), .text(summary), .int(snapshot)])
             try updated.execute()
-            precondition(sqlite3Changes(db) == 1, "snapshot \(snapshot) was not pending")
+            guard sqlite3Changes(db) == 1 else {
+                throw LakeError("commit", path: paths.catalog, "snapshot \(snapshot) is no longer pending",
+                    hint: "`lake vacuum` dropped it during a very long run; rerun the stage")
+            }
             for f in add {
                 guard let tableID = try tableID(f.table) else {
                     preconditionFailure("table \(f.table) not registered before commit")
@@ -178,7 +181,10 @@ public final class Catalog {
             }
             for id in retire {
                 try db.run("UPDATE lake_data_file SET end_snapshot = ? WHERE file_id = ? AND end_snapshot IS NULL", .int(snapshot), .int(id))
-                precondition(sqlite3Changes(db) == 1, "file \(id) retired twice")
+                guard sqlite3Changes(db) == 1 else {
+                    throw LakeError("commit", path: paths.catalog, "file \(id) was retired by another commit",
+                        hint: "a compaction or backfill ran at the same time; rerun this one")
+                }
             }
             try body()
         }

@@ -67,6 +67,30 @@ public final class ParquetWriter {
 
     public func appendNull(_ column: Int) { buffers[column].appendNull() }
 
+    /// Appends every row of `columns` (read from a file of the same schema), e.g. to merge files.
+    public func appendRows(_ columns: [ColumnData]) throws {
+        precondition(columns.count == schema.columns.count, "appendRows needs one ColumnData per column")
+        let rows = columns.first?.rowCount ?? 0
+        for row in 0..<rows {
+            for (c, data) in columns.enumerated() {
+                if data.isNull(row) {
+                    appendNull(c)
+                    continue
+                }
+                switch data.values {
+                case .boolean(let v): append(c, v[row])
+                case .int32(let v): append(c, v[row])
+                case .int64(let v): append(c, v[row])
+                case .float(let v): append(c, v[row])
+                case .double(let v): append(c, v[row])
+                case .bytes(let v):
+                    v.data.withUnsafeBytes { append(c, bytes: UnsafeRawBufferPointer(rebasing: $0[v.range(row)])) }
+                }
+            }
+            try endRow()
+        }
+    }
+
     /// Ends the current row; every column must have received exactly one value or null.
     public func endRow() throws {
         rowsInGroup += 1

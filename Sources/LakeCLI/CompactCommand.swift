@@ -1,0 +1,54 @@
+import ArgumentParser
+import Foundation
+import Lake
+
+struct CompactCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "compact",
+        abstract: "Merge small files of each partition; old files are retired until `lake vacuum`.")
+
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "The table to compact (default: every table).") var table: String?
+    @Option(help: "Files smaller than this many MB are merged.") var smallFileMB: Int64 = 64
+    @Flag(help: "Wait for a running compaction instead of exiting.") var wait = false
+
+    func run() throws {
+        let catalog = try Catalog(paths: global.paths)
+        let tables = try catalog.db.query("SELECT table_name, job, layer FROM lake_table ORDER BY table_id")
+            .map { (name: $0[0].text ?? "", job: $0[1].text ?? "", layer: $0[2].text ?? "") }
+        let chosen = table.map { name in tables.filter { $0.name == name } } ?? tables
+        if let table, chosen.isEmpty {
+            throw ValidationError("no table \(table) in the catalog; tables: \(tables.map(\.name).joined(separator: ", "))")
+        }
+        let compactor = Compactor(catalog: catalog)
+        compactor.smallFileBytes = smallFileMB << 20
+        for t in chosen {
+            let r = try StageRunner.run(catalog: catalog, job: t.job, stage: "compact", wait: wait) { runID in
+                try compactor.compact(table: t.name, job: t.job, layer: t.layer, runID: runID)
+            }
+            Output.note("compact \(t.name): \(r.filesRetired) files (\(Output.bytes(r.bytesBefore))) → "
+                + "\(r.filesAdded) files (\(Output.bytes(r.bytesAfter))), \(r.rows) rows")
+        }
+    }
+}
+
+struct VacuumCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "vacuum",
+        abstract: "Delete files no table references: retired files and crash orphans past the retention.")
+
+    @OptionGroup var global: GlobalOptions
+    @Option(help: "Keep unreferenced files younger than this many seconds (running readers may use them).")
+    var retentionSeconds: Int64 = 3600
+
+    func validate() throws {
+        if retentionSeconds < 0 { throw ValidationError("--retention-seconds must be 0 or more") }
+    }
+
+    func run() throws {
+        let catalog = try Catalog(paths: global.paths)
+        let r = try Vacuum.run(catalog, retentionSeconds: retentionSeconds)
+        Output.note("vacuum: \(r.retiredFilesDeleted) retired files and \(r.orphansDeleted) orphans deleted "
+            + "(\(Output.bytes(r.bytesFreed))), \(r.pendingSnapshotsDropped) abandoned snapshots dropped")
+    }
+}
