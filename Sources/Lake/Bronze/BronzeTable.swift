@@ -19,3 +19,29 @@ public enum BronzeTable {
         {"name":"body","type":"binary"}]
         """
 }
+
+extension BronzeTable {
+    /// Calls `body(ingestID, ingestedAt, line)` for each row of a bronze file, in file order.
+    static func forEachRow(
+        _ catalog: Catalog, file: DataFile,
+        _ body: (Int64, Int64, UnsafeRawBufferPointer) throws -> Void
+    ) throws {
+        let reader = try ParquetReader(path: catalog.paths.root + "/" + file.path)
+        for g in reader.metadata.rowGroups.indices {
+            let ids = try reader.readColumn(rowGroup: g, column: ingestID)
+            let times = try reader.readColumn(rowGroup: g, column: ingestedAt)
+            let bodies = try reader.readColumn(rowGroup: g, column: Self.body)
+            guard case .int64(let idValues) = ids.values, case .int64(let timeValues) = times.values,
+                  case .bytes(let bodyValues) = bodies.values
+            else {
+                throw LakeError("read bronze", path: file.path, "unexpected column types",
+                    hint: "the file is not a bronze file of this lake")
+            }
+            try bodyValues.data.withUnsafeBytes { all in
+                for row in 0..<idValues.count {
+                    try body(idValues[row], timeValues[row], UnsafeRawBufferPointer(rebasing: all[bodyValues.range(row)]))
+                }
+            }
+        }
+    }
+}

@@ -82,5 +82,13 @@ enum CatalogSchema {
             PRIMARY KEY (run_id, key)
         );
         """),
+        ("0002_silver_duplicates", """
+        CREATE TABLE lake_silver_duplicates (
+            job TEXT NOT NULL,
+            event_date TEXT NOT NULL,
+            duplicate_count INTEGER NOT NULL,
+            PRIMARY KEY (job, event_date)
+        );
+        """),
     ]
 }

@@ -26,11 +26,9 @@ public final class SilverStage {
     private var record = ParsedRecord()
     private var state: SilverState
     private var position: Int64 = 0
-    private var duplicatesTotal: Int64 = 0
     private let timeField: Int
-    private let dedupFields: [Int]
     private let skewMicros: Int64
-    private var keyScratch: [UInt8] = []
+    private var keys: DedupKeyBuilder
     private var result = SilverResult()
 
     public init(catalog: Catalog, job: JobDefinition, runID: Int64, batchRowCountMax: Int = 1_000_000) throws {
@@ -46,13 +44,14 @@ public final class SilverStage {
                 hint: "map a column of type \"timestamp\" named \(s.eventTimeColumn) in [silver.columns]")
         }
         timeField = t
-        dedupFields = try s.dedupKeys.map { key in
+        let dedupFields = try s.dedupKeys.map { key in
             guard let i = s.columns.firstIndex(where: { $0.column == key }) else {
                 throw LakeError("job \(job.name)", "dedup key \(key) is not a silver column",
                     hint: "list columns of [silver.columns] in silver.dedup_keys")
             }
             return i
         }
+        keys = DedupKeyBuilder(fields: dedupFields, columns: s.columns)
         skewMicros = Int64(s.clockSkewSecondsMax) * 1_000_000
         state = SilverState(delayMicros: Int64(s.watermarkDelaySeconds) * 1_000_000)
         try catalog.ensureTable(name: s.table, job: job.name, layer: "silver",
@@ -64,7 +63,6 @@ public final class SilverStage {
         if let blob = saved.state {
             state = try SilverState(encoded: blob, delayMicros: state.delayMicros)
         }
-        duplicatesTotal = Int64(try catalog.checkpoint(job: job.name, stage: "silver", key: "duplicates").value ?? "") ?? 0
     }
 
     public func run() throws -> SilverResult {
@@ -99,6 +97,7 @@ public final class SilverStage {
     }
 
     private var batchStats: [String: Int] = [:]
+    private var batchDuplicatesByDay: [Int64: Int] = [:]
     private var batchCounts = (rowsIn: 0, accepted: 0, duplicates: 0, quarantined: 0)
 
     private func process(_ files: [DataFile]) throws {
@@ -111,6 +110,7 @@ public final class SilverStage {
                 paths: catalog.paths, table: job.silver.quarantineTable, schema: SilverTable.quarantineSchema,
                 snapshot: snapshot, timeColumn: nil, ingestColumn: 0))
         batchStats = [:]
+        batchDuplicatesByDay = [:]
         batchCounts = (0, 0, 0, 0)
         var newPosition = position
         do {
@@ -135,14 +135,12 @@ public final class SilverStage {
 
     private func commit(snapshot: Int64, files: [DataFile], newPosition: Int64) throws {
         let blob = state.encoded()
-        let duplicates = duplicatesTotal + Int64(batchCounts.duplicates)
         let watermark = state.watermarkMicros == Int64.min ? nil : state.watermarkMicros
         try catalog.commit(snapshot: snapshot, add: files,
                            summary: "silver: \(batchCounts.accepted) rows, \(batchCounts.quarantined) quarantined") {
             try catalog.setCheckpoint(job: job.name, stage: "silver", key: "position", value: String(newPosition),
                                       state: blob, snapshot: snapshot)
-            try catalog.setCheckpoint(job: job.name, stage: "silver", key: "duplicates", value: String(duplicates),
-                                      snapshot: snapshot)
+            try SilverTable.addDuplicates(catalog, job: job.name, byDay: batchDuplicatesByDay)
             try catalog.setCheckpoint(job: job.name, stage: "silver", key: "watermark_us",
                                       value: watermark.map { String($0) }, snapshot: snapshot)
             // Gold closes sessions with the watermark of the silver snapshots it has read.
@@ -154,27 +152,11 @@ public final class SilverStage {
                                      quarantined: batchCounts.quarantined, duplicates: batchCounts.duplicates,
                                      watermarkMicros: watermark, stats: stats)
         }
-        duplicatesTotal = duplicates
     }
 
     private func processFile(_ file: DataFile, _ out: Output) throws {
-        let reader = try ParquetReader(path: catalog.paths.root + "/" + file.path)
-        for g in reader.metadata.rowGroups.indices {
-            let ids = try reader.readColumn(rowGroup: g, column: BronzeTable.ingestID)
-            let times = try reader.readColumn(rowGroup: g, column: BronzeTable.ingestedAt)
-            let bodies = try reader.readColumn(rowGroup: g, column: BronzeTable.body)
-            guard case .int64(let idValues) = ids.values, case .int64(let timeValues) = times.values,
-                  case .bytes(let bodyValues) = bodies.values
-            else {
-                throw LakeError("read bronze", path: file.path, "unexpected column types",
-                    hint: "the file is not a bronze file of this lake")
-            }
-            try bodyValues.data.withUnsafeBytes { all in
-                for row in 0..<idValues.count where idValues[row] > position {
-                    let body = UnsafeRawBufferPointer(rebasing: all[bodyValues.range(row)])
-                    try processRecord(ingestID: idValues[row], ingestedAt: timeValues[row], body: body, out)
-                }
-            }
+        try BronzeTable.forEachRow(catalog, file: file) { id, ingestedAt, body in
+            if id > position { try processRecord(ingestID: id, ingestedAt: ingestedAt, body: body, out) }
         }
     }
 
@@ -203,9 +185,10 @@ public final class SilverStage {
             return try quarantine(out, ingestID, ingestedAt, body, "late",
                                   "event time \(Timestamps.iso(micros: eventTime)) is at or before the watermark \(Timestamps.iso(micros: state.watermarkMicros))")
         }
-        let key = dedupKey()
+        let key = keys.key(record)
         if state.isDuplicate(key) {
             batchCounts.duplicates += 1
+            batchDuplicatesByDay[Timestamps.floorDivide(eventTime, 86_400_000_000).0, default: 0] += 1
             return
         }
         state.accept(key, eventMicros: eventTime)
@@ -213,43 +196,9 @@ public final class SilverStage {
         try writeSilver(out, ingestID: ingestID, eventTime: eventTime)
     }
 
-    private func dedupKey() -> SilverState.Key {
-        keyScratch.removeAll(keepingCapacity: true)
-        for f in dedupFields {
-            if record.isNull(f) {
-                keyScratch.append(0)
-                continue
-            }
-            keyScratch.append(1)
-            switch job.silver.columns[f].type {
-            case .string:
-                record.withString(f) { bytes in
-                    withUnsafeBytes(of: UInt32(bytes.count).littleEndian) { keyScratch.append(contentsOf: $0) }
-                    keyScratch.append(contentsOf: bytes)
-                }
-            case .double, .int64, .timestamp:
-                withUnsafeBytes(of: record.int64(f).littleEndian) { keyScratch.append(contentsOf: $0) }
-            }
-        }
-        return keyScratch.withUnsafeBytes { KeyHash.hash($0) }
-    }
-
     private func writeSilver(_ out: Output, ingestID: Int64, eventTime: Int64) throws {
-        let w = try out.silver.writer(dayOf: eventTime)
-        for (i, f) in job.silver.columns.enumerated() {
-            if record.isNull(i) {
-                w.appendNull(i)
-                continue
-            }
-            switch f.type {
-            case .string: record.withString(i) { w.append(i, bytes: $0) }
-            case .double: w.append(i, record.double(i))
-            case .int64: w.append(i, record.int64(i))
-            case .timestamp: w.append(i, record.timestampMicros(i))
-            }
-        }
-        w.append(job.silver.columns.count, ingestID)
-        try w.endRow()
+        try SilverTable.append(record, columns: job.silver.columns, ingestID: ingestID,
+                               to: out.silver.writer(dayOf: eventTime))
     }
 
     private func quarantine(

@@ -38,3 +38,71 @@ enum SilverTable {
         Column("body", .byteArray),
     ])
 }
+
+extension SilverTable {
+    /// Appends a parsed record as one silver row (its columns, then `ingest_id`).
+    static func append(
+        _ record: ParsedRecord, columns: [FieldMapping], ingestID: Int64, to w: ParquetWriter
+    ) throws {
+        for (i, f) in columns.enumerated() {
+            if record.isNull(i) {
+                w.appendNull(i)
+                continue
+            }
+            switch f.type {
+            case .string: record.withString(i) { w.append(i, bytes: $0) }
+            case .double: w.append(i, record.double(i))
+            case .int64: w.append(i, record.int64(i))
+            case .timestamp: w.append(i, record.timestampMicros(i))
+            }
+        }
+        w.append(columns.count, ingestID)
+        try w.endRow()
+    }
+}
+
+extension SilverTable {
+    /// Adds duplicate counts per event date (kept per date so a backfill can replace a range).
+    static func addDuplicates(_ catalog: Catalog, job: String, byDay: [Int64: Int]) throws {
+        for (day, count) in byDay {
+            try catalog.db.run("""
+                INSERT INTO lake_silver_duplicates (job, event_date, duplicate_count) VALUES (?, ?, ?)
+                ON CONFLICT (job, event_date) DO UPDATE SET duplicate_count = duplicate_count + excluded.duplicate_count
+                """, .text(job), .text(Timestamps.date(micros: day * 86_400_000_000)), .of(count))
+        }
+    }
+}
+
+/// Builds the dedup key of a parsed record: the key columns' bytes, length-prefixed, hashed to
+/// 128 bits. Reuses one scratch buffer (no allocation per record).
+struct DedupKeyBuilder {
+    let fields: [Int]
+    let types: [FieldType]
+    private var scratch: [UInt8] = []
+
+    init(fields: [Int], columns: [FieldMapping]) {
+        self.fields = fields
+        types = fields.map { columns[$0].type }
+    }
+
+    mutating func key(_ record: ParsedRecord) -> SilverState.Key {
+        scratch.removeAll(keepingCapacity: true)
+        for (f, type) in zip(fields, types) {
+            if record.isNull(f) {
+                scratch.append(0)
+                continue
+            }
+            scratch.append(1)
+            switch type {
+            case .string:
+                record.withString(f) { bytes in
+                    withUnsafeBytes(of: UInt32(bytes.count).littleEndian) { scratch.append(contentsOf: $0) }
+                    scratch.append(contentsOf: bytes)
+                }
+            case .double, .int64, .timestamp:
+                withUnsafeBytes(of: record.int64(f).littleEndian) { scratch.append(contentsOf: $0) }
+            }
+        }
+        return scratch.withUnsafeBytes { KeyHash.hash($0) }
+    }
+}

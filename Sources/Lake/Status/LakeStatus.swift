@@ -91,7 +91,8 @@ public struct LakeStatus {
         func table(_ layer: String) -> Table? { tables.first { $0.job == job && $0.layer == layer } }
         guard let bronze = table("bronze") else { return nil }
         let position = Int64(try catalog.checkpoint(job: job, stage: "silver", key: "position").value ?? "") ?? 0
-        let duplicates = Int64(try catalog.checkpoint(job: job, stage: "silver", key: "duplicates").value ?? "") ?? 0
+        let duplicates = try catalog.db.scalar(
+            "SELECT coalesce(sum(duplicate_count), 0) FROM lake_silver_duplicates WHERE job = ?", .text(job))?.int ?? 0
         let pending = try catalog.db.scalar("""
             SELECT coalesce(sum(f.record_count), 0) FROM lake_data_file f JOIN lake_table t USING (table_id)
             WHERE t.table_name = ? AND f.end_snapshot IS NULL AND f.min_ingest_id > ?
