@@ -87,6 +87,63 @@ func makeTemporaryFolder(_ label: String) throws -> String {
         #expect(Set(manifest.quarantined.keys) == reasons)
     }
 
+    /// Reads the files back as silver would (JSONSerialization, not the generator's own event
+    /// structs) and checks that an `OutcomeModel` fed from the bytes gives the manifest's counts.
+    @Test(arguments: [30.0, 599.0])
+    func manifestMatchesAnIndependentReading(jitterSeconds: Double) throws {
+        let result = try generate {
+            $0.userCount = 40
+            $0.jitterSeconds = jitterSeconds
+            $0.duplicateRate = 0.2
+            $0.lateRate = 0.1
+            $0.malformedRate = 0.1
+            $0.fileCount = 3
+        }
+        var model = OutcomeModel<String>()
+        let ingestedMillis = try #require(EventTime.parse("2090-01-01"))
+        for line in lines(result.bytes) {
+            switch silverReading(line) {
+            case .failure(let reason):
+                model.malformed(reason: reason.text)
+            case .success(let record):
+                model.record(key: record.id, eventMillis: record.millis, eventType: record.type,
+                             ingestedMillis: ingestedMillis)
+            }
+        }
+        let manifest = result.manifest
+        #expect(model.acceptedCount == manifest.accepted)
+        #expect(model.duplicateCount == manifest.duplicates)
+        #expect(model.quarantined == manifest.quarantined)
+        #expect(model.eventTypes == manifest.eventTypes)
+        #expect(manifest.duplicates > 1000 && manifest.late > 1000)
+    }
+
+    struct Reason: Error { var text: String }
+
+    /// The record silver would read from `line`, or the reason it would quarantine it.
+    func silverReading(
+        _ line: ArraySlice<UInt8>
+    ) -> Result<(id: String, millis: Int64, type: String), Reason> {
+        guard let event = object(line) else { return .failure(Reason(text: "bad_json")) }
+        for key in ["eventId", "userId", "eventType", "timestamp"]
+        where event[key] == nil || event[key] is NSNull {
+            return .failure(Reason(text: "missing_field:\(key)"))
+        }
+        guard let text = event["timestamp"] as? String else {
+            return .failure(Reason(text: "bad_type:timestamp"))
+        }
+        guard let millis = EventTime.parse(text) else {
+            return .failure(Reason(text: "bad_timestamp"))
+        }
+        let price = (event["data"] as? [String: Any])?["price"]
+        if let price = price as? String, Double(price) == nil {
+            return .failure(Reason(text: "bad_type:data.price"))
+        }
+        guard let id = event["eventId"] as? String, let type = event["eventType"] as? String
+        else { return .failure(Reason(text: "bad_type:eventId")) }
+        return .success((id, millis, type))
+    }
+
     @Test func cleanLinesAreValidEvents() throws {
         let result = try generate()
         #expect(result.manifest.lines == 20_000)
@@ -246,6 +303,26 @@ func makeTemporaryFolder(_ label: String) throws -> String {
             let (year, month, day) = EventTime.civil(days: days)
             #expect(EventTime.days(year: year, month: month, day: day) == days)
         }
+    }
+}
+
+@Suite struct RandomSourceTests {
+    @Test func portableLogMatchesTheSystemLog() {
+        for x in [1.0, 0.999_999, 0.75, 0.5, 0.1, 1e-5, 1e-300, 0x1.0p-53] {
+            let error = abs(RandomSource.naturalLog(x) - log(x))
+            #expect(error <= 1e-14 * max(1, abs(log(x))), "ln(\(x))")
+        }
+    }
+
+    @Test func streamsAreIndependentAndRepeatable() {
+        var first = RandomSource(seed: 42, stream: 1)
+        var again = RandomSource(seed: 42, stream: 1)
+        var other = RandomSource(seed: 42, stream: 2)
+        let values = (0..<8).map { _ in first.next() }
+        #expect(values == (0..<8).map { _ in again.next() })
+        #expect(values != (0..<8).map { _ in other.next() })
+        var bounded = RandomSource(seed: 1, stream: 0)
+        #expect((0..<1000).allSatisfy { _ in (0..<7).contains(bounded.below(7)) })
     }
 }
 

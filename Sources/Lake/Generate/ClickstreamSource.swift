@@ -37,8 +37,9 @@ struct ClickstreamSource {
         cursors.reserveCapacity(userCount)
         for user in 0..<userCount {
             let scale = Double(users.users[user].idleScale)
-            let meanMillis = 3 * Double(EventTime.millisPerHour) * scale
-            let first = Int64(self.random.exponential(mean: meanMillis))
+            // Uniform over two mean gaps: users join the stream spread out, not all at once.
+            let spreadMillis = 2 * Double(ClickstreamSource.idleGapMeanMillis) * scale
+            let first = Int64(self.random.unit() * spreadMillis)
             let millis = startMillis + quietNight(startMillis + first) + first
             cursors.push(Cursor(millis: millis, user: Int32(user)))
         }

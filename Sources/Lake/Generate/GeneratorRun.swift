@@ -94,7 +94,7 @@ struct GeneratorRun {
         cleanLinesWritten += 1
         line.removeAll(keepingCapacity: true)
         serializer.append(event, to: &line)
-        try emit(event)
+        try emit(event, line)
         try releaseDueCopies()
         if faultRandom.chance(options.duplicateRate) {
             let wait = Int(faultRandom.between(1, GeneratorRun.duplicateDistanceMax))
@@ -104,12 +104,12 @@ struct GeneratorRun {
         if faultRandom.chance(options.malformedRate) { try writeMalformed() }
     }
 
-    /// Writes `line`, the serialized `event`, and tells the model.
-    private mutating func emit(_ event: GeneratedEvent) throws {
+    /// Writes `bytes`, the serialized `event`, and tells the model.
+    private mutating func emit(_ event: GeneratedEvent, _ bytes: [UInt8]) throws {
         model.record(
             key: event.eventId, eventMillis: event.timeMillis, eventType: event.step.kind.name,
             ingestedMillis: streamClockMillis)
-        try sink.write(line)
+        try sink.write(bytes)
     }
 
     private mutating func releaseDueCopies() throws {
@@ -127,9 +127,7 @@ struct GeneratorRun {
     }
 
     private mutating func writeCopy(_ copy: PendingCopy) throws {
-        line.removeAll(keepingCapacity: true)
-        line.append(contentsOf: copy.line)
-        try emit(copy.event)
+        try emit(copy.event, copy.line)
     }
 
     /// An event with a fresh id whose time is behind the watermark by more than the margin.
@@ -140,7 +138,7 @@ struct GeneratorRun {
         let event = syntheticEvent(at: watermark - behind)
         line.removeAll(keepingCapacity: true)
         serializer.append(event, to: &line)
-        try emit(event)
+        try emit(event, line)
     }
 
     private mutating func writeMalformed() throws {
@@ -163,7 +161,7 @@ struct GeneratorRun {
         serializer.append(event, damage: damage, to: &line)
         reshape(kind)
         if kind == .futureTimestamp {
-            try emit(event)
+            try emit(event, line)
         } else {
             model.malformed(reason: kind.reason)
             try sink.write(line)

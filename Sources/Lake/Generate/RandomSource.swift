@@ -1,5 +1,3 @@
-import Foundation
-
 /// A seeded pseudo-random generator (xoshiro256**, seeded through SplitMix64), so that
 /// `lake generate` gives byte-identical output for the same arguments on every machine and
 /// every Swift version (the standard library's generators and algorithms may change).
@@ -66,7 +64,24 @@ struct RandomSource {
 
     /// An exponentially distributed value with the given mean.
     mutating func exponential(mean: Double) -> Double {
-        -mean * log(1 - unit())
+        -mean * RandomSource.naturalLog(1 - unit())
+    }
+
+    /// ln(x) for x in (0, 1], from basic arithmetic only: libm's `log` may differ in the last
+    /// bit between platforms, and the generator promises the same bytes everywhere.
+    static func naturalLog(_ x: Double) -> Double {
+        precondition(x > 0, "naturalLog needs a positive argument")
+        // x = m · 2^e with m in [1, 2); ln m = 2 atanh(z), z = (m − 1) / (m + 1) ≤ 1/3.
+        let m = x.significand
+        let z = (m - 1) / (m + 1)
+        let zSquared = z * z
+        var term = z
+        var sum = 0.0
+        for power in stride(from: 1.0, through: 41.0, by: 2.0) {
+            sum += term / power
+            term *= zSquared
+        }
+        return 2 * sum + Double(x.exponent) * 0.693_147_180_559_945_3
     }
 
     /// An index into `weights` drawn with probability proportional to each weight.
