@@ -42,7 +42,7 @@ let repositoryJobsFolder = URL(fileURLWithPath: #filePath)
             schedules: [
                 Schedule(name: "stream", cron: "* * * * *", command: "run all"),
                 Schedule(name: "backfill", cron: "30 2 * * *",
-                         command: "backfill gold --from yesterday --to yesterday"),
+                         command: "backfill all --from yesterday --to yesterday"),
             ])
         expected.summary =
             "E-commerce clickstream: sessions, purchases, abandoned carts and revenue"

@@ -106,7 +106,10 @@ public final class GoldStage {
                                  snapshot: snapshot, timeColumn: 1, ingestColumn: nil)
         let files: [DataFile]
         do {
-            for c in closed { try write(c.user, c.session, closed: true, to: writer.writer(dayOf: c.session.start)) }
+            for c in closed {
+                try GoldTable.append(c.user, c.session, closed: true, gapMicros: gapMicros,
+                                     to: writer.writer(dayOf: c.session.start))
+            }
             files = try writer.finish()
         } catch {
             writer.abort()
@@ -121,6 +124,8 @@ public final class GoldStage {
                                           value: String(lastSnapshot), state: blob, snapshot: snapshot)
                 try catalog.db.run("UPDATE lake_snapshot SET watermark_us = ? WHERE snapshot_id = ?",
                                    watermark == Int64.min ? .null : .int(watermark), .int(snapshot))
+                try catalog.setCheckpoint(job: job.name, stage: "gold", key: "watermark_us",
+                                          value: watermark == Int64.min ? nil : String(watermark), snapshot: snapshot)
                 try catalog.addRunCounts(runID, rowsIn: events, rowsOut: closed.count,
                                          watermarkMicros: watermark == Int64.min ? nil : watermark)
             }
@@ -135,8 +140,14 @@ public final class GoldStage {
         result.watermarkMicros = watermark == Int64.min ? nil : watermark
     }
 
-    /// Adds every event of a silver file to its user's sessions.
+    /// Adds every event of a silver file to `users`' sessions.
     private func addEvents(file: String) throws -> Int {
+        try GoldStage.addEvents(catalog: catalog, job: job, file: file, gapMicros: gapMicros, to: &users)
+    }
+
+    static func addEvents(
+        catalog: Catalog, job: JobDefinition, file: String, gapMicros: Int64, to users: inout [String: UserSessions]
+    ) throws -> Int {
         let reader = try ParquetReader(path: catalog.paths.root + "/" + file)
         let g = job.gold
         let names = [g.userColumn, g.timeColumn, g.typeColumn, g.revenueColumn]
@@ -175,41 +186,14 @@ public final class GoldStage {
         return count
     }
 
-    private func write(_ user: String, _ s: Session, closed: Bool, to w: ParquetWriter) throws {
-        w.append(0, string: user)
-        w.append(1, s.start)
-        w.append(2, s.end)
-        w.append(3, s.windowEnd(gapMicros: gapMicros))
-        w.append(4, s.count)
-        w.append(5, Int32(s.purchased ? 1 : 0))
-        w.append(6, Int32(s.cart ? 1 : 0))
-        w.append(7, Int32(s.abandoned ? 1 : 0))
-        w.append(8, Double(s.revenueMicros) / 1_000_000)
-        w.append(9, Int32(closed ? 1 : 0))
-        try w.endRow()
-    }
-
     /// Replaces the open rows and adds the newly closed ones (inside the commit transaction).
     private func writeSQLite(closed: [(user: String, session: Session)]) throws {
         let table = job.gold.table
         try catalog.db.run("DELETE FROM \(table) WHERE is_closed = 0")
-        let insert = try catalog.db.prepare("""
-            INSERT OR REPLACE INTO \(table) (user_id, session_start, session_end, window_end, events_count,
-              is_purchased, has_cart_activity, is_abandoned_cart, session_revenue, is_closed)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """)
-        func put(_ user: String, _ s: Session, closed: Bool) throws {
-            try insert.bind([
-                .text(user), .text(Timestamps.iso(micros: s.start)), .text(Timestamps.iso(micros: s.end)),
-                .text(Timestamps.iso(micros: s.windowEnd(gapMicros: gapMicros))), .int(s.count),
-                .int(s.purchased ? 1 : 0), .int(s.cart ? 1 : 0), .int(s.abandoned ? 1 : 0),
-                .double(Double(s.revenueMicros) / 1_000_000), .int(closed ? 1 : 0),
-            ])
-            try insert.execute()
-        }
-        for c in closed { try put(c.user, c.session, closed: true) }
+        let put = try GoldTable.inserter(catalog.db, table: table, gapMicros: gapMicros)
+        for c in closed { try put(c.user, c.session, true) }
         for (user, sessions) in users.sorted(by: { $0.key < $1.key }) {
-            for s in sessions.sessions { try put(user, s, closed: false) }
+            for s in sessions.sessions { try put(user, s, false) }
         }
     }
 }

@@ -73,3 +73,40 @@ enum GoldTable {
             """
     }
 }
+
+extension GoldTable {
+    /// Appends a session as one Parquet row.
+    static func append(_ user: String, _ s: Session, closed: Bool, gapMicros: Int64, to w: ParquetWriter) throws {
+        w.append(0, string: user)
+        w.append(1, s.start)
+        w.append(2, s.end)
+        w.append(3, s.windowEnd(gapMicros: gapMicros))
+        w.append(4, s.count)
+        w.append(5, Int32(s.purchased ? 1 : 0))
+        w.append(6, Int32(s.cart ? 1 : 0))
+        w.append(7, Int32(s.abandoned ? 1 : 0))
+        w.append(8, Double(s.revenueMicros) / 1_000_000)
+        w.append(9, Int32(closed ? 1 : 0))
+        try w.endRow()
+    }
+
+    /// A function that writes one session row into the SQLite table (insert or replace).
+    static func inserter(
+        _ db: Database, table: String, gapMicros: Int64
+    ) throws -> (String, Session, Bool) throws -> Void {
+        let insert = try db.prepare("""
+            INSERT OR REPLACE INTO \(table) (user_id, session_start, session_end, window_end, events_count,
+              is_purchased, has_cart_activity, is_abandoned_cart, session_revenue, is_closed)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        return { user, s, closed in
+            try insert.bind([
+                .text(user), .text(Timestamps.iso(micros: s.start)), .text(Timestamps.iso(micros: s.end)),
+                .text(Timestamps.iso(micros: s.windowEnd(gapMicros: gapMicros))), .int(s.count),
+                .int(s.purchased ? 1 : 0), .int(s.cart ? 1 : 0), .int(s.abandoned ? 1 : 0),
+                .double(Double(s.revenueMicros) / 1_000_000), .int(closed ? 1 : 0),
+            ])
+            try insert.execute()
+        }
+    }
+}

@@ -43,7 +43,7 @@ public struct CronExpression: Sendable, Equatable {
         _ text: String, _ name: String, _ range: ClosedRange<Int>, names: [String], nameBase: Int = 0
     ) throws -> Set<Int> {
         func number(_ s: Substring) throws -> Int {
-            if let n = Int(s), s.allSatisfy(\.isASCII) {
+            if s.allSatisfy({ $0.isASCII && $0.isNumber }), let n = Int(s) {
                 guard range.contains(n) else {
                     throw CronError("\(name) \(n) is outside \(range.lowerBound)-\(range.upperBound)")
                 }
@@ -58,7 +58,9 @@ public struct CronExpression: Sendable, Equatable {
             guard parts.count <= 2, !parts[0].isEmpty else { throw CronError("\(name) field \"\(item)\" is malformed") }
             var step = 1
             if parts.count == 2 {
-                guard let s = Int(parts[1]), s > 0, s <= range.upperBound else {
+                guard parts[1].allSatisfy({ $0.isASCII && $0.isNumber }), let s = Int(parts[1]), s > 0,
+                      s <= range.upperBound
+                else {
                     throw CronError("\(name) step \"\(parts[1])\" must be a number from 1 to \(range.upperBound)")
                 }
                 step = s

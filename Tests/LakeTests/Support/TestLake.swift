@@ -157,3 +157,33 @@ func eventLine(
         "category":"shoes","price":10.5,"currency":"PLN","searchQuery":null,"totalAmount":\(amount)}}
         """
 }
+
+extension TestLake {
+    @discardableResult
+    func backfill(_ layer: String, from: String, to: String) throws -> BackfillResult {
+        let catalog = try Catalog(paths: paths)
+        var result = BackfillResult()
+        if layer == "silver" || layer == "all" {
+            result = try StageRunner.run(catalog: catalog, job: job.name, stage: "silver", wait: false) { runID in
+                try SilverBackfill(catalog: catalog, job: job, runID: runID, from: from, to: to).run()
+            }
+        }
+        if layer == "gold" || layer == "all" {
+            result = try StageRunner.run(catalog: catalog, job: job.name, stage: "gold", wait: false) { runID in
+                try GoldBackfill(catalog: catalog, job: job, runID: runID, from: from, to: to).run()
+            }
+        }
+        return result
+    }
+
+    func runAll(_ lines: [String]) throws {
+        try append("a.jsonl", Array((lines.joined(separator: "\n") + "\n").utf8))
+        _ = try runBronze()
+        try runSilver()
+        try runGold()
+    }
+
+    func accounting() throws -> LakeStatus.Accounting? {
+        try LakeStatus.read(Catalog(paths: paths)).accounting.first
+    }
+}

@@ -1,0 +1,109 @@
+import Foundation
+import Testing
+
+@testable import Lake
+
+@Suite("Backfill, compaction, vacuum")
+struct MaintenanceTests {
+    /// Events of one day, late ones delivered after the watermark passed them, plus a
+    /// duplicate of a late event; the reference gets the same events in time order.
+    static func lateInput() -> (delivered: [String], inOrder: [String]) {
+        var onTime: [String] = []
+        var late: [String] = []
+        var all: [String] = []
+        for i in 0..<60 {
+            let time = Timestamps.iso(micros: (1_769_680_800 + Int64(i) * 180) * 1_000_000)
+            let line = eventLine(id: "e\(i)", user: "u\(i % 4)", type: i % 9 == 8 ? "PURCHASE" : "PAGE_VIEW",
+                                 time: time, total: i % 9 == 8 ? 10.25 : nil)
+            all.append(line)
+            if i % 10 == 3 { late.append(line) } else { onTime.append(line) }
+        }
+        let closer = eventLine(id: "closer", user: "z", time: "2026-01-29T20:00:00Z")
+        return (onTime + [closer] + late + [late[0]], all + [closer])
+    }
+
+    @Test func backfillMakesGoldEqualABatchRunOverAllValidEventsAndIsIdempotent() throws {
+        let (delivered, inOrder) = Self.lateInput()
+        let lake = try TestLake("backfill")
+        let reference = try TestLake("reference")
+        defer { lake.remove(); reference.remove() }
+        try lake.runAll(delivered)
+        try reference.runAll(inOrder)
+        let incremental = try lake.goldSQLite()
+        #expect(incremental != (try reference.goldSQLite()), "late events must change gold in this test")
+        #expect(try lake.runSilver().rowsIn == 0)
+        let silver = try lake.backfill("silver", from: "2026-01-29", to: "2026-01-29")
+        #expect(silver.recoveredLate == 7)  // 6 late events and the late copy of one
+        #expect(silver.duplicates == 1)
+        try lake.backfill("gold", from: "2026-01-29", to: "2026-01-29")
+        let closedRef = try reference.goldSQLite().filter { $0[9] == "1" }
+        #expect(try lake.goldSQLite().filter { $0[9] == "1" } == closedRef)
+        #expect(try lake.tableRows("silver_clickstream").count == (try reference.tableRows("silver_clickstream")).count)
+        let a = try #require(try lake.accounting())
+        #expect(a.balanced && a.quarantined == 0 && a.duplicates == 1)
+        // Twice gives the same.
+        try lake.backfill("all", from: "2026-01-29", to: "2026-01-29")
+        #expect(try lake.goldSQLite().filter { $0[9] == "1" } == closedRef)
+        #expect(try lake.accounting()?.balanced == true)
+        // Incremental runs after it do not double count.
+        try lake.runAll([eventLine(id: "after", user: "z", time: "2026-01-29T23:00:00Z")])
+        #expect(try lake.goldSQLite().filter { $0[9] == "1" && $0[0] != "z" } == closedRef.filter { $0[0] != "z" })
+    }
+
+    @Test func compactionAndVacuumKeepTheDataAndFreeTheFiles() throws {
+        let lake = try TestLake("compact")
+        defer { lake.remove() }
+        for run in 0..<40 {
+            let base = 1_769_680_800 + Int64(run) * 300
+            try lake.runAll((0..<5).map { i in
+                eventLine(id: "r\(run)-\(i)", user: "u\(i)", time: Timestamps.iso(micros: (base + Int64(i)) * 1_000_000))
+            })
+        }
+        let catalog = try Catalog(paths: lake.paths)
+        let before = try ["bronze_clickstream", "silver_clickstream", "gold_session_stats"].map {
+            try lake.tableRows($0).sorted { $0.lexicographicallyPrecedes($1) }
+        }
+        let filesBefore = try catalog.liveFiles(table: "bronze_clickstream").count
+        #expect(filesBefore == 40)
+        for (table, layer) in [("bronze_clickstream", "bronze"), ("silver_clickstream", "silver"), ("gold_session_stats", "gold")] {
+            _ = try StageRunner.run(catalog: catalog, job: "clickstream", stage: "compact", wait: false) { runID in
+                try Compactor(catalog: catalog).compact(table: table, job: "clickstream", layer: layer, runID: runID)
+            }
+        }
+        #expect(try catalog.liveFiles(table: "bronze_clickstream").count == 1)
+        #expect(try catalog.liveFiles(table: "silver_clickstream").count <= 2)
+        let after = try ["bronze_clickstream", "silver_clickstream", "gold_session_stats"].map {
+            try lake.tableRows($0).sorted { $0.lexicographicallyPrecedes($1) }
+        }
+        #expect(after == before)
+        let kept = try Vacuum.run(catalog, retentionSeconds: 3600)
+        #expect(kept.retiredFilesDeleted == 0)
+        let v = try Vacuum.run(catalog, retentionSeconds: 0)
+        #expect(v.retiredFilesDeleted >= 40 + 38)
+        #expect(try LakeStatus.read(catalog).orphans.isEmpty)
+        #expect(try ["bronze_clickstream", "silver_clickstream", "gold_session_stats"].map {
+            try lake.tableRows($0).sorted { $0.lexicographicallyPrecedes($1) }
+        } == before)
+        // New data after compaction flows as before.
+        try lake.runAll([eventLine(id: "new", user: "u1", time: "2026-01-29T20:00:00Z")])
+        #expect(try lake.accounting()?.balanced == true)
+        #expect(try lake.tableRows("silver_clickstream").count == 201)
+    }
+
+    @Test func cronExpressionsParseAndFire() throws {
+        let t0: Int64 = 1_769_644_800  // 2026-01-29T00:00:00Z, a Thursday
+        #expect(try CronExpression("* * * * *").next(after: t0) == t0 + 60)
+        #expect(try CronExpression("30 2 * * *").next(after: t0) == t0 + 2 * 3600 + 1800)
+        #expect(try CronExpression("*/15 * * * *").next(after: t0 + 1) == t0 + 900)
+        #expect(try CronExpression("0 0 1 * *").next(after: t0) == 1_769_904_000)  // 2026-02-01
+        #expect(try CronExpression("0 0 * * mon").next(after: t0) == t0 + 4 * 86400)  // Monday Feb 2
+        #expect(try CronExpression("0 0 31 * *").next(after: 1_769_904_000) == 1_774_915_200)  // Mar 31
+        #expect(try CronExpression("0 12 29 2 *").next(after: t0) == 1_835_438_400)  // 2028-02-29T12:00Z
+        #expect(try CronExpression("0 0 30 2 *").next(after: t0) == nil)
+        #expect(try CronExpression("@daily").next(after: t0) == t0 + 86400)
+        #expect(try CronExpression("0 9-17/4 * jan-mar 1-5").next(after: t0) == t0 + 9 * 3600)
+        for bad in ["* * * *", "60 * * * *", "* 24 * * *", "5-1 * * * *", "*/0 * * * *", "* * * foo *", "a b c d e"] {
+            #expect(!CronExpression.isValid(bad), "\(bad) should be invalid")
+        }
+    }
+}
