@@ -90,5 +90,15 @@ enum CatalogSchema {
             PRIMARY KEY (job, event_date)
         );
         """),
+        ("0003_silver_keys", """
+        CREATE TABLE lake_silver_key (
+            job TEXT NOT NULL,
+            key_a INTEGER NOT NULL,
+            key_b INTEGER NOT NULL,
+            event_time_us INTEGER NOT NULL,
+            PRIMARY KEY (job, key_a, key_b)
+        ) WITHOUT ROWID;
+        CREATE INDEX lake_silver_key_by_time ON lake_silver_key (job, event_time_us);
+        """),
     ]
 }

@@ -58,11 +58,8 @@ public final class SilverStage {
                                 schemaJSON: SilverTable.schemaJSON(silverSchema), partitionColumn: s.eventTimeColumn)
         try catalog.ensureTable(name: s.quarantineTable, job: job.name, layer: "quarantine",
                                 schemaJSON: SilverTable.schemaJSON(SilverTable.quarantineSchema), partitionColumn: nil)
-        let saved = try catalog.checkpoint(job: job.name, stage: "silver", key: "position")
-        position = Int64(saved.value ?? "") ?? 0
-        if let blob = saved.state {
-            state = try SilverState(encoded: blob, delayMicros: state.delayMicros)
-        }
+        position = Int64(try catalog.checkpoint(job: job.name, stage: "silver", key: "position").value ?? "") ?? 0
+        state = try SilverStage.loadState(catalog, job: job.name, delayMicros: state.delayMicros)
     }
 
     public func run() throws -> SilverResult {
@@ -134,12 +131,12 @@ public final class SilverStage {
     }
 
     private func commit(snapshot: Int64, files: [DataFile], newPosition: Int64) throws {
-        let blob = state.encoded()
         let watermark = state.watermarkMicros == Int64.min ? nil : state.watermarkMicros
         try catalog.commit(snapshot: snapshot, add: files,
                            summary: "silver: \(batchCounts.accepted) rows, \(batchCounts.quarantined) quarantined") {
             try catalog.setCheckpoint(job: job.name, stage: "silver", key: "position", value: String(newPosition),
-                                      state: blob, snapshot: snapshot)
+                                      snapshot: snapshot)
+            try saveState(snapshot: snapshot)
             try SilverTable.addDuplicates(catalog, job: job.name, byDay: batchDuplicatesByDay)
             try catalog.setCheckpoint(job: job.name, stage: "silver", key: "watermark_us",
                                       value: watermark.map { String($0) }, snapshot: snapshot)
@@ -152,6 +149,40 @@ public final class SilverStage {
                                      quarantined: batchCounts.quarantined, duplicates: batchCounts.duplicates,
                                      watermarkMicros: watermark, stats: stats)
         }
+    }
+
+    /// The watermark's max event time and the live dedup keys, from the catalog.
+    static func loadState(_ catalog: Catalog, job: String, delayMicros: Int64) throws -> SilverState {
+        let maxEvent = Int64(try catalog.checkpoint(job: job, stage: "silver", key: "max_event_us").value ?? "")
+            ?? Int64.min
+        let statement = try catalog.db.prepare(
+            "SELECT key_a, key_b, event_time_us FROM lake_silver_key WHERE job = ?")
+        try statement.bind([.text(job)])
+        var entries: [(SilverState.Key, Int64)] = []
+        while try statement.step() {
+            entries.append((SilverState.Key(a: UInt64(bitPattern: statement.int(0)), b: UInt64(bitPattern: statement.int(1))),
+                            statement.int(2)))
+        }
+        return SilverState(delayMicros: delayMicros, maxEventMicros: maxEvent, keys: entries)
+    }
+
+    /// Saves the state incrementally (inside the commit): new live keys in, expired keys out.
+    private func saveState(snapshot: Int64) throws {
+        try catalog.setCheckpoint(job: job.name, stage: "silver", key: "max_event_us",
+                                  value: state.maxEventMicros == Int64.min ? nil : String(state.maxEventMicros),
+                                  snapshot: snapshot)
+        let insert = try catalog.db.prepare("""
+            INSERT OR REPLACE INTO lake_silver_key (job, key_a, key_b, event_time_us) VALUES (?, ?, ?, ?)
+            """)
+        for (k, t) in state.liveAcceptedSinceSave() {
+            try insert.bind([.text(job.name), .int(Int64(bitPattern: k.a)), .int(Int64(bitPattern: k.b)), .int(t)])
+            try insert.execute()
+        }
+        if state.watermarkMicros != Int64.min {
+            try catalog.db.run("DELETE FROM lake_silver_key WHERE job = ? AND event_time_us <= ?",
+                               .text(job.name), .int(state.watermarkMicros))
+        }
+        state.markSaved()
     }
 
     private func processFile(_ file: DataFile, _ out: Output) throws {

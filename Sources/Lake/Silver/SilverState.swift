@@ -42,6 +42,7 @@ struct SilverState {
         assert(!isLate(eventMicros), "a late record was accepted")
         keys[key] = eventMicros
         expiry.push(Expiry(time: eventMicros, key: key))
+        acceptedSinceSave.append(key)
         if eventMicros > maxEventMicros {
             maxEventMicros = eventMicros
             forgetExpired()
@@ -57,49 +58,28 @@ struct SilverState {
         }
     }
 
-    // MARK: checkpoint encoding
+    // MARK: checkpoint
 
-    /// Bytes for the checkpoint: max event time, then (key, time) entries.
-    func encoded() -> [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(16 + keys.count * 24)
-        func put(_ v: UInt64) { withUnsafeBytes(of: v.littleEndian) { out.append(contentsOf: $0) } }
-        put(UInt64(bitPattern: maxEventMicros))
-        put(UInt64(keys.count))
-        for (k, t) in keys.sorted(by: { ($0.value, $0.key.a, $0.key.b) < ($1.value, $1.key.a, $1.key.b) }) {
-            put(k.a)
-            put(k.b)
-            put(UInt64(bitPattern: t))
-        }
-        return out
-    }
+    /// Keys accepted since the last save; only those still live at save time are stored.
+    private var acceptedSinceSave: [Key] = []
 
-    init(encoded bytes: [UInt8], delayMicros: Int64) throws {
+    init(delayMicros: Int64, maxEventMicros: Int64, keys entries: [(Key, Int64)]) {
         self.init(delayMicros: delayMicros)
-        var position = 0
-        func get() throws -> UInt64 {
-            guard bytes.count - position >= 8 else {
-                throw LakeError("read silver checkpoint", "state is truncated",
-                    hint: "the catalog is damaged; rebuild silver with `lake backfill silver`")
-            }
-            var v: UInt64 = 0
-            for i in 0..<8 { v |= UInt64(bytes[position + i]) << (8 * UInt64(i)) }
-            position += 8
-            return v
-        }
-        maxEventMicros = Int64(bitPattern: try get())
-        let count = try get()
-        guard count <= UInt64(bytes.count / 24) else {
-            throw LakeError("read silver checkpoint", "state claims \(count) keys", hint: "the catalog is damaged")
-        }
-        keys.reserveCapacity(Int(count))
-        for _ in 0..<count {
-            let key = Key(a: try get(), b: try get())
-            let t = Int64(bitPattern: try get())
-            keys[key] = t
-            expiry.push(Expiry(time: t, key: key))
+        self.maxEventMicros = maxEventMicros
+        keys.reserveCapacity(entries.count)
+        for (k, t) in entries where t > watermarkMicros {
+            keys[k] = t
+            expiry.push(Expiry(time: t, key: k))
         }
     }
+
+    /// Keys accepted since the last save that are still remembered, with their times.
+    func liveAcceptedSinceSave() -> [(Key, Int64)] {
+        let w = watermarkMicros
+        return acceptedSinceSave.compactMap { k in keys[k].flatMap { $0 > w ? (k, $0) : nil } }
+    }
+
+    mutating func markSaved() { acceptedSinceSave.removeAll(keepingCapacity: true) }
 }
 
 /// A 128-bit hash of bytes from two independently seeded 64-bit word hashes.
