@@ -13,6 +13,8 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        // A small HTTP server on BSD sockets and Swift concurrency, no other dependencies.
+        .package(url: "https://github.com/swhitty/FlyingFox.git", from: "0.27.1"),
     ],
     targets: [
         .systemLibrary(
@@ -23,13 +25,19 @@ let package = Package(
             providers: [.apt(["libsqlite3-dev"])]),
         .target(name: "Parquet", dependencies: ["CZstd"]),
         .target(name: "Lake", dependencies: ["Parquet", "CSQLite", "CZstd"]),
+        .target(
+            name: "LakeServer",
+            dependencies: ["Lake", .product(name: "FlyingFox", package: "FlyingFox")]),
         .executableTarget(
             name: "LakeCLI",
-            dependencies: ["Lake", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            dependencies: [
+                "Lake", "LakeServer", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
         .executableTarget(
             name: "ParquetTool",
             dependencies: ["Parquet", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .testTarget(name: "ParquetTests", dependencies: ["Parquet"]),
         .testTarget(name: "LakeTests", dependencies: ["Lake", "Parquet"]),
+        .testTarget(name: "LakeServerTests", dependencies: ["LakeServer", "Lake"]),
     ]
 )

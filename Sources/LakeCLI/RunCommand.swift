@@ -7,19 +7,33 @@ struct RunCommand: ParsableCommand {
         commandName: "run",
         abstract: "Run a stage (bronze, silver, gold) or all of them over everything available.")
 
-    enum Stage: String, ExpressibleByArgument, CaseIterable {
+    enum Target: String, ExpressibleByArgument, CaseIterable {
         case bronze, silver, gold, all
     }
 
     @OptionGroup var global: GlobalOptions
-    @Argument(help: "bronze, silver, gold or all.") var stage: Stage
+    @Argument(help: "bronze, silver, gold or all.") var stage: Target
     @Option(help: "Run only this job (default: every job in the jobs folder).") var job: String?
     @Flag(help: "Bronze: read standard input instead of the landing folder.") var stdin = false
     @Flag(help: "Wait for a running instance of the same stage instead of exiting.") var wait = false
 
+    @Flag(help: "Keep running: pick up new input as it arrives, until SIGINT/SIGTERM.") var follow = false
+    @Option(help: "With --follow: run a pass at least every this many seconds.") var interval = 1.0
+
     func validate() throws {
         if stdin && stage != .bronze && stage != .all {
             throw ValidationError("--stdin applies to `lake run bronze` (or `all`) only")
+        }
+        if stdin && follow { throw ValidationError("--stdin and --follow cannot be combined") }
+        if interval <= 0 || interval > 3600 { throw ValidationError("--interval must be between 0 and 3600 seconds") }
+    }
+
+    var stages: [Lake.Stage] {
+        switch stage {
+        case .bronze: return [.bronze]
+        case .silver: return [.silver]
+        case .gold: return [.gold]
+        case .all: return Lake.Stage.allCases
         }
     }
 
@@ -29,41 +43,48 @@ struct RunCommand: ParsableCommand {
             throw ValidationError("--stdin needs exactly one job; pass --job NAME")
         }
         let catalog = try Catalog(paths: global.paths)
-        for job in jobs {
-            if stage == .bronze || stage == .all { try runBronze(catalog, job) }
-            if stage == .silver || stage == .all { try runSilver(catalog, job) }
-            if stage == .gold || stage == .all { try runGold(catalog, job) }
+        let pipelines = jobs.map { Pipeline(catalog: catalog, job: $0, stages: stages, wait: wait || follow) }
+        if follow {
+            let loop = FollowLoop(catalog: catalog, pipelines: pipelines, intervalSeconds: interval)
+            loop.onPass = { p, r, seconds in Output.note("[\(Clock.isoNow())] " + Self.summary(p.job, r, seconds)) }
+            loop.onMaintenance = { Output.note("[\(Clock.isoNow())] \($0)") }
+            Output.note("following \(jobs.map(\.name).joined(separator: ", ")) (interval \(interval) s); Ctrl-C stops")
+            do {
+                try loop.run()
+            } catch {
+                for p in pipelines { p.finish(error: error) }
+                throw error
+            }
+            return
+        }
+        for p in pipelines {
+            let started = Date()
+            do {
+                let r = try p.runPass(bronzeInput: stdin ? { try $0.ingestStandardInput() } : nil)
+                p.finish(error: nil)
+                Output.note(Self.summary(p.job, r, Date().timeIntervalSince(started)))
+            } catch {
+                p.finish(error: error)
+                throw error
+            }
         }
     }
 
-    private func runBronze(_ catalog: Catalog, _ job: JobDefinition) throws {
-        let started = Date()
-        let r = try StageRunner.run(catalog: catalog, job: job.name, stage: "bronze", wait: wait) { runID in
-            let bronze = try BronzeStage(catalog: catalog, job: job, runID: runID)
-            return stdin ? try bronze.ingestStandardInput() : try bronze.ingestLanding()
+    static func summary(_ job: JobDefinition, _ r: PipelineResult, _ seconds: Double) -> String {
+        var parts: [String] = []
+        if let b = r.bronze {
+            parts.append("bronze \(b.lines) lines (\(Output.bytes(b.bytes))) from \(b.sources) sources")
         }
-        Output.note("bronze \(job.name): \(r.lines) lines (\(Output.bytes(r.bytes))) from \(r.sources) "
-            + "sources, \(r.files) files, \(r.commits) commits, \(Output.seconds(since: started))")
-    }
-
-    private func runSilver(_ catalog: Catalog, _ job: JobDefinition) throws {
-        let started = Date()
-        let r = try StageRunner.run(catalog: catalog, job: job.name, stage: "silver", wait: wait) { runID in
-            try SilverStage(catalog: catalog, job: job, runID: runID).run()
+        if let s = r.silver {
+            let reasons = s.quarantined.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+                .joined(separator: " ")
+            parts.append("silver \(s.accepted) rows, \(s.duplicates) duplicates, \(s.quarantinedCount) quarantined"
+                + (reasons.isEmpty ? "" : " (\(reasons))") + ", watermark "
+                + (s.watermarkMicros.map { Timestamps.iso(micros: $0) } ?? "none"))
         }
-        let reasons = r.quarantined.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
-            .joined(separator: " ")
-        Output.note("silver \(job.name): \(r.rowsIn) in, \(r.accepted) rows, \(r.duplicates) duplicates, "
-            + "\(r.quarantinedCount) quarantined\(reasons.isEmpty ? "" : " (\(reasons))"), watermark "
-            + "\(r.watermarkMicros.map { Timestamps.iso(micros: $0) } ?? "none"), \(Output.seconds(since: started))")
-    }
-
-    private func runGold(_ catalog: Catalog, _ job: JobDefinition) throws {
-        let started = Date()
-        let r = try StageRunner.run(catalog: catalog, job: job.name, stage: "gold", wait: wait) { runID in
-            try GoldStage(catalog: catalog, job: job, runID: runID).run()
+        if let g = r.gold {
+            parts.append("gold \(g.sessionsClosed) sessions closed, \(g.sessionsOpen) open")
         }
-        Output.note("gold \(job.name): \(r.eventsIn) events, \(r.sessionsClosed) sessions closed, "
-            + "\(r.sessionsOpen) open, \(Output.seconds(since: started))")
+        return "\(job.name): " + parts.joined(separator: "; ") + String(format: " (%.2f s)", seconds)
     }
 }

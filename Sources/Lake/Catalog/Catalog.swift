@@ -122,12 +122,20 @@ public final class Catalog {
             .text(Clock.isoNow()), .text(error == nil ? "ok" : "failed"), .of(error), .int(runID))
     }
 
-    /// Marks runs of this stage still `running` as failed: they were killed (we hold the lock).
+    /// Marks runs of this stage still `running` whose process is gone as failed: they were
+    /// killed. (A live one is a `--follow` run between micro-batches.)
     public func closeAbandonedRuns(job: String, stage: String) throws {
-        try db.run("""
-            UPDATE lake_run SET status = 'failed', ended_at = ?, error = 'killed (no clean exit)'
-            WHERE job = ? AND stage = ? AND status = 'running'
-            """, .text(Clock.isoNow()), .text(job), .text(stage))
+        let running = try db.query(
+            "SELECT run_id, pid FROM lake_run WHERE job = ? AND stage = ? AND status = 'running'",
+            .text(job), .text(stage))
+        for r in running {
+            guard let id = r[0].int, let pid = r[1].int else { continue }
+            if pid != Int64(getpid()) && kill(pid_t(pid), 0) == 0 { continue }
+            try db.run("""
+                UPDATE lake_run SET status = 'failed', ended_at = ?, error = 'killed (no clean exit)'
+                WHERE run_id = ?
+                """, .text(Clock.isoNow()), .int(id))
+        }
     }
 
     /// Adds to a run's counters (inside a commit transaction, so they match the data).

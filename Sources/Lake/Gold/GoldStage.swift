@@ -23,7 +23,7 @@ public final class GoldStage {
     let batchRowCountMax: Int
     let gapMicros: Int64
     private var users: [String: UserSessions] = [:]
-    private var silverSnapshot: Int64 = 0
+    private(set) var silverSnapshot: Int64 = 0
     private var result = GoldResult()
 
     public init(catalog: Catalog, job: JobDefinition, runID: Int64, batchRowCountMax: Int = 2_000_000) throws {
@@ -47,7 +47,9 @@ public final class GoldStage {
         var rows: Int64
     }
 
+    /// Processes every pending silver snapshot; the result covers this call only.
     public func run() throws -> GoldResult {
+        result = GoldResult()
         while true {
             let pending = try pendingSnapshots()
             if pending.isEmpty { break }

@@ -23,12 +23,21 @@ public final class Compactor {
 
     public init(catalog: Catalog) { self.catalog = catalog }
 
-    public func compact(table: String, job: String, layer: String, runID: Int64) throws -> CompactResult {
-        var result = CompactResult()
+    /// Groups of at least `filesMin` small files per partition that compaction would merge.
+    func plan(table: String, job: String, layer: String, filesMin: Int = 2) throws -> [[DataFile]] {
         let candidates = try eligibleFiles(table: table, job: job, layer: layer)
             .filter { $0.fileSizeBytes < smallFileBytes }
-        let byPartition = Dictionary(grouping: candidates) { $0.partition ?? "" }
-        let groups = byPartition.values.filter { $0.count >= 2 }
+        return Dictionary(grouping: candidates) { $0.partition ?? "" }.values.filter { $0.count >= filesMin }
+    }
+
+    /// True when some partition has at least `filesMin` small files to merge.
+    public func needsCompaction(table: String, job: String, layer: String, filesMin: Int) throws -> Bool {
+        !(try plan(table: table, job: job, layer: layer, filesMin: filesMin)).isEmpty
+    }
+
+    public func compact(table: String, job: String, layer: String, runID: Int64) throws -> CompactResult {
+        var result = CompactResult()
+        let groups = try plan(table: table, job: job, layer: layer)
         guard !groups.isEmpty else { return result }
         let snapshot = try catalog.reserveSnapshot(job: job, stage: "compact", runID: runID)
         var schema: Schema?

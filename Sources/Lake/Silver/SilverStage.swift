@@ -25,7 +25,7 @@ public final class SilverStage {
     private var parser: EventParser
     private var record = ParsedRecord()
     private var state: SilverState
-    private var position: Int64 = 0
+    private(set) var position: Int64 = 0
     private let timeField: Int
     private let skewMicros: Int64
     private var keys: DedupKeyBuilder
@@ -62,7 +62,9 @@ public final class SilverStage {
         state = try SilverStage.loadState(catalog, job: job.name, delayMicros: state.delayMicros)
     }
 
+    /// Processes every pending bronze file; the result covers this call only.
     public func run() throws -> SilverResult {
+        result = SilverResult()
         while true {
             let files = try pendingBronzeFiles()
             if files.isEmpty { break }
