@@ -1,0 +1,351 @@
+#!/usr/bin/env bash
+# make bench: lake's stages against DuckDB doing the same work on the same landing files, the
+# floors (cat, zstd -1 -T1), our Parquet writer against pyarrow, and peak-RSS flatness.
+# Writes bench/RESULTS.md (overwritten) and prints it. See bench/README.md.
+#
+# Environment: LAKE_BIN, PARQUET_TOOL (release binaries; the Makefile sets both),
+#   BENCH_EVENTS (default 1000000), BENCH_EVENTS_LARGE (unset: skipped; e.g. 5000000),
+#   BENCH_SEED (20260129), BENCH_FILES (4 landing files), BENCH_USERS (1000),
+#   BENCH_OUT (bench/out), BENCH_RESULTS (bench/RESULTS.md), PYTHON (python3).
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(dirname "$HERE")
+LAKE_BIN=${LAKE_BIN:-$ROOT/.build/release/lake}
+PARQUET_TOOL=${PARQUET_TOOL:-$ROOT/.build/release/parquet-tool}
+PYTHON=${PYTHON:-python3}
+EVENTS=${BENCH_EVENTS:-1000000}
+LARGE=${BENCH_EVENTS_LARGE:-}
+SEED=${BENCH_SEED:-20260129}
+FILES=${BENCH_FILES:-4}
+USERS=${BENCH_USERS:-1000}
+OUT=${BENCH_OUT:-$HERE/out}
+RESULTS=${BENCH_RESULTS:-$HERE/RESULTS.md}
+JOBS=$ROOT/jobs
+
+die() { echo "bench: $*" >&2; exit 1; }
+note() { echo "== $*" >&2; }
+
+# --- tools ----------------------------------------------------------------------------------
+for bin in "$LAKE_BIN" "$PARQUET_TOOL"; do
+  [ -x "$bin" ] || die "$bin is missing; build it with: swift build -c release (or make bench)"
+done
+sudo_() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+apt_install() {
+  note "installing $* with apt"
+  sudo_ apt-get update -qq && DEBIAN_FRONTEND=noninteractive sudo_ apt-get install -y -qq "$@"
+}
+[ -x /usr/bin/time ] || apt_install time
+command -v zstd >/dev/null || apt_install zstd
+"$PYTHON" -c "import duckdb, pyarrow" 2>/dev/null || "$PYTHON" -m pip install -q duckdb pyarrow
+
+# --- measuring ------------------------------------------------------------------------------
+METRICS=$OUT/metrics.tsv
+# metric KEY VALUE: one line of the run's figures, turned into RESULTS.md at the end.
+metric() { printf '%s\t%s\n' "$1" "$2" >>"$METRICS"; }
+now_ns() { date +%s%N; }
+
+# measure NAME CMD...: runs CMD under /usr/bin/time -v (stdout to $OUT/NAME.out, stderr and the
+# time report to $OUT/NAME.err / NAME.time); records NAME.seconds (wall, ns clock) and
+# NAME.rss_kb (peak RSS).
+measure() {
+  local name=$1; shift
+  local t0 t1
+  t0=$(now_ns)
+  if ! /usr/bin/time -v -o "$OUT/$name.time" "$@" >"$OUT/$name.out" 2>"$OUT/$name.err"; then
+    cat "$OUT/$name.err" >&2
+    die "$name failed: $*"
+  fi
+  t1=$(now_ns)
+  metric "$name.seconds" "$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", (b - a) / 1e9 }')"
+  metric "$name.rss_kb" "$(awk -F': ' '/Maximum resident set size/ { print $2 }' "$OUT/$name.time")"
+}
+
+# best_of N NAME CMD...: the fastest of N runs of CMD (stdout discarded), for the cheap floors.
+best_of() {
+  local n=$1 name=$2; shift 2
+  local best="" t0 t1 s
+  for _ in $(seq "$n"); do
+    t0=$(now_ns); "$@" >/dev/null; t1=$(now_ns)
+    s=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", (b - a) / 1e9 }')
+    best=$(awk -v a="$best" -v b="$s" 'BEGIN { print (a == "" || b < a) ? b : a }')
+  done
+  metric "$name.seconds" "$best"
+}
+
+lake() { "$LAKE_BIN" "$@" --jobs "$JOBS"; }
+
+# --- set-up ---------------------------------------------------------------------------------
+START_NS=$(now_ns)
+rm -rf "$OUT"
+mkdir -p "$OUT"
+: >"$METRICS"
+metric date "$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+metric cpu "$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)"
+metric cores "$(nproc)"
+metric loadavg_start "$(cut -d' ' -f1-3 /proc/loadavg)"
+metric events "$EVENTS"
+metric seed "$SEED"
+metric files "$FILES"
+metric users "$USERS"
+metric commit "$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+metric duckdb_version "$("$PYTHON" -c 'import duckdb; print(duckdb.__version__)')"
+metric pyarrow_version "$("$PYTHON" -c 'import pyarrow; print(pyarrow.__version__)')"
+metric zstd_version "$(zstd -V | head -1 | grep -o 'v[0-9][0-9.]*' | head -1)"
+
+LAKE_DIR=$OUT/lake
+note "lake generate: $EVENTS events (+2% duplicates), seed $SEED, $FILES files, into $LAKE_DIR"
+measure generate "$LAKE_BIN" generate --lake "$LAKE_DIR" --jobs "$JOBS" --events "$EVENTS" \
+  --users "$USERS" --seed "$SEED" --files "$FILES" --duplicates 0.02
+LANDING=$LAKE_DIR/landing/clickstream
+mapfile -t INPUT < <(find "$LANDING" -maxdepth 1 -name 'events-*.jsonl' | sort)
+[ "${#INPUT[@]}" -gt 0 ] || die "lake generate wrote no events-*.jsonl into $LANDING"
+metric input_bytes "$(cat "${INPUT[@]}" | wc -c)"
+metric input_lines "$(cat "${INPUT[@]}" | wc -l)"
+
+# A fresh copy of the landing data for `lake run all` (a real copy: separate inodes).
+ALL_DIR=$OUT/lake-all
+mkdir -p "$ALL_DIR/landing/clickstream"
+cp "${INPUT[@]}" "$ALL_DIR/landing/clickstream/"
+
+# --- floors (the input is in the page cache: it was just written and read) -------------------
+note "floors: cat and zstd -1 -T1 over the landing files (best of 3)"
+best_of 3 floor_cat cat "${INPUT[@]}"
+best_of 3 floor_zstd zstd -1 -T1 -q -c "${INPUT[@]}"
+
+# --- lake, stage by stage, then run all on the copy -----------------------------------------
+for stage in bronze silver gold; do
+  note "lake run $stage"
+  measure "lake_$stage" "$LAKE_BIN" run "$stage" --lake "$LAKE_DIR" --jobs "$JOBS"
+done
+lake status --lake "$LAKE_DIR" --json >"$OUT/lake_status.json"
+sqlite3 "$LAKE_DIR/catalog.db" "SELECT count(*), coalesce(sum(is_closed), 0) FROM gold_session_stats" \
+  >"$OUT/lake_gold_sqlite.txt" 2>/dev/null || echo "?|?" >"$OUT/lake_gold_sqlite.txt"
+note "lake run all (fresh copy of the landing files)"
+measure lake_all "$LAKE_BIN" run all --lake "$ALL_DIR" --jobs "$JOBS"
+lake status --lake "$ALL_DIR" --json >"$OUT/lake_all_status.json"
+
+# --- DuckDB, one process per stage ----------------------------------------------------------
+DUCK_DIR=$OUT/duckdb
+for stage in bronze silver gold; do
+  note "duckdb $stage"
+  measure "duck_$stage" "$PYTHON" "$HERE/duckdb_medallion.py" "$stage" --landing "$LANDING" \
+    --out "$DUCK_DIR"
+done
+
+# --- Parquet writer and reader against pyarrow ----------------------------------------------
+note "parquet writer/reader: ours vs pyarrow on the silver table (best of 3)"
+"$PYTHON" "$HERE/parquet_bench.py" --silver "$LAKE_DIR/silver_clickstream" \
+  --parquet-tool "$PARQUET_TOOL" --work "$OUT/parquet" >"$OUT/parquet_bench.json"
+
+# --- peak RSS at a larger input -------------------------------------------------------------
+if [ -n "$LARGE" ]; then
+  BIG_DIR=$OUT/lake-large
+  note "lake generate + run all at $LARGE events (peak RSS flatness)"
+  "$LAKE_BIN" generate --lake "$BIG_DIR" --jobs "$JOBS" --events "$LARGE" --users "$USERS" \
+    --seed "$SEED" --files "$FILES" --duplicates 0.02 >/dev/null 2>&1
+  metric large_events "$LARGE"
+  metric large_input_bytes "$(cat "$BIG_DIR"/landing/clickstream/events-*.jsonl | wc -c)"
+  measure lake_all_large "$LAKE_BIN" run all --lake "$BIG_DIR" --jobs "$JOBS"
+  rm -rf "$BIG_DIR/landing"   # gigabytes of input nobody reads again
+fi
+
+metric loadavg_end "$(cut -d' ' -f1-3 /proc/loadavg)"
+metric bench_seconds "$(awk -v a="$START_NS" -v b="$(now_ns)" 'BEGIN { printf "%.1f", (b - a) / 1e9 }')"
+
+# --- RESULTS.md -----------------------------------------------------------------------------
+"$PYTHON" - "$OUT" "$RESULTS" <<'PY'
+import json, os, sys
+
+out, results = sys.argv[1], sys.argv[2]
+m = {}
+for line in open(os.path.join(out, "metrics.tsv")):
+    key, _, value = line.rstrip("\n").partition("\t")
+    m[key] = value
+num = lambda k: float(m[k])
+lake_status = json.load(open(os.path.join(out, "lake_status.json")))["tables"]
+all_status = json.load(open(os.path.join(out, "lake_all_status.json")))["tables"]
+duck = {s: json.loads(open(os.path.join(out, f"duck_{s}.out")).read().strip().splitlines()[-1])
+        for s in ("bronze", "silver", "gold")}
+pq = json.load(open(os.path.join(out, "parquet_bench.json")))
+gold_all, gold_closed = (open(os.path.join(out, "lake_gold_sqlite.txt")).read().strip().split("|") + ["?"])[:2]
+
+MB = 1e6
+in_bytes, in_lines, events = num("input_bytes"), num("input_lines"), int(m["events"])
+mb = in_bytes / MB
+
+def f(x, digits=2):
+    return f"{x:,.{digits}f}"
+
+def mbs(kb):
+    return float(kb) / 1024
+
+def verdict(ok):
+    return "**met**" if ok else "**not met**"
+
+lines = []
+w = lines.append
+w("# lake benchmark results")
+w("")
+w(f"Written by `make bench` (`bench/run.sh`) on {m['date']} at commit `{m['commit']}`. "
+  f"Machine: {m['cpu']}, {m['cores']} cores, shared with other developers' builds and tests "
+  f"(load average {m['loadavg_start']} at the start, {m['loadavg_end']} at the end): "
+  "absolute figures are noisy, the ratios against the same-run references are what to read.")
+w("")
+w(f"Input: `lake generate --events {events:,} --duplicates 0.02 --seed {m['seed']} "
+  f"--files {m['files']} --users {m['users']}` (default jitter) → {int(in_lines):,} lines, "
+  f"{f(mb, 1)} MB of NDJSON ({f(in_bytes / in_lines, 0)} B/line), in the page cache. "
+  f"DuckDB {m['duckdb_version']} with its default threads ({duck['bronze']['threads']}, one per "
+  f"core), pyarrow {m['pyarrow_version']}, zstd CLI {m['zstd_version']}. "
+  f"Whole bench: {m['bench_seconds']} s.")
+w("")
+
+# stages
+w("## Stages: lake vs DuckDB")
+w("")
+w("Wall seconds of each stage as its own process (`/usr/bin/time -v`; peak RSS from the same). "
+  "events/s and MB/s count the raw input (all landing lines and bytes) for every stage. "
+  "DuckDB's time is shown as process wall and as SQL-only (without Python start-up and "
+  "`import duckdb`); the speed ratio uses the SQL-only time, the figure least favourable to lake "
+  "(in brackets: against DuckDB's process wall time). "
+  "DuckDB's silver does strictly less work (no per-record watermark, no clock-skew check, no "
+  "quarantine table); its gold recomputes from all of silver instead of carrying state.")
+w("")
+w("| stage | lake s | lake events/s | lake MB/s | lake peak RSS MB | DuckDB s (process / SQL) | DuckDB events/s | DuckDB peak RSS MB | lake speed ÷ DuckDB |")
+w("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+ratios = {}
+lake_sum = duck_sum_wall = duck_sum_sql = 0.0
+duck_rss_max = 0.0
+lake_rss_max = 0.0
+for s in ("bronze", "silver", "gold"):
+    ls, lr = num(f"lake_{s}.seconds"), mbs(m[f"lake_{s}.rss_kb"])
+    dw, ds, dr = num(f"duck_{s}.seconds"), float(duck[s]["seconds"]), mbs(m[f"duck_{s}.rss_kb"])
+    lake_sum += ls; duck_sum_wall += dw; duck_sum_sql += ds
+    duck_rss_max = max(duck_rss_max, dr); lake_rss_max = max(lake_rss_max, lr)
+    ratios[s] = ds / ls
+    w(f"| {s} | {f(ls)} | {f(in_lines / ls, 0)} | {f(mb / ls, 0)} | {f(lr, 0)} | {f(dw)} / {f(ds)} "
+      f"| {f(in_lines / ds, 0)} | {f(dr, 0)} | {f(ratios[s])}× ({f(dw / ls)}×) |")
+w(f"| sum of the three | {f(lake_sum)} | {f(in_lines / lake_sum, 0)} | {f(mb / lake_sum, 0)} | "
+  f"{f(lake_rss_max, 0)} (max) | {f(duck_sum_wall)} / {f(duck_sum_sql)} | {f(in_lines / duck_sum_sql, 0)} "
+  f"| {f(duck_rss_max, 0)} (max) | {f(duck_sum_sql / lake_sum)}× ({f(duck_sum_wall / lake_sum)}×) |")
+la, lar = num("lake_all.seconds"), mbs(m["lake_all.rss_kb"])
+ratios["all"] = duck_sum_sql / la
+w(f"| **end to end** (`lake run all`, fresh copy) | {f(la)} | {f(in_lines / la, 0)} | {f(mb / la, 0)} "
+  f"| {f(lar, 0)} | {f(duck_sum_wall)} / {f(duck_sum_sql)} | {f(in_lines / duck_sum_sql, 0)} "
+  f"| {f(duck_rss_max, 0)} (max) | {f(ratios['all'])}× ({f(duck_sum_wall / la)}×) |")
+w("")
+
+# floors
+cat_s, zstd_s = num("floor_cat.seconds"), num("floor_zstd.seconds")
+w("## Floors on the same input")
+w("")
+w("Best of 3 runs, input in the page cache, output to `/dev/null`.")
+w("")
+w("| floor | s | MB/s | events/s | lake end to end ÷ floor time | lake bronze speed ÷ floor speed |")
+w("|---|---:|---:|---:|---:|---:|")
+lb = num("lake_bronze.seconds")
+for name, s in (("`cat files > /dev/null`", cat_s), ("`zstd -1 -T1 -c files > /dev/null`", zstd_s)):
+    w(f"| {name} | {f(s, 3)} | {f(mb / s, 0)} | {f(in_lines / s, 0)} | {f(la / s)}× | {f(s / lb * 100, 0)}% |")
+w("")
+
+# parquet
+p, o = pq["pyarrow"], pq["ours"]
+rows, nb = pq["rows"], pq["table_nbytes"] / MB
+w("## Parquet writer and reader: ours vs pyarrow")
+w("")
+w(f"The silver table lake wrote ({pq['source_files']} file(s), merged with pyarrow into one when "
+  f"several): {rows:,} rows, {f(nb, 1)} MB in Arrow memory. Best of {pq['repeat']}. pyarrow: "
+  f"`write_table(compression=\"zstd\")` (level 1, {p['row_groups']} row group(s)) and `read_table` "
+  f"(multithreaded; single-threaded in brackets). Ours: `parquet-tool bench` (zstd level 1, "
+  f"{o['row_groups']} row group(s) of up to 128Ki rows; the copy reads back identical in pyarrow: "
+  f"{o['pyarrow_reads_identical']}). MB/s = Arrow in-memory MB / s.")
+w("")
+w("| | write s | write rows/s | write MB/s | read s | read rows/s | file bytes |")
+w("|---|---:|---:|---:|---:|---:|---:|")
+w(f"| pyarrow | {f(p['write_seconds'], 3)} | {f(rows / p['write_seconds'], 0)} | {f(nb / p['write_seconds'], 0)} "
+  f"| {f(p['read_seconds'], 3)} ({f(p['read_seconds_1thread'], 3)}) | {f(rows / p['read_seconds'], 0)} | {p['bytes']:,} |")
+w(f"| ours | {f(o['write_seconds'], 3)} | {f(rows / o['write_seconds'], 0)} | {f(nb / o['write_seconds'], 0)} "
+  f"| {f(o['read_seconds'], 3)} | {f(rows / o['read_seconds'], 0)} | {o['bytes']:,} |")
+w_ratio = p["write_seconds"] / o["write_seconds"]
+r_ratio = p["read_seconds"] / o["read_seconds"]
+r1_ratio = p["read_seconds_1thread"] / o["read_seconds"]
+size_ratio = o["bytes"] / p["bytes"]
+w(f"| ours ÷ pyarrow | speed {f(w_ratio)}× | | | speed {f(r_ratio)}× ({f(r1_ratio)}× vs 1 thread) | | size {f(size_ratio * 100, 0)}% |")
+w("")
+
+# sizes
+w("## Output sizes: lake vs DuckDB")
+w("")
+w("Bytes of live Parquet files per table (`lake status --json` for lake; the files under "
+  "`bench/out/duckdb/` for DuckDB). Both ZSTD. lake's gold Parquet holds the closed sessions "
+  "only (open ones live in SQLite); DuckDB's holds every session, so gold compares bytes per row.")
+w("")
+w("| table | lake rows | lake files | lake bytes | lake B/row | DuckDB rows | DuckDB files | DuckDB bytes | DuckDB B/row | lake ÷ DuckDB (per row) |")
+w("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+size_ok = {}
+for s, table in (("bronze", "bronze_clickstream"), ("silver", "silver_clickstream"), ("gold", "gold_session_stats")):
+    t, d = lake_status.get(table, {"rows": 0, "files": 0, "bytes": 0}), duck[s]
+    lbr = t["bytes"] / t["rows"] if t["rows"] else float("nan")
+    dbr = d["bytes"] / d["rows"] if d["rows"] else float("nan")
+    size_ok[s] = lbr <= dbr
+    w(f"| {table} | {t['rows']:,} | {t['files']} | {t['bytes']:,} | {f(lbr, 1)} | {d['rows']:,} | {d['files']} "
+      f"| {d['bytes']:,} | {f(dbr, 1)} | {f(lbr / dbr * 100, 0)}% |")
+q = lake_status.get("quarantine_clickstream")
+if q:
+    w(f"| quarantine_clickstream | {q['rows']:,} | {q['files']} | {q['bytes']:,} | | — | — | — | | DuckDB writes none |")
+w("")
+
+# rss flatness
+w("## Peak RSS")
+w("")
+w("| run | events | input MB | peak RSS MB | s |")
+w("|---|---:|---:|---:|---:|")
+for s in ("bronze", "silver", "gold"):
+    w(f"| `lake run {s}` | {events:,} | {f(mb, 0)} | {f(mbs(m[f'lake_{s}.rss_kb']), 0)} | {f(num(f'lake_{s}.seconds'))} |")
+w(f"| `lake run all` | {events:,} | {f(mb, 0)} | {f(lar, 0)} | {f(la)} |")
+flat = None
+if "lake_all_large.rss_kb" in m:
+    big_rss = mbs(m["lake_all_large.rss_kb"])
+    w(f"| `lake run all` | {int(m['large_events']):,} | {f(num('large_input_bytes') / MB, 0)} | {f(big_rss, 0)} | {f(num('lake_all_large.seconds'))} |")
+    flat = big_rss <= 1.2 * lar
+    rss_peak = max(lake_rss_max, lar, big_rss)
+else:
+    rss_peak = max(lake_rss_max, lar)
+    w("| `lake run all` at a larger size | — | — | not run: set `BENCH_EVENTS_LARGE=5000000` | — |")
+w("")
+
+# sanity
+w("## Cross-checks")
+w("")
+sv = lake_status.get("silver_clickstream", {}).get("rows")
+w(f"- silver rows: lake {sv:,}, DuckDB {duck['silver']['rows']:,} (lake also quarantines exact "
+  "copies that arrive after the watermark passed their event time as `late`, which DuckDB dedups).")
+w(f"- gold sessions: lake {gold_all} in SQLite ({gold_closed} closed, in Parquet), DuckDB {duck['gold']['rows']:,}.")
+same_all = all(all_status.get(k, {}).get("rows") == v["rows"] for k, v in lake_status.items())
+w(f"- `lake run all` on the copy gives the same row counts per table as the three stages: {same_all}.")
+w("")
+
+# targets
+w("## Targets")
+w("")
+w("| target | figure | status |")
+w("|---|---|---|")
+w(f"| end to end ≥ 3× DuckDB | {f(ratios['all'])}× | {verdict(ratios['all'] >= 3)} |")
+w(f"| end to end within 2× of `zstd -1 -T1` time | {f(la / zstd_s)}× | {verdict(la <= 2 * zstd_s)} |")
+w(f"| silver ≥ 3× DuckDB | {f(ratios['silver'])}× | {verdict(ratios['silver'] >= 3)} |")
+w(f"| bronze ≥ 60% of zstd speed | {f(zstd_s / lb * 100, 0)}% ({f(mb / lb, 0)} vs {f(mb / zstd_s, 0)} MB/s) | {verdict(zstd_s / lb >= 0.6)} |")
+w(f"| peak RSS < 256 MB (every lake run) | {f(rss_peak, 0)} MB | {verdict(rss_peak < 256)} |")
+if flat is None:
+    w("| peak RSS flat 1M → 5M (≤ 1.2×) | not measured | **not measured** (set `BENCH_EVENTS_LARGE`) |")
+else:
+    w(f"| peak RSS flat {events:,} → {int(m['large_events']):,} (≤ 1.2×) | {f(lar, 0)} → {f(big_rss, 0)} MB ({f(big_rss / lar)}×) | {verdict(flat)} |")
+for s in ("bronze", "silver", "gold"):
+    t, d = lake_status.get({"bronze": "bronze_clickstream", "silver": "silver_clickstream", "gold": "gold_session_stats"}[s]), duck[s]
+    w(f"| {s} Parquet ≤ DuckDB's (bytes per row) | {f(t['bytes'] / t['rows'] / (d['bytes'] / d['rows']) * 100, 0)}% | {verdict(size_ok[s])} |")
+w(f"| our writer ≥ pyarrow's speed | {f(w_ratio)}× | {verdict(w_ratio >= 1)} |")
+w(f"| our files ≤ 110% of pyarrow's | {f(size_ratio * 100, 0)}% | {verdict(size_ratio <= 1.1)} |")
+w("")
+
+open(results, "w").write("\n".join(lines))
+PY
+cat "$RESULTS"
