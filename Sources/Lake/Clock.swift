@@ -18,11 +18,28 @@ public enum Timestamps {
         let (days, dayMicros) = floorDivide(micros, 86_400_000_000)
         let (y, m, d) = civil(fromDays: days)
         let ms = dayMicros / 1000
-        let h = ms / 3_600_000
-        let mi = ms / 60_000 % 60
-        let s = ms / 1000 % 60
-        let f = ms % 1000
-        return "\(pad(y, 4))-\(pad(m, 2))-\(pad(d, 2))T\(pad(h, 2)):\(pad(mi, 2)):\(pad(s, 2)).\(pad(f, 3))Z"
+        guard (0...9999).contains(y) else {
+            return "\(y)-\(pad(m, 2))-\(pad(d, 2))T\(pad(ms / 3_600_000, 2)):\(pad(ms / 60_000 % 60, 2)):"
+                + "\(pad(ms / 1000 % 60, 2)).\(pad(ms % 1000, 3))Z"
+        }
+        // Built byte by byte: this runs per gold row and per quarantine detail.
+        return String(unsafeUninitializedCapacity: 24) { out in
+            func put(_ v: Int64, _ width: Int, at index: Int) {
+                var v = v
+                for k in stride(from: index + width - 1, through: index, by: -1) {
+                    out[k] = UInt8(48 + v % 10)
+                    v /= 10
+                }
+            }
+            put(y, 4, at: 0); out[4] = 45
+            put(m, 2, at: 5); out[7] = 45
+            put(d, 2, at: 8); out[10] = 84
+            put(ms / 3_600_000, 2, at: 11); out[13] = 58
+            put(ms / 60_000 % 60, 2, at: 14); out[16] = 58
+            put(ms / 1000 % 60, 2, at: 17); out[19] = 46
+            put(ms % 1000, 3, at: 20); out[23] = 90
+            return 24
+        }
     }
 
     /// `YYYY-MM-DD` of the UTC day holding `micros` (partition values).

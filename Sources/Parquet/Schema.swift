@@ -37,6 +37,11 @@ public struct Column: Sendable, Equatable {
     public var nullable: Bool
     /// Byte width for FIXED_LEN_BYTE_ARRAY columns (read side only).
     public var typeLength: Int32?
+    /// Writer hint: compute min/max statistics (off for long unique payloads such as raw lines,
+    /// where they cost time and prune nothing; null counts are always written).
+    public var statistics = true
+    /// Writer hint: try dictionary encoding (off for columns known to be unique).
+    public var dictionary = true
 
     public init(
         _ name: String, _ type: PhysicalType, logical: LogicalType = .none, nullable: Bool = false

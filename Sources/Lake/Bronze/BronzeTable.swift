@@ -3,13 +3,16 @@ import Parquet
 /// The bronze table: the raw append log. `body` is BYTE_ARRAY without a STRING annotation
 /// because a line may be invalid UTF-8 and bronze keeps it byte-exact (DuckDB: `body::VARCHAR`).
 public enum BronzeTable {
-    public static let schema = Schema([
-        Column("ingest_id", .int64),
-        .timestamp("ingested_at"),
-        .string("source"),
-        Column("source_offset", .int64),
-        Column("body", .byteArray),
-    ])
+    public static let schema: Schema = {
+        var ingestID = Column("ingest_id", .int64)
+        ingestID.dictionary = false
+        var offset = Column("source_offset", .int64)
+        offset.dictionary = false
+        var body = Column("body", .byteArray)
+        body.statistics = false
+        body.dictionary = false
+        return Schema([ingestID, .timestamp("ingested_at"), .string("source"), offset, body])
+    }()
 
     public static let ingestID = 0, ingestedAt = 1, source = 2, sourceOffset = 3, body = 4
 

@@ -42,29 +42,39 @@ struct UserSessions {
     var sessions: [Session] = []
 
     /// Adds an event: it joins every session within one gap of it (0, 1 or 2 — merging two),
-    /// or starts a new one. A gap of exactly `gapMicros` continues a session.
+    /// or starts a new one. A gap of exactly `gapMicros` continues a session. Sessions are
+    /// sorted and more than a gap apart, so their ends are sorted too: a binary search finds the
+    /// first session that can reach the event.
     mutating func add(_ event: Session, gapMicros: Int64) {
         let t = event.start
-        var merged = event
-        var kept: [Session] = []
-        kept.reserveCapacity(sessions.count + 1)
-        for s in sessions {
-            if t >= s.start - gapMicros && t <= s.end + gapMicros {
-                merged.absorb(s)
-            } else {
-                kept.append(s)
-            }
+        var lo = 0
+        var hi = sessions.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if sessions[mid].end + gapMicros < t { lo = mid + 1 } else { hi = mid }
         }
-        let index = kept.firstIndex { $0.start > merged.start } ?? kept.count
-        kept.insert(merged, at: index)
-        sessions = kept
+        var merged = event
+        var end = lo
+        while end < sessions.count && sessions[end].start - gapMicros <= t {
+            merged.absorb(sessions[end])
+            end += 1
+        }
+        if end == lo {
+            sessions.insert(merged, at: lo)
+        } else {
+            sessions[lo] = merged
+            if end > lo + 1 { sessions.removeSubrange((lo + 1)..<end) }
+        }
     }
 
-    /// Removes and returns the sessions whose window end is at or before `watermark`.
+    /// Removes and returns the sessions whose window end is at or before `watermark` (a prefix,
+    /// since ends are sorted).
     mutating func close(watermark: Int64, gapMicros: Int64) -> [Session] {
-        guard sessions.contains(where: { $0.windowEnd(gapMicros: gapMicros) <= watermark }) else { return [] }
-        let closed = sessions.filter { $0.windowEnd(gapMicros: gapMicros) <= watermark }
-        sessions.removeAll { $0.windowEnd(gapMicros: gapMicros) <= watermark }
+        var count = 0
+        while count < sessions.count && sessions[count].windowEnd(gapMicros: gapMicros) <= watermark { count += 1 }
+        guard count > 0 else { return [] }
+        let closed = Array(sessions[0..<count])
+        sessions.removeFirst(count)
         return closed
     }
 }

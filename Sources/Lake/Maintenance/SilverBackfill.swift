@@ -48,6 +48,7 @@ public final class SilverBackfill {
         var keys = DedupKeyBuilder(fields: dedupFields, columns: s.columns)
         var parser = EventParser(fields: s.columns, timestampFormat: s.timestampFormat)
         var record = ParsedRecord()
+        let types = s.columns.map(\.type)
         var seen = Set<SilverState.Key>()
         var touched = Set<Int64>()  // ingest ids of every candidate (accepted or duplicate now)
         var duplicatesByDay: [Int64: Int] = [:]
@@ -76,7 +77,7 @@ public final class SilverBackfill {
                         result.duplicates += 1
                         return
                     }
-                    try SilverTable.append(record, columns: s.columns, ingestID: id, to: silver.writer(dayOf: t))
+                    try SilverTable.append(record, types: types, ingestID: id, to: silver.writer(dayOf: t))
                     result.rowsWritten += 1
                 }
             }

@@ -27,6 +27,8 @@ public final class SilverStage {
     private var state: SilverState
     private(set) var position: Int64 = 0
     private let timeField: Int
+    /// The columns' types, read per row without touching the mapping's strings.
+    private let columnTypes: [FieldType]
     private let skewMicros: Int64
     private var keys: DedupKeyBuilder
     private var result = SilverResult()
@@ -44,6 +46,7 @@ public final class SilverStage {
                 hint: "map a column of type \"timestamp\" named \(s.eventTimeColumn) in [silver.columns]")
         }
         timeField = t
+        columnTypes = s.columns.map(\.type)
         let dedupFields = try s.dedupKeys.map { key in
             guard let i = s.columns.firstIndex(where: { $0.column == key }) else {
                 throw LakeError("job \(job.name)", "dedup key \(key) is not a silver column",
@@ -230,8 +233,7 @@ public final class SilverStage {
     }
 
     private func writeSilver(_ out: Output, ingestID: Int64, eventTime: Int64) throws {
-        try SilverTable.append(record, columns: job.silver.columns, ingestID: ingestID,
-                               to: out.silver.writer(dayOf: eventTime))
+        try SilverTable.append(record, types: columnTypes, ingestID: ingestID, to: out.silver.writer(dayOf: eventTime))
     }
 
     private func quarantine(

@@ -42,21 +42,29 @@ enum SilverTable {
 extension SilverTable {
     /// Appends a parsed record as one silver row (its columns, then `ingest_id`).
     static func append(
-        _ record: ParsedRecord, columns: [FieldMapping], ingestID: Int64, to w: ParquetWriter
+        _ record: ParsedRecord, types: [FieldType], ingestID: Int64, to w: ParquetWriter
     ) throws {
-        for (i, f) in columns.enumerated() {
-            if record.isNull(i) {
-                w.appendNull(i)
-                continue
-            }
-            switch f.type {
-            case .string: record.withString(i) { w.append(i, bytes: $0) }
-            case .double: w.append(i, record.double(i))
-            case .int64: w.append(i, record.int64(i))
-            case .timestamp: w.append(i, record.timestampMicros(i))
+        // One pass over raw buffers: this runs per silver row, for every column.
+        record.arena.withUnsafeBytes { arena in
+            record.slots.withUnsafeBufferPointer { slots in
+                types.withUnsafeBufferPointer { types in
+                    for i in 0..<types.count {
+                        let slot = slots[i]
+                        if slot.isNull {
+                            w.appendNull(i)
+                            continue
+                        }
+                        switch types[i] {
+                        case .string:
+                            w.append(i, bytes: UnsafeRawBufferPointer(rebasing: arena[slot.start..<(slot.start + slot.count)]))
+                        case .double: w.append(i, Double(bitPattern: slot.bits))
+                        case .int64, .timestamp: w.append(i, Int64(bitPattern: slot.bits))
+                        }
+                    }
+                }
             }
         }
-        w.append(columns.count, ingestID)
+        w.append(types.count, ingestID)
         try w.endRow()
     }
 }

@@ -14,7 +14,8 @@ public final class TableWriter {
     let timeColumn: Int?
     let ingestColumn: Int?
     /// Open files at most; the least recently used is finished when more partitions appear.
-    let openFilesMax = 8
+    /// Each open file buffers up to a row group, so this bounds the writer's memory.
+    public var openFilesMax = 4
     let fileRowCountMax: Int64
 
     private struct OpenFile {
@@ -61,6 +62,17 @@ public final class TableWriter {
 
     /// The writer for rows of `partition` (a `YYYY-MM-DD` date), opening a file when needed.
     public func writer(partition: String) throws -> ParquetWriter {
+        if partition == lastPartition, let w = lastPartitionWriter, w.rowsWritten < fileRowCountMax { return w }
+        let w = try openWriter(partition: partition)
+        lastPartition = partition
+        lastPartitionWriter = w
+        return w
+    }
+
+    private var lastPartition: String?
+    private var lastPartitionWriter: ParquetWriter?
+
+    private func openWriter(partition: String) throws -> ParquetWriter {
         useCounter += 1
         if var f = openFiles[partition] {
             if f.writer.rowsWritten < fileRowCountMax {
@@ -95,6 +107,10 @@ public final class TableWriter {
             lastWriter = nil
             lastDay = Int64.min
         }
+        if f.writer === lastPartitionWriter {
+            lastPartitionWriter = nil
+            lastPartition = nil
+        }
         let summary = try f.writer.finish()
         let target = paths.root + "/" + f.finalPath
         guard rename(f.tempPath, target) == 0 else {
@@ -127,6 +143,8 @@ public final class TableWriter {
         openFiles.removeAll()
         lastWriter = nil
         lastDay = Int64.min
+        lastPartitionWriter = nil
+        lastPartition = nil
         for f in finished { unlink(paths.root + "/" + f.path) }
         finished.removeAll()
     }

@@ -15,16 +15,19 @@ final class ZstdCompressor {
 
     deinit { ZSTD_freeCCtx(context) }
 
-    /// Compresses `input` into `output` (replacing its contents).
-    func compress(_ input: UnsafeRawBufferPointer, into output: inout [UInt8]) {
+    /// Reused output buffer; its size only grows, so pages cause no allocation or page faults.
+    private var buffer: [UInt8] = []
+
+    /// Compresses `input`; `body` gets the compressed bytes (valid only during the call).
+    func compress<R>(_ input: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
         let bound = ZSTD_compressBound(input.count)
-        if output.count < bound { output = [UInt8](repeating: 0, count: bound) }
-        let written = output.withUnsafeMutableBytes { out in
-            ZSTD_compressCCtx(context, out.baseAddress, bound, input.baseAddress, input.count, level)
+        if buffer.count < bound { buffer = [UInt8](repeating: 0, count: bound) }
+        return try buffer.withUnsafeMutableBytes { out in
+            let written = ZSTD_compressCCtx(context, out.baseAddress, bound, input.baseAddress, input.count, level)
+            // Compression into a buffer of ZSTD_compressBound bytes cannot fail.
+            precondition(ZSTD_isError(written) == 0, "zstd compress failed")
+            return try body(UnsafeRawBufferPointer(rebasing: out[0..<written]))
         }
-        // Compression into a buffer of ZSTD_compressBound bytes cannot fail.
-        precondition(ZSTD_isError(written) == 0, "zstd compress failed")
-        output.removeLast(output.count - written)
     }
 }
 

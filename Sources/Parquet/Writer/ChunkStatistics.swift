@@ -4,6 +4,7 @@
 enum ChunkStatistics {
     static func compute(_ b: ColumnBuffer, dictionary: DictionaryBuilder?) -> ColumnStatistics {
         var s = ColumnStatistics(nullCount: Int64(b.nullCount))
+        guard b.column.statistics else { return s }
         switch b.column.type {
         case .boolean:
             if !b.booleans.isEmpty {

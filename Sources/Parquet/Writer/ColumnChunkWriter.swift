@@ -6,7 +6,6 @@ struct ColumnChunkWriter {
 
     // Reused scratch buffers.
     private var body: [UInt8] = []
-    private var compressed: [UInt8] = []
     private var header = CompactWriter()
     private var levels: [UInt32] = []
 
@@ -141,16 +140,16 @@ struct ColumnChunkWriter {
     ) throws {
         var page = page
         page.uncompressedSize = Int32(body.count)
-        if let compressor {
-            body.withUnsafeBytes { compressor.compress($0, into: &compressed) }
-            page.compressedSize = Int32(compressed.count)
-        } else {
-            page.compressedSize = Int32(body.count)
+        try body.withUnsafeBytes { raw in
+            func emit(_ data: UnsafeRawBufferPointer) throws {
+                page.compressedSize = Int32(data.count)
+                header.reset()
+                page.encode(into: &header)
+                try sink.write(header.bytes)
+                try sink.write(data)
+            }
+            if let compressor { try compressor.compress(raw) { try emit($0) } } else { try emit(raw) }
         }
-        header.reset()
-        page.encode(into: &header)
-        try sink.write(header.bytes)
-        if compressor != nil { try sink.write(compressed) } else { try sink.write(body) }
         sizes.compressed += Int64(header.bytes.count) + Int64(page.compressedSize)
         sizes.uncompressed += Int64(header.bytes.count) + Int64(page.uncompressedSize)
     }

@@ -19,6 +19,9 @@ public final class ParquetWriter {
     public let properties: WriterProperties
     private let sink: FileSink
     private let buffers: [ColumnBuffer]
+    /// Unretained views of `buffers` (which owns them): appends run per value, and reaching a
+    /// buffer through them costs no reference counting.
+    private let refs: UnsafeMutableBufferPointer<Unmanaged<ColumnBuffer>>
     private var chunkWriter: ColumnChunkWriter
     private var rowGroups: [RowGroupMetadata] = []
     private var statistics: [ColumnStatistics]
@@ -35,10 +38,14 @@ public final class ParquetWriter {
         self.properties = properties
         sink = try FileSink(path: path)
         buffers = schema.columns.map { ColumnBuffer(column: $0) }
+        refs = .allocate(capacity: buffers.count)
+        _ = refs.initialize(from: buffers.map { Unmanaged.passUnretained($0) })
         chunkWriter = ColumnChunkWriter(properties: properties)
         statistics = schema.columns.map { _ in ColumnStatistics() }
         try sink.write(Self.magic)
     }
+
+    deinit { refs.deallocate() }
 
     static let magic: [UInt8] = Array("PAR1".utf8)
 
@@ -46,26 +53,26 @@ public final class ParquetWriter {
 
     // MARK: appending values of the current row
 
-    @inline(__always) public func append(_ column: Int, _ value: Bool) { buffers[column].append(value) }
-    @inline(__always) public func append(_ column: Int, _ value: Int32) { buffers[column].append(value) }
-    @inline(__always) public func append(_ column: Int, _ value: Int64) { buffers[column].append(value) }
-    @inline(__always) public func append(_ column: Int, _ value: Float) { buffers[column].append(value) }
-    @inline(__always) public func append(_ column: Int, _ value: Double) { buffers[column].append(value) }
+    public func append(_ column: Int, _ value: Bool) { refs[column]._withUnsafeGuaranteedRef { $0.append(value) } }
+    public func append(_ column: Int, _ value: Int32) { refs[column]._withUnsafeGuaranteedRef { $0.append(value) } }
+    public func append(_ column: Int, _ value: Int64) { refs[column]._withUnsafeGuaranteedRef { $0.append(value) } }
+    public func append(_ column: Int, _ value: Float) { refs[column]._withUnsafeGuaranteedRef { $0.append(value) } }
+    public func append(_ column: Int, _ value: Double) { refs[column]._withUnsafeGuaranteedRef { $0.append(value) } }
 
-    @inline(__always) public func append(_ column: Int, bytes: UnsafeRawBufferPointer) {
-        buffers[column].append(bytes)
+    public func append(_ column: Int, bytes: UnsafeRawBufferPointer) {
+        refs[column]._withUnsafeGuaranteedRef { $0.append(bytes) }
     }
 
     public func append(_ column: Int, string: String) {
         var s = string
-        s.withUTF8 { buffers[column].append(UnsafeRawBufferPointer($0)) }
+        s.withUTF8 { append(column, bytes: UnsafeRawBufferPointer($0)) }
     }
 
     public func append(_ column: Int, bytes: [UInt8]) {
-        bytes.withUnsafeBytes { buffers[column].append($0) }
+        bytes.withUnsafeBytes { append(column, bytes: $0) }
     }
 
-    public func appendNull(_ column: Int) { buffers[column].appendNull() }
+    public func appendNull(_ column: Int) { refs[column]._withUnsafeGuaranteedRef { $0.appendNull() } }
 
     /// Appends every row of `columns` (read from a file of the same schema), e.g. to merge files.
     public func appendRows(_ columns: [ColumnData]) throws {
