@@ -22,6 +22,6 @@ struct LakeCommand: ParsableCommand {
         abstract: "A single-binary medallion lakehouse for clickstream events.",
         subcommands: [
             GenerateCommand.self, RunCommand.self, StatusCommand.self, SqlCommand.self, CronCommand.self,
-            CompactCommand.self, VacuumCommand.self, BackfillCommand.self,
+            CompactCommand.self, VacuumCommand.self, BackfillCommand.self, ServeCommand.self, ReportCommand.self,
         ])
 }

@@ -84,6 +84,20 @@ public final class BronzeStage {
         return result
     }
 
+    /// Ingests an in-memory NDJSON body (an HTTP request) to its end, a last line without
+    /// newline included; `source_offset` is the byte offset within the body.
+    public func ingestBytes(_ body: UnsafeRawBufferPointer, source: String) throws -> BronzeResult {
+        _ = try LineReader.forEachLine(from: MemoryInput(bytes: body), startingAt: 0, finalPartialLine: true) {
+            line, lineOffset in
+            try append(line: line, source: source, offset: lineOffset)
+        }
+        try commit()
+        return result
+    }
+
+    /// The next `ingest_id` this stage will assign (the first of the next line).
+    public var nextID: Int64 { nextIngestID }
+
     private func savedPosition(source: String, identity: String) throws -> (offset: Int64, lines: Int64) {
         let rows = try catalog.db.query(
             "SELECT byte_offset, line_count FROM lake_source_position WHERE job = ? AND source = ? AND identity = ?",

@@ -100,5 +100,13 @@ enum CatalogSchema {
         ) WITHOUT ROWID;
         CREATE INDEX lake_silver_key_by_time ON lake_silver_key (job, event_time_us);
         """),
+        ("0004_quarantine_counts", """
+        CREATE TABLE lake_quarantine_count (
+            job TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            row_count INTEGER NOT NULL,
+            PRIMARY KEY (job, reason)
+        );
+        """),
     ]
 }

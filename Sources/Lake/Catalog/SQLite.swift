@@ -98,8 +98,12 @@ public final class Database {
 
     public var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(handle) }
 
+    /// True inside BEGIN … COMMIT.
+    public var isInTransaction: Bool { sqlite3_get_autocommit(handle) == 0 }
+
     /// Runs `body` in a read transaction: every query sees the same snapshot of the database.
     public func read<T>(_ body: () throws -> T) throws -> T {
+        if isInTransaction { return try body() }
         try execute("BEGIN")
         defer { try? execute("COMMIT") }
         return try body()

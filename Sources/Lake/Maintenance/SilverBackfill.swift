@@ -93,6 +93,7 @@ public final class SilverBackfill {
                 try catalog.db.run("DELETE FROM lake_silver_duplicates WHERE job = ? AND event_date BETWEEN ? AND ?",
                                    .text(job.name), .text(first), .text(last))
                 try SilverTable.addDuplicates(catalog, job: job.name, byDay: duplicatesByDay)
+                try SilverTable.addQuarantined(catalog, job: job.name, byReason: ["late": -result.recoveredLate])
                 try catalog.addRunCounts(runID, rowsIn: result.rowsRead, rowsOut: result.rowsWritten,
                                          duplicates: result.duplicates)
             }

@@ -143,6 +143,7 @@ public final class SilverStage {
                                       snapshot: snapshot)
             try saveState(snapshot: snapshot)
             try SilverTable.addDuplicates(catalog, job: job.name, byDay: batchDuplicatesByDay)
+            try SilverTable.addQuarantined(catalog, job: job.name, byReason: batchStats)
             try catalog.setCheckpoint(job: job.name, stage: "silver", key: "watermark_us",
                                       value: watermark.map { String($0) }, snapshot: snapshot)
             // Gold closes sessions with the watermark of the silver snapshots it has read.

@@ -70,6 +70,16 @@ extension SilverTable {
 }
 
 extension SilverTable {
+    /// Adds to the live quarantine row counts per reason (what dashboards show).
+    static func addQuarantined(_ catalog: Catalog, job: String, byReason: [String: Int]) throws {
+        for (reason, count) in byReason where count != 0 {
+            try catalog.db.run("""
+                INSERT INTO lake_quarantine_count (job, reason, row_count) VALUES (?, ?, ?)
+                ON CONFLICT (job, reason) DO UPDATE SET row_count = row_count + excluded.row_count
+                """, .text(job), .text(reason), .of(count))
+        }
+    }
+
     /// Adds duplicate counts per event date (kept per date so a backfill can replace a range).
     static func addDuplicates(_ catalog: Catalog, job: String, byDay: [Int64: Int]) throws {
         for (day, count) in byDay {

@@ -175,3 +175,21 @@ final class ZstdFileInput: ByteInput {
         }
     }
 }
+
+/// Bytes already in memory (an HTTP request body).
+struct MemoryInput: ByteInput {
+    let bytes: UnsafeRawBufferPointer
+    var position = 0
+
+    init(bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
+
+    mutating func skip(to offset: Int64) throws { position = Int(offset) }
+
+    mutating func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        let n = min(buffer.count, bytes.count - position)
+        guard n > 0, let base = bytes.baseAddress else { return 0 }
+        buffer.copyMemory(from: UnsafeRawBufferPointer(start: base + position, count: n))
+        position += n
+        return n
+    }
+}

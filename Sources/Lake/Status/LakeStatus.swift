@@ -46,10 +46,12 @@ public struct LakeStatus {
     public var orphans: [String] = []
 
     public static func read(_ catalog: Catalog) throws -> LakeStatus {
+        try catalog.db.read { try readInTransaction(catalog) }
+    }
+
+    private static func readInTransaction(_ catalog: Catalog) throws -> LakeStatus {
         var s = LakeStatus()
         let db = catalog.db
-        try db.execute("BEGIN")
-        defer { try? db.execute("COMMIT") }
         for r in try db.query("""
             SELECT t.table_name, t.job, t.layer,
               coalesce(sum(CASE WHEN f.end_snapshot IS NULL THEN f.record_count END), 0),

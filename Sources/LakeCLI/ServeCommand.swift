@@ -1,0 +1,86 @@
+import ArgumentParser
+import Dispatch
+import Foundation
+import Lake
+import LakeServer
+
+struct ServeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Serve the dashboard, its JSON API, /metrics and HTTP ingest (POST /ingest/<job>).",
+        discussion: """
+            Binds to 127.0.0.1 by default. Set LAKE_INGEST_TOKEN to require \
+            `Authorization: Bearer <token>` on ingest; binding to another address requires it.
+            """)
+
+    @OptionGroup var global: GlobalOptions
+    @Option(help: "Address to bind.") var host = "127.0.0.1"
+    @Option(help: "Port to bind (0 picks a free one).") var port: UInt16 = 8080
+    @Option(help: "Largest ingest request body, in MB.") var maxBodyMB = 16
+
+    func validate() throws {
+        if maxBodyMB < 1 || maxBodyMB > 1024 { throw ValidationError("--max-body-mb must be between 1 and 1024") }
+    }
+
+    func run() throws {
+        var settings = LakeHTTPServer.Settings()
+        settings.host = host
+        settings.port = port
+        settings.ingestBytesMax = maxBodyMB << 20
+        settings.token = ProcessInfo.processInfo.environment["LAKE_INGEST_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
+        let paths = global.paths
+        _ = try Catalog(paths: paths)  // create or migrate before serving read-only connections
+        let server = try LakeHTTPServer(paths: paths, jobs: try global.loadJobs(only: nil), settings: settings)
+        let done = DispatchSemaphore(value: 0)
+        let failure = FailureBox()
+        Task {
+            do { try await server.run() } catch { failure.set(error) }
+            done.signal()
+        }
+        Task {
+            try? await server.waitUntilListening()
+            let bound = await server.boundPort ?? port
+            Output.note("lake serve: dashboard on http://\(host):\(bound)/ (ingest: POST /ingest/<job>); Ctrl-C stops")
+        }
+        var sources: [DispatchSourceSignal] = []
+        for sig in [SIGINT, SIGTERM] {
+            signal(sig, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            source.setEventHandler { Task { await server.stop() } }
+            source.resume()
+            sources.append(source)
+        }
+        done.wait()
+        if let error = failure.get() { throw error }
+    }
+}
+
+/// An error handed from the server task to the blocked command.
+final class FailureBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var error: Error?
+    func set(_ e: Error) { lock.lock(); error = e; lock.unlock() }
+    func get() -> Error? { lock.lock(); defer { lock.unlock() }; return error }
+}
+
+struct ReportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "report", abstract: "Write the dashboard as one static, self-contained HTML file.")
+
+    @OptionGroup var global: GlobalOptions
+    @Option(help: "Where to write the page.") var out = "report.html"
+    @Option(help: "The job to report (default: the first job).") var job: String?
+
+    func run() throws {
+        let job = try global.loadJobs(only: self.job)[0]
+        let catalog = try Catalog(paths: global.paths, readOnly: true)
+        let data = try DashboardData(catalog: catalog, job: job).all()
+        let page = DashboardPage.html(title: "lake · \(job.name) report", embeddedJSON: try DashboardData.jsonText(data))
+        do {
+            try page.write(toFile: out, atomically: true, encoding: .utf8)
+        } catch {
+            throw LakeError("write report", path: out, error.localizedDescription, hint: "check the --out path")
+        }
+        Output.note("report: \(out) (\(Output.bytes(Int64(page.utf8.count))))")
+    }
+}
