@@ -88,12 +88,12 @@ public enum DashboardPage {
         function bars(target, rows, label, value, colors) {
           const node = clear(document.getElementById(target));
           const max = Math.max(1, ...rows.map(r => Number(r[value]) || 0));
-          const h = 30, w = 560, svg = el("svg:svg", {viewBox: `0 0 ${w} ${rows.length * h + 4}`, role: "img"});
+          const h = 30, w = 400, left = 150, svg = el("svg:svg", {viewBox: `0 0 ${w} ${rows.length * h + 4}`, role: "img"});
           rows.forEach((r, i) => {
-            const v = Number(r[value]) || 0, bw = Math.max(2, (w - 230) * v / max);
-            svg.appendChild(el("svg:text", {x: 0, y: i * h + 19, "font-size": 13, fill: "#1d2330"}, r[label]));
-            svg.appendChild(el("svg:rect", {x: 130, y: i * h + 5, width: bw, height: h - 10, rx: 4, fill: colors[i % colors.length], "data-value": v}));
-            svg.appendChild(el("svg:text", {x: 136 + bw, y: i * h + 19, "font-size": 13, fill: "#6b7280"}, fmtInt(v)));
+            const v = Number(r[value]) || 0, bw = Math.max(2, (w - left - 60) * v / max);
+            svg.appendChild(el("svg:text", {x: 0, y: i * h + 20, "font-size": 13, fill: "#1d2330"}, r[label]));
+            svg.appendChild(el("svg:rect", {x: left, y: i * h + 5, width: bw, height: h - 10, rx: 4, fill: colors[i % colors.length], "data-value": v}));
+            svg.appendChild(el("svg:text", {x: left + 6 + bw, y: i * h + 20, "font-size": 12, fill: "#6b7280"}, fmtInt(v)));
           });
           node.appendChild(svg);
         }
