@@ -13,7 +13,7 @@ struct FuzzTests {
     }
 
     /// Valid files the fuzzer starts from: dictionary and PLAIN pages, ZSTD and uncompressed,
-    /// several row groups and pages, key-value metadata, an empty file.
+    /// several row groups and pages, key-value metadata, an empty file, and pyarrow's files.
     static func baseFiles(in dir: TempDir) throws -> [[UInt8]] {
         var low = WriterProperties()
         low.rowGroupRowCountMax = 100
@@ -27,11 +27,17 @@ struct FuzzTests {
             (everyKindTable(rows: 250, .low), low), (everyKindTable(rows: 250, .high), high),
             (everyKindTable(rows: 20, .high), small), (everyKindTable(rows: 0), small),
         ]
-        return try files.enumerated().map { i, file in
+        var bases = try files.enumerated().map { i, file in
             let path = dir.file("base-\(i).parquet")
             try file.0.write(to: path, file.1)
             return Array(try Data(contentsOf: URL(fileURLWithPath: path)))
         }
+        // pyarrow's v2 pages, RLE booleans and PLAIN_DICTIONARY too.
+        for golden in [PyarrowGolden.v2Zstd, PyarrowGolden.v1Uncompressed] {
+            try Data(golden).write(to: URL(fileURLWithPath: dir.file("base-\(bases.count).parquet")))
+            bases.append(golden)
+        }
+        return bases
     }
 
     struct Outcome {
@@ -147,6 +153,115 @@ struct FuzzTests {
             b.removeLast(Int.random(in: 1...min(n, 64), using: &rng))
         }
         return b
+    }
+
+    // MARK: structured footer damage
+
+    /// Footers that are valid Thrift but lie: offsets into other chunks, wrong sizes, codecs,
+    /// types, nullability and row counts. Random bit flips rarely produce these.
+    @Test(.timeLimit(.minutes(3)))
+    func lyingFootersNeverCrash() throws {
+        let environment = ProcessInfo.processInfo.environment
+        let seed = environment["PARQUET_FUZZ_SEED"].flatMap { UInt64($0) }
+            ?? UInt64.random(in: 0...UInt64.max)
+        print("lyingFootersNeverCrash seed \(seed) (replay: PARQUET_FUZZ_SEED=\(seed))")
+        fflush(nil)
+        var rng = SeededGenerator(seed: seed)
+        let dir = try TempDir()
+        let bases = try Self.baseFiles(in: dir).enumerated().map { i, bytes in
+            (bytes, try ParquetReader(path: dir.file("base-\(i).parquet")).metadata)
+        }
+        let path = dir.file("lying.parquet")
+        var outcome = Outcome()
+        for iteration in 0..<1500 {
+            let (bytes, metadata) = bases.randomElement(using: &rng)!
+            var m = metadata
+            for _ in 0..<Int.random(in: 1...3, using: &rng) {
+                Self.lie(about: &m, fileSize: Int64(bytes.count), using: &rng)
+            }
+            try Data(Self.replaceFooter(of: bytes, with: m)).write(to: URL(fileURLWithPath: path))
+            Self.readEverything(path, label: "seed \(seed) iteration \(iteration)", &outcome)
+        }
+        print("lyingFootersNeverCrash seed \(seed): \(outcome.readFine) read, \(outcome.rejected) rejected")
+        #expect(outcome.wrongErrors.isEmpty, "\(outcome.wrongErrors.prefix(10))")
+    }
+
+    static func replaceFooter(of bytes: [UInt8], with metadata: FileMetadata) -> [UInt8] {
+        let n = bytes.count
+        let length = Int(UInt32(bytes[n - 8]) | UInt32(bytes[n - 7]) << 8
+            | UInt32(bytes[n - 6]) << 16 | UInt32(bytes[n - 5]) << 24)
+        var w = CompactWriter()
+        metadata.encode(into: &w)
+        let newLength = UInt32(w.bytes.count)
+        return Array(bytes[0..<(n - 8 - length)]) + w.bytes
+            + withUnsafeBytes(of: newLength.littleEndian) { Array($0) } + Array("PAR1".utf8)
+    }
+
+    /// One plausible lie in the footer.
+    static func lie(about m: inout FileMetadata, fileSize: Int64, using rng: inout SeededGenerator) {
+        guard !m.schema.columns.isEmpty else { return }
+        let c = Int.random(in: 0..<m.schema.columns.count, using: &rng)
+        let g = m.rowGroups.isEmpty ? nil : Int.random(in: 0..<m.rowGroups.count, using: &rng)
+        func offset() -> Int64 {
+            let chunks = m.rowGroups.flatMap(\.columns)
+            if let other = chunks.randomElement(using: &rng), Bool.random(using: &rng) {
+                return other.startOffset + Int64.random(in: -2...2, using: &rng)
+            }
+            return Int64.random(in: 0...fileSize, using: &rng)
+        }
+        switch Int.random(in: 0..<9, using: &rng) {
+        case 0:
+            guard let g else { return }
+            m.rowGroups[g].columns[c].dataPageOffset = offset()
+            if Bool.random(using: &rng) { m.rowGroups[g].columns[c].dictionaryPageOffset = nil }
+        case 1:
+            guard let g else { return }
+            m.rowGroups[g].columns[c].dictionaryPageOffset = offset()
+        case 2:
+            guard let g else { return }
+            m.rowGroups[g].columns[c].compressedBytes = Int64.random(in: 0...fileSize, using: &rng)
+        case 3:
+            guard let g else { return }
+            let codec = m.rowGroups[g].columns[c].codec
+            m.rowGroups[g].columns[c].codec = codec == .zstd ? .uncompressed : .zstd
+        case 4:
+            m.schema.columns[c].nullable.toggle()
+        case 5:
+            // Another type, consistently in the schema and every chunk.
+            let types: [PhysicalType] = [.boolean, .int32, .int64, .int96, .float, .double, .byteArray,
+                                         .fixedLenByteArray]
+            let type = types.randomElement(using: &rng)!
+            m.schema.columns[c].type = type
+            m.schema.columns[c].logicalType = .none
+            m.schema.columns[c].typeLength = type == .fixedLenByteArray
+                ? Int32.random(in: 1...16, using: &rng) : nil
+            for i in m.rowGroups.indices {
+                m.rowGroups[i].columns[c].type = type
+                m.rowGroups[i].columns[c].statistics = nil
+            }
+        case 6:
+            // Row counts changed consistently: the group, its chunks and the file total.
+            guard let g else { return }
+            let old = m.rowGroups[g].rowCount
+            let new = [0, 1, old - 1, old + 1, old * 2, 1 << 20, Int64(ParquetReader.pageValueCountMax) * 64]
+                .randomElement(using: &rng)!
+            m.rowGroups[g].rowCount = max(0, new)
+            for i in m.rowGroups[g].columns.indices { m.rowGroups[g].columns[i].valueCount = max(0, new) }
+            m.rowCount = m.rowGroups.reduce(0) { $0 + $1.rowCount }
+        case 7:
+            // Chunks of two columns swapped (types fixed up so the footer validates).
+            guard let g, m.schema.columns.count > 1 else { return }
+            let d = Int.random(in: 0..<m.schema.columns.count, using: &rng)
+            var a = m.rowGroups[g].columns[c]
+            var b = m.rowGroups[g].columns[d]
+            swap(&a.dataPageOffset, &b.dataPageOffset)
+            swap(&a.dictionaryPageOffset, &b.dictionaryPageOffset)
+            swap(&a.compressedBytes, &b.compressedBytes)
+            m.rowGroups[g].columns[c] = a
+            m.rowGroups[g].columns[d] = b
+        default:
+            m.rowGroups.shuffle(using: &rng)
+        }
     }
 
     // MARK: hand-made damage
