@@ -185,4 +185,33 @@ struct PyarrowGoldenTests {
             #expect(encodings.dropFirst().allSatisfy { $0.contains(.plainDictionary) })
         }
     }
+
+    /// pyarrow writes an empty table as one row group of 0 rows whose chunks have no pages:
+    /// data_page_offset 0, total_compressed_size 0. That is a valid, empty file.
+    @Test func emptyRowGroupWithoutPages() throws {
+        let dir = try TempDir()
+        let path = dir.file("empty-group.parquet")
+        let schema = Schema([Column("i", .int64, nullable: true), .string("s")])
+        let chunks = schema.columns.map {
+            ColumnChunkMetadata(
+                type: $0.type, encodings: [.plain, .rle], path: [$0.name], codec: .zstd,
+                valueCount: 0, uncompressedBytes: 0, compressedBytes: 0, dataPageOffset: 0,
+                dictionaryPageOffset: nil, statistics: nil)
+        }
+        let metadata = FileMetadata(
+            version: 2, schema: schema, rowCount: 0,
+            rowGroups: [RowGroupMetadata(columns: chunks, rowCount: 0, uncompressedBytes: 0)],
+            keyValues: [], createdBy: "parquet-cpp-arrow version 26.0.1")
+        let magic = Array("PAR1".utf8)
+        try Data(FuzzTests.replaceFooter(of: magic + [0, 0, 0, 0] + magic, with: metadata))
+            .write(to: URL(fileURLWithPath: path))
+
+        let reader = try ParquetReader(path: path)
+        #expect(reader.rowCount == 0)
+        #expect(reader.metadata.rowGroups.count == 1)
+        #expect(try reader.readColumn(rowGroup: 0, column: 1).rowCount == 0)
+        let data = try reader.readAll()
+        #expect(data.map(\.rowCount) == [0, 0])
+        #expect(data.map(\.column) == schema.columns)
+    }
 }
