@@ -453,6 +453,13 @@ REVERSE_VARIANTS = {
     "v2-none": dict(compression="none", data_page_version="2.0"),
     "no-dictionary": dict(compression="zstd", use_dictionary=False),
     "small-pages": dict(compression="zstd", data_page_size=512, row_group_size=700),
+    "no-statistics": dict(compression="zstd", write_statistics=False),
+    # The dictionary fills up mid-chunk: dictionary-encoded pages, then PLAIN pages.
+    "dictionary-fallback": dict(compression="zstd", dictionary_pagesize_limit=256, data_page_size=1024),
+    "format-1.0": dict(compression="none", version="1.0"),
+    "page-index-checksums-bloom": dict(
+        compression="zstd", write_page_index=True, write_page_checksum=True,
+        bloom_filter_options={"s": {"ndv": 100}}),
 }
 
 
@@ -494,6 +501,19 @@ def test_dump_projection(tmp_path, run_tool):
         assert json.loads(line) == {"ts_opt": columns["ts_opt"][2][row], "s": columns["s"][2][row]}
 
 
+def test_pyarrow_empty_table(tmp_path, run_tool):
+    """pyarrow writes one row group of 0 rows whose chunks have no pages."""
+    path = tmp_path / "empty.parquet"
+    pq.write_table(reverse_table().slice(0, 0), path, compression="zstd")
+    assert pq.ParquetFile(path).metadata.num_row_groups == 1
+    result = run_tool("dump", path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == ""
+    meta = run_tool("meta", path)
+    assert meta.returncode == 0, meta.stderr
+    assert json.loads(meta.stdout)["rows"] == 0
+
+
 def assert_one_line_error(result, *needles):
     assert result.returncode != 0
     message = result.stderr.strip()
@@ -508,6 +528,23 @@ def test_snappy_is_refused_by_name(tmp_path, run_tool):
     path = tmp_path / "snappy.parquet"
     pq.write_table(reverse_table(), path, compression="snappy")
     assert_one_line_error(run_tool("dump", path), "unsupported codec SNAPPY", str(path))
+
+
+@pytest.mark.parametrize("compression,name", [("gzip", "GZIP"), ("brotli", "BROTLI"), ("lz4", "LZ4_RAW")])
+def test_other_codecs_are_refused_by_name(tmp_path, run_tool, compression, name):
+    path = tmp_path / f"{compression}.parquet"
+    pq.write_table(reverse_table(), path, compression=compression)
+    assert_one_line_error(run_tool("dump", path), f"unsupported codec {name}", str(path))
+
+
+@pytest.mark.parametrize("column,options,encoding", [
+    ("i64", dict(column_encoding={"i64": "DELTA_BINARY_PACKED"}), "deltaBinaryPacked"),
+    ("f64", dict(use_byte_stream_split=["f64"]), "byteStreamSplit"),
+])
+def test_unsupported_encodings_are_refused_by_name(tmp_path, run_tool, column, options, encoding):
+    path = tmp_path / f"{encoding}.parquet"
+    pq.write_table(reverse_table(), path, compression="zstd", use_dictionary=False, **options)
+    assert_one_line_error(run_tool("dump", path), "unsupported encoding", encoding, column, str(path))
 
 
 @pytest.mark.parametrize("keep", [0, 3, 11, 0.5, -9, -1])
