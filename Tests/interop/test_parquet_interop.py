@@ -2,8 +2,9 @@
 
 lake → readers: `parquet-tool fixtures` writes a matrix of files with `.expected.json` sidecars;
 pyarrow and DuckDB must read every value, the schema and the footer facts the sidecar states.
-readers → lake: pyarrow writes files (ZSTD, none, data page v2, no dictionary) and
-`parquet-tool dump` must print exactly the values pyarrow wrote.
+readers → lake: pyarrow (ZSTD, none, data page v2, no dictionary, …) and DuckDB write files and
+`parquet-tool dump` must print exactly the values they wrote; files lake cannot read (other
+codecs and encodings, damage) must fail with one line naming the file.
 """
 
 import datetime
@@ -518,6 +519,25 @@ def test_pyarrow_file_dumps_identically(tmp_path, run_tool, variant):
         for name, (_, _, values) in columns.items():
             want = dump_value(values[row])
             assert same(printed[name], want), f"{variant} row {row} {name}: {printed[name]!r} != {want!r}"
+
+
+@pytest.mark.parametrize("compression", ["zstd", "uncompressed"])
+def test_duckdb_file_dumps_identically(tmp_path, run_tool, con, compression):
+    path = str(tmp_path / f"duckdb-{compression}.parquet")
+    con.execute(f"""
+        COPY (SELECT i::INTEGER AS i, CASE WHEN i % 3 = 0 THEN NULL ELSE i * 1000003 END AS j,
+                     i / 7 AS d, ['', 'é', '日本', '🦆'][i % 4 + 1] AS s, i % 2 = 0 AS b,
+                     TIMESTAMPTZ '2026-01-29 00:00:00+00' + to_microseconds(i * 1000001) AS ts,
+                     CASE WHEN i % 5 = 0 THEN NULL ELSE '\\xFF\\x00'::BLOB END AS bin
+              FROM range(3000) t(i))
+        TO '{path}' (FORMAT parquet, COMPRESSION {compression}, ROW_GROUP_SIZE 1024)""")
+    rows = con.execute(
+        "SELECT i, j, d, s, b, epoch_us(ts), bin FROM read_parquet(?, file_row_number = true) "
+        "ORDER BY file_row_number", [path]).fetchall()
+    result = run_tool("dump", path)
+    assert result.returncode == 0, result.stderr
+    printed = [list(json.loads(line).values()) for line in result.stdout.splitlines()]
+    assert_same_rows(printed, [[*row[:6], dump_value(row[6])] for row in rows], f"duckdb {compression}")
 
 
 def test_dump_projection(tmp_path, run_tool):
