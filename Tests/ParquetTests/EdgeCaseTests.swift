@@ -3,15 +3,18 @@ import Testing
 @testable import Parquet
 
 /// A schema with every kind, REQUIRED and OPTIONAL.
-let everyKindSchema = Schema(Kind.allCases.flatMap {
-    [$0.column($0.rawValue, nullable: false), $0.column($0.rawValue + "_opt", nullable: true)]
-})
+let everyKindSchema = Schema(
+    Kind.allCases.flatMap {
+        [$0.column($0.rawValue, nullable: false), $0.column($0.rawValue + "_opt", nullable: true)]
+    })
 
 /// Rows for `everyKindSchema`, in the column order it lists.
 func everyKindTable(rows: Int, _ cardinality: Cardinality = .high) -> Table {
-    Table(schema: everyKindSchema, columns: Kind.allCases.flatMap { kind in
-        [false, true].map { Values.column(kind, rows: rows, nullable: $0, cardinality) }
-    })
+    Table(
+        schema: everyKindSchema,
+        columns: Kind.allCases.flatMap { kind in
+            [false, true].map { Values.column(kind, rows: rows, nullable: $0, cardinality) }
+        })
 }
 
 @Suite("Edge cases: sizes, dictionaries, strings, metadata")
@@ -124,15 +127,17 @@ struct EdgeCaseTests {
     @Test func dictionaryIsChosenPerRowGroup() throws {
         let dir = try TempDir()
         let path = dir.file("mixed.parquet")
-        let cells = (0..<2000).map { Values.low(.string, $0) }
+        let cells =
+            (0..<2000).map { Values.low(.string, $0) }
             + (0..<2000).map { Values.high(.string, $0) }
         let table = Table(schema: Schema([.string("s")]), columns: [cells])
         var properties = WriterProperties()
         properties.rowGroupRowCountMax = 2000
         try table.write(to: path, properties)
         let reader = try ParquetReader(path: path)
-        #expect(reader.metadata.rowGroups.map { $0.columns[0].dictionaryPageOffset != nil }
-            == [true, false])
+        #expect(
+            reader.metadata.rowGroups.map { $0.columns[0].dictionaryPageOffset != nil }
+                == [true, false])
         #expect(try Table.read(path).columns == table.columns)
     }
 

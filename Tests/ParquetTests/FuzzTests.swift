@@ -34,7 +34,8 @@ struct FuzzTests {
         }
         // pyarrow's v2 pages, RLE booleans and PLAIN_DICTIONARY too.
         for golden in [PyarrowGolden.v2Zstd, PyarrowGolden.v1Uncompressed] {
-            try Data(golden).write(to: URL(fileURLWithPath: dir.file("base-\(bases.count).parquet")))
+            try Data(golden).write(
+                to: URL(fileURLWithPath: dir.file("base-\(bases.count).parquet")))
             bases.append(golden)
         }
         return bases
@@ -49,7 +50,8 @@ struct FuzzTests {
     @Test(.timeLimit(.minutes(3)))
     func damagedFilesNeverCrash() throws {
         let environment = ProcessInfo.processInfo.environment
-        let seed = environment["PARQUET_FUZZ_SEED"].flatMap { UInt64($0) }
+        let seed =
+            environment["PARQUET_FUZZ_SEED"].flatMap { UInt64($0) }
             ?? UInt64.random(in: 0...UInt64.max)
         let iterations = environment["PARQUET_FUZZ_ITERATIONS"].flatMap { Int($0) } ?? 3000
         print("damagedFilesNeverCrash seed \(seed) (replay: PARQUET_FUZZ_SEED=\(seed))")
@@ -65,10 +67,12 @@ struct FuzzTests {
             let mutation = Mutation.allCases.randomElement(using: &rng)!
             let bytes = Self.mutate(base, mutation, using: &rng)
             try Data(bytes).write(to: URL(fileURLWithPath: path))
-            Self.readEverything(path, label: "seed \(seed) iteration \(iteration) \(mutation)", &outcome)
+            Self.readEverything(
+                path, label: "seed \(seed) iteration \(iteration) \(mutation)", &outcome)
         }
-        print("damagedFilesNeverCrash seed \(seed): \(iterations) files, \(outcome.readFine) read, "
-            + "\(outcome.rejected) rejected")
+        print(
+            "damagedFilesNeverCrash seed \(seed): \(iterations) files, \(outcome.readFine) read, "
+                + "\(outcome.rejected) rejected")
         #expect(outcome.wrongErrors.isEmpty, "\(outcome.wrongErrors.prefix(10))")
         #expect(outcome.rejected > iterations / 2, "most damage must be detected")
     }
@@ -112,8 +116,9 @@ struct FuzzTests {
     ) -> [UInt8] {
         var b = base
         let n = b.count
-        let footerLength = Int(UInt32(b[n - 8]) | UInt32(b[n - 7]) << 8 | UInt32(b[n - 6]) << 16
-            | UInt32(b[n - 5]) << 24)
+        let footerLength = Int(
+            UInt32(b[n - 8]) | UInt32(b[n - 7]) << 8 | UInt32(b[n - 6]) << 16
+                | UInt32(b[n - 5]) << 24)
         let footer = (n - 8 - footerLength)..<(n - 8)
         func flip(_ range: Range<Int>, count: Int) {
             for _ in 0..<count {
@@ -131,14 +136,17 @@ struct FuzzTests {
             }
         case .randomFooter:
             let start = Int.random(in: footer, using: &rng)
-            let end = Bool.random(using: &rng) ? footer.upperBound : Int.random(in: start..<footer.upperBound, using: &rng) + 1
+            let end =
+                Bool.random(using: &rng)
+                ? footer.upperBound : Int.random(in: start..<footer.upperBound, using: &rng) + 1
             for i in start..<end { b[i] = UInt8.random(in: 0...255, using: &rng) }
         case .flipFooterBits:
             flip(footer, count: Int.random(in: 1...3, using: &rng))
         case .footerLength:
             let lengths: [UInt32] = [
                 .max, .max - 1, 0x7FFF_FFFF, 0x8000_0000, UInt32(n), UInt32(n - 8), UInt32(n - 11),
-                UInt32(n - 12), UInt32(n - 13), 0, 1, UInt32.random(in: 0...UInt32.max, using: &rng),
+                UInt32(n - 12), UInt32(n - 13), 0, 1,
+                UInt32.random(in: 0...UInt32.max, using: &rng),
             ]
             let length = lengths.randomElement(using: &rng)!
             for k in 0..<4 { b[n - 8 + k] = UInt8(truncatingIfNeeded: length >> (8 * UInt32(k))) }
@@ -147,7 +155,9 @@ struct FuzzTests {
             for k in 0..<4 { b[n - 8 + k] = UInt8(truncatingIfNeeded: length >> (8 * UInt32(k))) }
         case .flipPageHeaderBits:
             // Page headers and page bodies: everything between the magic and the footer.
-            if footer.lowerBound > 4 { flip(4..<footer.lowerBound, count: Int.random(in: 1...2, using: &rng)) }
+            if footer.lowerBound > 4 {
+                flip(4..<footer.lowerBound, count: Int.random(in: 1...2, using: &rng))
+            }
         case .flipThenTruncate:
             flip(0..<n, count: 1)
             b.removeLast(Int.random(in: 1...min(n, 64), using: &rng))
@@ -162,7 +172,8 @@ struct FuzzTests {
     @Test(.timeLimit(.minutes(3)))
     func lyingFootersNeverCrash() throws {
         let environment = ProcessInfo.processInfo.environment
-        let seed = environment["PARQUET_FUZZ_SEED"].flatMap { UInt64($0) }
+        let seed =
+            environment["PARQUET_FUZZ_SEED"].flatMap { UInt64($0) }
             ?? UInt64.random(in: 0...UInt64.max)
         print("lyingFootersNeverCrash seed \(seed) (replay: PARQUET_FUZZ_SEED=\(seed))")
         fflush(nil)
@@ -182,14 +193,17 @@ struct FuzzTests {
             try Data(Self.replaceFooter(of: bytes, with: m)).write(to: URL(fileURLWithPath: path))
             Self.readEverything(path, label: "seed \(seed) iteration \(iteration)", &outcome)
         }
-        print("lyingFootersNeverCrash seed \(seed): \(outcome.readFine) read, \(outcome.rejected) rejected")
+        print(
+            "lyingFootersNeverCrash seed \(seed): \(outcome.readFine) read, "
+                + "\(outcome.rejected) rejected")
         #expect(outcome.wrongErrors.isEmpty, "\(outcome.wrongErrors.prefix(10))")
     }
 
     static func replaceFooter(of bytes: [UInt8], with metadata: FileMetadata) -> [UInt8] {
         let n = bytes.count
-        let length = Int(UInt32(bytes[n - 8]) | UInt32(bytes[n - 7]) << 8
-            | UInt32(bytes[n - 6]) << 16 | UInt32(bytes[n - 5]) << 24)
+        let length = Int(
+            UInt32(bytes[n - 8]) | UInt32(bytes[n - 7]) << 8
+                | UInt32(bytes[n - 6]) << 16 | UInt32(bytes[n - 5]) << 24)
         var w = CompactWriter()
         metadata.encode(into: &w)
         let newLength = UInt32(w.bytes.count)
@@ -198,7 +212,8 @@ struct FuzzTests {
     }
 
     /// One plausible lie in the footer.
-    static func lie(about m: inout FileMetadata, fileSize: Int64, using rng: inout SeededGenerator) {
+    static func lie(about m: inout FileMetadata, fileSize: Int64, using rng: inout SeededGenerator)
+    {
         guard !m.schema.columns.isEmpty else { return }
         let c = Int.random(in: 0..<m.schema.columns.count, using: &rng)
         let g = m.rowGroups.isEmpty ? nil : Int.random(in: 0..<m.rowGroups.count, using: &rng)
@@ -228,12 +243,15 @@ struct FuzzTests {
             m.schema.columns[c].nullable.toggle()
         case 5:
             // Another type, consistently in the schema and every chunk.
-            let types: [PhysicalType] = [.boolean, .int32, .int64, .int96, .float, .double, .byteArray,
-                                         .fixedLenByteArray]
+            let types: [PhysicalType] = [
+                .boolean, .int32, .int64, .int96, .float, .double, .byteArray,
+                .fixedLenByteArray,
+            ]
             let type = types.randomElement(using: &rng)!
             m.schema.columns[c].type = type
             m.schema.columns[c].logicalType = .none
-            m.schema.columns[c].typeLength = type == .fixedLenByteArray
+            m.schema.columns[c].typeLength =
+                type == .fixedLenByteArray
                 ? Int32.random(in: 1...16, using: &rng) : nil
             for i in m.rowGroups.indices {
                 m.rowGroups[i].columns[c].type = type
@@ -243,10 +261,15 @@ struct FuzzTests {
             // Row counts changed consistently: the group, its chunks and the file total.
             guard let g else { return }
             let old = m.rowGroups[g].rowCount
-            let new = [0, 1, old - 1, old + 1, old * 2, 1 << 20, Int64(ParquetReader.pageValueCountMax) * 64]
-                .randomElement(using: &rng)!
+            let new = [
+                0, 1, old - 1, old + 1, old * 2, 1 << 20,
+                Int64(ParquetReader.pageValueCountMax) * 64,
+            ]
+            .randomElement(using: &rng)!
             m.rowGroups[g].rowCount = max(0, new)
-            for i in m.rowGroups[g].columns.indices { m.rowGroups[g].columns[i].valueCount = max(0, new) }
+            for i in m.rowGroups[g].columns.indices {
+                m.rowGroups[g].columns[i].valueCount = max(0, new)
+            }
             m.rowCount = m.rowGroups.reduce(0) { $0 + $1.rowCount }
         case 7:
             // Chunks of two columns swapped (types fixed up so the footer validates).
@@ -274,13 +297,16 @@ struct FuzzTests {
         #expect(error.path == path)
     }
 
-    @Test(arguments: [
-        [], Array("PAR1".utf8), Array("PAR1PAR1".utf8), Array("PAR1\0\0\0\0PAR1".utf8),
-        Array("hello, this is not a parquet file at all".utf8),
-        Array("PAR1".utf8) + [0x15, 0x00] + [0x02, 0x00, 0x00, 0x00] + Array("PAR1".utf8),
-        Array("PAR1".utf8) + [UInt8](repeating: 0, count: 100) + [100, 0, 0, 0] + Array("PAR1".utf8),
-        Array("PAR1".utf8) + [UInt8](repeating: 0xFF, count: 100) + [100, 0, 0, 0] + Array("PAR1".utf8),
-    ] as [[UInt8]])
+    @Test(
+        arguments: [
+            [], Array("PAR1".utf8), Array("PAR1PAR1".utf8), Array("PAR1\0\0\0\0PAR1".utf8),
+            Array("hello, this is not a parquet file at all".utf8),
+            Array("PAR1".utf8) + [0x15, 0x00] + [0x02, 0x00, 0x00, 0x00] + Array("PAR1".utf8),
+            Array("PAR1".utf8) + [UInt8](repeating: 0, count: 100) + [100, 0, 0, 0]
+                + Array("PAR1".utf8),
+            Array("PAR1".utf8) + [UInt8](repeating: 0xFF, count: 100) + [100, 0, 0, 0]
+                + Array("PAR1".utf8),
+        ] as [[UInt8]])
     func garbageIsRejected(bytes: [UInt8]) throws {
         let dir = try TempDir()
         let path = dir.file("garbage.parquet")

@@ -38,8 +38,10 @@ struct LargeFileTests {
         #expect(ranges.count == (rowGroupRowCountMax == 1_000_000 ? 1 : 8))
         #expect(summary.rowCount == Int64(Self.rows))
         #expect(summary.rowGroupCount == ranges.count)
-        #expect(summary.columns[0] == ColumnStatistics(
-            nullCount: 0, min: .int64(Self.id(0)), max: .int64(Self.id(Self.rows - 1))))
+        #expect(
+            summary.columns[0]
+                == ColumnStatistics(
+                    nullCount: 0, min: .int64(Self.id(0)), max: .int64(Self.id(Self.rows - 1))))
         #expect(summary.columns[1].nullCount == Int64((0..<Self.rows).filter(Self.isNull).count))
 
         let reader = try ParquetReader(path: path)
@@ -50,7 +52,8 @@ struct LargeFileTests {
             #expect(chunks[0].statistics?.min == .int64(Self.id(range.lowerBound)))
             #expect(chunks[0].statistics?.max == .int64(Self.id(range.upperBound - 1)))
             #expect(chunks[1].statistics?.nullCount == Int64(range.filter(Self.isNull).count))
-            #expect(chunks[1].dictionaryPageOffset != nil, "low-cardinality strings use a dictionary")
+            #expect(
+                chunks[1].dictionaryPageOffset != nil, "low-cardinality strings use a dictionary")
             #expect(chunks[3].statistics?.max == .int64(Self.timestamp(range.upperBound - 1)))
         }
 
@@ -67,13 +70,18 @@ struct LargeFileTests {
         for row in 0..<Self.rows where wrong.count < 10 {
             if ids[row] != Self.id(row) { wrong.append("id row \(row): \(ids[row])") }
             if data[1].isNull(row) != Self.isNull(row) { wrong.append("s null row \(row)") }
-            if !Self.isNull(row) && !strings[row].elementsEqual(expectedStrings[row % expectedStrings.count]) {
+            if !Self.isNull(row)
+                && !strings[row].elementsEqual(expectedStrings[row % expectedStrings.count])
+            {
                 wrong.append("s row \(row): \(strings.string(row))")
             }
-            if doubles[row].bitPattern != Self.double(row).bitPattern { wrong.append("d row \(row)") }
+            if doubles[row].bitPattern != Self.double(row).bitPattern {
+                wrong.append("d row \(row)")
+            }
             if stamps[row] != Self.timestamp(row) { wrong.append("ts row \(row)") }
         }
         #expect(wrong.isEmpty, "\(wrong)")
-        #expect(data[0].validity == nil && data[2].validity == nil, "REQUIRED columns have no nulls")
+        #expect(
+            data[0].validity == nil && data[2].validity == nil, "REQUIRED columns have no nulls")
     }
 }

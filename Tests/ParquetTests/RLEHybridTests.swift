@@ -19,7 +19,9 @@ struct RLEHybridTests {
                 values.append(contentsOf: repeatElement(v, count: run))
             }
             var encoded: [UInt8] = []
-            values.withUnsafeBufferPointer { RLEHybrid.encode($0, bitWidth: bitWidth, into: &encoded) }
+            values.withUnsafeBufferPointer {
+                RLEHybrid.encode($0, bitWidth: bitWidth, into: &encoded)
+            }
             var decoded: [UInt32] = []
             try encoded.withUnsafeBytes {
                 try RLEHybrid.decode($0, bitWidth: bitWidth, count: values.count, into: &decoded)
@@ -29,12 +31,16 @@ struct RLEHybridTests {
     }
 
     @Test func longRunsAreRunLengthEncoded() throws {
-        let values = [UInt32](repeating: 1, count: 100_000) + [0, 1, 0] + [UInt32](repeating: 0, count: 50_000)
+        let values =
+            [UInt32](repeating: 1, count: 100_000) + [0, 1, 0]
+            + [UInt32](repeating: 0, count: 50_000)
         var encoded: [UInt8] = []
         values.withUnsafeBufferPointer { RLEHybrid.encode($0, bitWidth: 1, into: &encoded) }
         #expect(encoded.count < 32)
         var decoded: [UInt32] = []
-        try encoded.withUnsafeBytes { try RLEHybrid.decode($0, bitWidth: 1, count: values.count, into: &decoded) }
+        try encoded.withUnsafeBytes {
+            try RLEHybrid.decode($0, bitWidth: 1, count: values.count, into: &decoded)
+        }
         #expect(decoded == values)
     }
 

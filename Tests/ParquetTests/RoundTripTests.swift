@@ -79,7 +79,8 @@ struct RoundTripTests {
                 #expect(chunk.encodings.contains(.plain))
             }
             let stored = try #require(chunk.statistics, "row group \(g) has no statistics")
-            #expect(StatCells(stored) == StatCells.bruteForce(table.slice(1, range)), "row group \(g)")
+            #expect(
+                StatCells(stored) == StatCells.bruteForce(table.slice(1, range)), "row group \(g)")
             // Reading one chunk alone gives that row group's rows.
             let part = try reader.readColumn(rowGroup: g, column: 1)
             #expect(part.cells == Array(table.slice(1, range)))
@@ -99,7 +100,9 @@ struct RoundTripTests {
         let dir = try TempDir()
         let table = Table(
             schema: Schema([Kind.string.column("s", nullable: false)]),
-            columns: [(0..<20_000).map { .string("value number \($0 % 1000) of a compressible column") }])
+            columns: [
+                (0..<20_000).map { .string("value number \($0 % 1000) of a compressible column") }
+            ])
         var plain = WriterProperties()
         plain.codec = .uncompressed
         plain.dictionaryEnabled = false

@@ -61,7 +61,9 @@ struct StatisticsTests {
         let table = Table(schema: Schema([kind.column("x", nullable: true)]), columns: [cells])
         let expected = c.expected(kind)
         let nulls = Int64(cells.filter(\.isNull).count)
-        #expect(StatCells.bruteForce(cells) == StatCells(nullCount: nulls, min: expected.min, max: expected.max))
+        #expect(
+            StatCells.bruteForce(cells)
+                == StatCells(nullCount: nulls, min: expected.min, max: expected.max))
         for dictionary in [true, false] {
             var properties = WriterProperties()
             properties.dictionaryEnabled = dictionary
@@ -69,9 +71,12 @@ struct StatisticsTests {
             let summary = try table.write(to: path, properties)
             let reader = try ParquetReader(path: path)
             let stored = try #require(reader.metadata.rowGroups[0].columns[0].statistics)
-            #expect(StatCells(summary.columns[0]) == StatCells.bruteForce(cells), "dictionary \(dictionary)")
+            #expect(
+                StatCells(summary.columns[0]) == StatCells.bruteForce(cells),
+                "dictionary \(dictionary)")
             #expect(StatCells(stored) == StatCells.bruteForce(cells), "dictionary \(dictionary)")
-            #expect(try Table.read(path).columns == table.columns, "NaN payloads and zero signs kept")
+            #expect(
+                try Table.read(path).columns == table.columns, "NaN payloads and zero signs kept")
         }
     }
 
@@ -80,15 +85,20 @@ struct StatisticsTests {
     func floatingPointStatisticsMergeAcrossRowGroups(kind: Kind) throws {
         let dir = try TempDir()
         let path = dir.file("merge.parquet")
-        let groups: [[Double?]] = [[.nan, .nan], [0.0, 5], [-0.0, -3], [nil, nil], [.nan, 0.0]]
-        let cells = FloatStatisticsCase(name: "", values: Array(groups.joined()), min: nil, max: nil)
-            .cells(kind)
+        let groups: [[Double?]] = [
+            [.nan, .nan], [0.0, 5], [-0.0, -3], [nil, nil], [.nan, 0.0],
+        ]
+        let cells = FloatStatisticsCase(
+            name: "", values: Array(groups.joined()), min: nil, max: nil
+        )
+        .cells(kind)
         let table = Table(schema: Schema([kind.column("x", nullable: true)]), columns: [cells])
         var properties = WriterProperties()
         properties.rowGroupRowCountMax = 2
         let summary = try table.write(to: path, properties)
         let reader = try ParquetReader(path: path)
-        for (g, range) in rowGroupRanges(rowCount: cells.count, rowGroupRowCountMax: 2).enumerated() {
+        for (g, range) in rowGroupRanges(rowCount: cells.count, rowGroupRowCountMax: 2).enumerated()
+        {
             let stored = try #require(reader.metadata.rowGroups[g].columns[0].statistics)
             #expect(StatCells(stored) == StatCells.bruteForce(cells[range]), "row group \(g)")
         }
@@ -102,7 +112,8 @@ struct StatisticsTests {
     /// Random tables, random row-group sizes: every chunk's footer statistics and the file
     /// summary equal the brute-force statistics.
     @Test func randomTablesHaveExactStatistics() throws {
-        let seed = UInt64(ProcessInfo.processInfo.environment["PARQUET_STATS_SEED"] ?? "")
+        let seed =
+            UInt64(ProcessInfo.processInfo.environment["PARQUET_STATS_SEED"] ?? "")
             ?? UInt64.random(in: 0...UInt64.max)
         print("randomTablesHaveExactStatistics seed \(seed) (replay: PARQUET_STATS_SEED=\(seed))")
         var rng = SeededGenerator(seed: seed)
@@ -127,15 +138,18 @@ struct StatisticsTests {
             let summary = try table.write(to: path, properties)
             let reader = try ParquetReader(path: path)
             #expect(try Table.read(path).columns == columns, "seed \(seed) iteration \(iteration)")
-            let ranges = rowGroupRanges(rowCount: rows, rowGroupRowCountMax: properties.rowGroupRowCountMax)
+            let ranges = rowGroupRanges(
+                rowCount: rows, rowGroupRowCountMax: properties.rowGroupRowCountMax)
             #expect(reader.metadata.rowGroups.count == ranges.count)
             for c in 0..<3 {
-                #expect(StatCells(summary.columns[c]) == StatCells.bruteForce(columns[c]),
-                        "seed \(seed) iteration \(iteration) column \(c)")
+                #expect(
+                    StatCells(summary.columns[c]) == StatCells.bruteForce(columns[c]),
+                    "seed \(seed) iteration \(iteration) column \(c)")
                 for (g, range) in ranges.enumerated() {
                     let stored = reader.metadata.rowGroups[g].columns[c].statistics
-                    #expect(stored.map(StatCells.init) == StatCells.bruteForce(columns[c][range]),
-                            "seed \(seed) iteration \(iteration) column \(c) group \(g)")
+                    #expect(
+                        stored.map(StatCells.init) == StatCells.bruteForce(columns[c][range]),
+                        "seed \(seed) iteration \(iteration) column \(c) group \(g)")
                 }
             }
         }
@@ -157,7 +171,8 @@ struct StatisticsTests {
             case .byteArray, .string:
                 let count = Int.random(in: 0...12, using: &rng)
                 let bytes = (0..<count).map { _ in UInt8.random(in: 0...255, using: &rng) }
-                return kind == .string ? .string(String(decoding: bytes, as: UTF8.self)) : .bytes(bytes)
+                return kind == .string
+                    ? .string(String(decoding: bytes, as: UTF8.self)) : .bytes(bytes)
             }
         }
     }
@@ -170,10 +185,14 @@ struct StatisticsTests {
         let path = dir.file("sorted.parquet")
         let rows = 10_000
         let table = Table(
-            schema: Schema([Column("id", .int64), .string("key"), .timestamp("ts"), Column("d", .double)]),
+            schema: Schema([
+                Column("id", .int64), .string("key"), .timestamp("ts"), Column("d", .double),
+            ]),
             columns: [
                 (0..<rows).map { .i64(Int64($0)) },
-                (0..<rows).map { .string("k" + String(repeating: "0", count: 5 - String($0).count) + "\($0)") },
+                (0..<rows).map {
+                    .string("k" + String(repeating: "0", count: 5 - String($0).count) + "\($0)")
+                },
                 (0..<rows).map { .i64(Values.timestampBase + Int64($0) * 1_000_000) },
                 (0..<rows).map { .double(Double($0) / 4) },
             ])
@@ -185,14 +204,17 @@ struct StatisticsTests {
 
         func groups(_ lo: Int, _ hi: Int) -> [Int] {
             guard lo <= hi else { return [] }
-            let first = max(0, lo), last = min(rows - 1, hi)
+            let first = max(0, lo)
+            let last = min(rows - 1, hi)
             return first <= last ? Array((first / 1000)...(last / 1000)) : []
         }
         func key(_ i: Int) -> StatValue {
             .bytes(Array(("k" + String(repeating: "0", count: 5 - String(i).count) + "\(i)").utf8))
         }
-        var cases = [(2500, 3100), (0, 0), (999, 1000), (9999, 20_000), (-5, -1), (10_000, 10_001),
-                     (-100, 100_000), (4321, 4321), (1000, 1999)]
+        var cases = [
+            (2500, 3100), (0, 0), (999, 1000), (9999, 20_000), (-5, -1), (10_000, 10_001),
+            (-100, 100_000), (4321, 4321), (1000, 1999),
+        ]
         var rng = SeededGenerator(seed: 17)
         for _ in 0..<200 {
             let a = Int.random(in: -100...10_100, using: &rng)
@@ -200,22 +222,35 @@ struct StatisticsTests {
         }
         for (lo, hi) in cases {
             let expected = groups(lo, hi)
-            #expect(reader.rowGroups(column: 0, overlapping: .int64(Int64(lo)), .int64(Int64(hi))) == expected,
-                    "id \(lo)...\(hi)")
+            #expect(
+                reader.rowGroups(column: 0, overlapping: .int64(Int64(lo)), .int64(Int64(hi)))
+                    == expected,
+                "id \(lo)...\(hi)")
             let ts = { (i: Int) in StatValue.int64(Values.timestampBase + Int64(i) * 1_000_000) }
-            #expect(reader.rowGroups(column: 2, overlapping: ts(lo), ts(hi)) == expected, "ts \(lo)...\(hi)")
-            #expect(reader.rowGroups(column: 3, overlapping: .double(Double(lo) / 4), .double(Double(hi) / 4))
+            #expect(
+                reader.rowGroups(column: 2, overlapping: ts(lo), ts(hi)) == expected,
+                "ts \(lo)...\(hi)")
+            #expect(
+                reader.rowGroups(
+                    column: 3, overlapping: .double(Double(lo) / 4), .double(Double(hi) / 4))
                     == expected, "d \(lo)...\(hi)")
             if lo >= 0 && hi <= 99_999 {
-                #expect(reader.rowGroups(column: 1, overlapping: key(lo), key(hi)) == expected,
-                        "key \(lo)...\(hi)")
+                #expect(
+                    reader.rowGroups(column: 1, overlapping: key(lo), key(hi)) == expected,
+                    "key \(lo)...\(hi)")
             }
         }
         // A string range between keys: "k02500x" sorts after k02500 and before k02501.
-        #expect(reader.rowGroups(column: 1, overlapping: .bytes(Array("k02500x".utf8)),
-                                 .bytes(Array("k02999z".utf8))) == [2])
-        #expect(reader.rowGroups(column: 1, overlapping: .bytes(Array("a".utf8)), .bytes(Array("b".utf8))) == [])
-        #expect(reader.rowGroups(column: 1, overlapping: .bytes(Array("l".utf8)), .bytes(Array("m".utf8))) == [])
+        #expect(
+            reader.rowGroups(
+                column: 1, overlapping: .bytes(Array("k02500x".utf8)),
+                .bytes(Array("k02999z".utf8))) == [2])
+        #expect(
+            reader.rowGroups(
+                column: 1, overlapping: .bytes(Array("a".utf8)), .bytes(Array("b".utf8))) == [])
+        #expect(
+            reader.rowGroups(
+                column: 1, overlapping: .bytes(Array("l".utf8)), .bytes(Array("m".utf8))) == [])
     }
 
     /// Unsorted data, all-null and all-NaN groups: pruning keeps a group exactly when its
@@ -226,7 +261,9 @@ struct StatisticsTests {
         var rng = SeededGenerator(seed: 4711)
         let rows = 3000
         var ints: [Cell] = (0..<rows).map { _ in .i32(Int32.random(in: -1000...1000, using: &rng)) }
-        var doubles: [Cell] = (0..<rows).map { _ in .double(Double.random(in: -50...50, using: &rng)) }
+        var doubles: [Cell] = (0..<rows).map { _ in
+            .double(Double.random(in: -50...50, using: &rng))
+        }
         for row in 1000..<1300 { ints[row] = .null }  // group 10 is all null
         for row in 2000..<2100 { doubles[row] = .double(.nan) }  // group 20 is all NaN
         let table = Table(
@@ -260,10 +297,12 @@ struct StatisticsTests {
             }
             #expect(kept.contains(10))
 
-            let x = Double(a) / 20, y = Double(b) / 20
+            let x = Double(a) / 20
+            let y = Double(b) / 20
             let keptDoubles = reader.rowGroups(column: 1, overlapping: .double(x), .double(y))
             let expectedDoubles = ranges.indices.filter { g in
-                guard case .f64(let lo)? = doubleStats[g].min, case .f64(let hi)? = doubleStats[g].max
+                guard case .f64(let lo)? = doubleStats[g].min,
+                    case .f64(let hi)? = doubleStats[g].max
                 else { return true }
                 return Double(bitPattern: lo) <= y && Double(bitPattern: hi) >= x
             }
@@ -276,7 +315,9 @@ struct StatisticsTests {
     @Test func pruningFindsSignedZeros() throws {
         let dir = try TempDir()
         let path = dir.file("zeros.parquet")
-        let cells: [Cell] = [.double(0.0), .double(1), .double(-0.0), .double(-1), .double(2), .double(3)]
+        let cells: [Cell] = [
+            .double(0.0), .double(1), .double(-0.0), .double(-1), .double(2), .double(3),
+        ]
         let table = Table(schema: Schema([Column("d", .double)]), columns: [cells])
         var properties = WriterProperties()
         properties.rowGroupRowCountMax = 2

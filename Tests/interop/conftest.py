@@ -16,7 +16,8 @@ REPO = pathlib.Path(__file__).resolve().parents[2]
 #: Rows of the `large` fixture: one row group of a million rows.
 LARGE_ROWS = 1_000_000
 
-MATRIX = [f"matrix-{codec}-{cardinality}" for codec in ("zstd", "none") for cardinality in ("low", "high")]
+MATRIX = [f"matrix-{codec}-{cardinality}"
+          for codec in ("zstd", "none") for cardinality in ("low", "high")]
 #: Fixtures whose sidecar lists every value.
 SMALL = MATRIX + ["plain-only", "empty", "one-row", "row-groups-of-one", "key-values"]
 #: Every fixture `parquet-tool fixtures` writes.

@@ -114,12 +114,12 @@ struct StatCells: Equatable, CustomStringConvertible {
     /// The order Parquet statistics use for each physical type.
     static func less(_ a: Cell, _ b: Cell) -> Bool {
         switch (a, b) {
-        case let (.bool(x), .bool(y)): return !x && y
-        case let (.i32(x), .i32(y)): return x < y
-        case let (.i64(x), .i64(y)): return x < y
-        case let (.f32(x), .f32(y)): return Float(bitPattern: x) < Float(bitPattern: y)
-        case let (.f64(x), .f64(y)): return Double(bitPattern: x) < Double(bitPattern: y)
-        case let (.bytes(x), .bytes(y)): return x.lexicographicallyPrecedes(y)
+        case (.bool(let x), .bool(let y)): return !x && y
+        case (.i32(let x), .i32(let y)): return x < y
+        case (.i64(let x), .i64(let y)): return x < y
+        case (.f32(let x), .f32(let y)): return Float(bitPattern: x) < Float(bitPattern: y)
+        case (.f64(let x), .f64(let y)): return Double(bitPattern: x) < Double(bitPattern: y)
+        case (.bytes(let x), .bytes(let y)): return x.lexicographicallyPrecedes(y)
         default: fatalError("cells of different types: \(a) and \(b)")
         }
     }

@@ -32,13 +32,19 @@ enum Cardinality: String, CaseIterable, Sendable {
 enum Values {
     static let timestampBase: Int64 = 1_769_644_800_000_000  // 2026-01-29T00:00:00Z
 
-    static let lowStrings = ["", "a", "zażółć gęślą jaźń", "日本語テキスト", "emoji 🦆", "PAGE_VIEW",
-                             "x\"y\\z\u{0}"]
+    static let lowStrings = [
+        "", "a", "zażółć gęślą jaźń", "日本語テキスト", "emoji 🦆", "PAGE_VIEW",
+        "x\"y\\z\u{0}",
+    ]
     static let lowBytes: [[UInt8]] = [[], [0], [0xFF, 0x00], [0xC3], [0x80, 0x80, 0x80], [0x7F]]
-    static let lowFloats: [Float] = [-0.0, 0.0, 1.5, -2.25, .infinity, -.infinity, .nan,
-                                     .greatestFiniteMagnitude, .leastNonzeroMagnitude]
-    static let lowDoubles: [Double] = [-0.0, 0.0, 1.5, -2.25, .infinity, -.infinity, .nan,
-                                       .greatestFiniteMagnitude, -.leastNonzeroMagnitude, 1e-300]
+    static let lowFloats: [Float] = [
+        -0.0, 0.0, 1.5, -2.25, .infinity, -.infinity, .nan,
+        .greatestFiniteMagnitude, .leastNonzeroMagnitude,
+    ]
+    static let lowDoubles: [Double] = [
+        -0.0, 0.0, 1.5, -2.25, .infinity, -.infinity, .nan,
+        .greatestFiniteMagnitude, -.leastNonzeroMagnitude, 1e-300,
+    ]
     static let lowInt32s: [Int32] = [.min, -1, 0, 7, .max, 1 << 20]
     static let lowInt64s: [Int64] = [.min, -1, 0, 1 << 40, .max, 42, -99]
 
