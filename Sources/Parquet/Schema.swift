@@ -20,7 +20,8 @@ public enum Codec: Int32, Sendable {
     case uncompressed = 0, snappy = 1, gzip = 2, lzo = 3, brotli = 4, lz4 = 5, zstd = 6
     case lz4Raw = 7
 
-    var name: String { String(describing: self).uppercased() }
+    /// The name parquet.thrift gives the codec, as pyarrow and parquet-tools print it.
+    var name: String { self == .lz4Raw ? "LZ4_RAW" : String(describing: self).uppercased() }
 }
 
 /// Value encodings (parquet.thrift `Encoding`).

@@ -1,4 +1,0 @@
-import Testing
-@testable import Parquet
-
-@Test func builds() { #expect(Bool(true)) }
