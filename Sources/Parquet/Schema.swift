@@ -21,7 +21,7 @@ public enum Codec: Int32, Sendable {
     case lz4Raw = 7
 
     /// The name parquet.thrift gives the codec, as pyarrow and parquet-tools print it.
-    var name: String { self == .lz4Raw ? "LZ4_RAW" : String(describing: self).uppercased() }
+    public var name: String { self == .lz4Raw ? "LZ4_RAW" : String(describing: self).uppercased() }
 }
 
 /// Value encodings (parquet.thrift `Encoding`).

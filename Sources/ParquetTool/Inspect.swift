@@ -9,7 +9,7 @@ enum Inspect {
             let chunks = zip(g.columns, m.schema.columns).map { chunk, column -> String in
                 var fields: [(String, String)] = [
                     ("name", JSONText.string(column.name)),
-                    ("codec", JSONText.string("\(chunk.codec)".uppercased())),
+                    ("codec", JSONText.string(chunk.codec.name)),
                     ("encodings", "[" + chunk.encodings.map { JSONText.string("\($0)") }.joined(separator: ",") + "]"),
                     ("has_dictionary_page", chunk.dictionaryPageOffset != nil ? "true" : "false"),
                     ("values", "\(chunk.valueCount)"),

@@ -17,6 +17,9 @@ public final class ParquetReader {
     static let pageBytesMax = 512 << 20
     /// Largest value count accepted in one page (bounds memory on damaged headers).
     static let pageValueCountMax = 1 << 26
+    /// Largest row group the reader decodes: a memory budget, since a few kilobytes of RLE runs
+    /// can claim billions of rows (lake writes 128k-row groups; 64M rows is far above any writer's).
+    public static let rowGroupRowCountMax: Int64 = 1 << 26
 
     public init(path: String) throws {
         self.path = path
@@ -124,7 +127,11 @@ public final class ParquetReader {
             throw ParquetError(path: path, "unsupported codec \(chunk.codec.name) in column "
                 + "\(schema.columns[column].name); lake reads ZSTD and uncompressed files")
         }
-        guard chunk.valueCount == rows, rows <= Int64(Self.pageValueCountMax) * 64 else {
+        guard rows <= Self.rowGroupRowCountMax else {
+            throw ParquetError(path: path, "row group \(rowGroup) claims \(rows) rows, more than the reader's budget "
+                + "of \(Self.rowGroupRowCountMax); rewrite the file with smaller row groups")
+        }
+        guard chunk.valueCount == rows else {
             throw ParquetError(path: path, "column \(schema.columns[column].name) holds "
                 + "\(chunk.valueCount) values for \(rows) rows; the file is damaged")
         }
