@@ -17,8 +17,9 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
-        // A small HTTP server on BSD sockets and Swift concurrency, no other dependencies.
-        .package(url: "https://github.com/swhitty/FlyingFox.git", from: "0.27.1"),
+        // The HTTP server (SwiftNIO underneath): request size limits, keep-alive, graceful shutdown.
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
     ],
     targets: [
         .systemLibrary(
@@ -31,7 +32,10 @@ let package = Package(
         .target(name: "Lake", dependencies: ["Parquet", "CSQLite", "CZstd"], swiftSettings: hotPath),
         .target(
             name: "LakeServer",
-            dependencies: ["Lake", .product(name: "FlyingFox", package: "FlyingFox")]),
+            dependencies: [
+                "Lake", .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ]),
         .executableTarget(
             name: "LakeCLI",
             dependencies: [

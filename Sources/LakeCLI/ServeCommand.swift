@@ -15,11 +15,12 @@ struct ServeCommand: ParsableCommand {
 
     @OptionGroup var global: GlobalOptions
     @Option(help: "Address to bind.") var host = "127.0.0.1"
-    @Option(help: "Port to bind (0 picks a free one).") var port: UInt16 = 8080
+    @Option(help: "Port to bind (0 picks a free one).") var port = 8080
     @Option(help: "Largest ingest request body, in MB.") var maxBodyMB = 16
 
     func validate() throws {
         if maxBodyMB < 1 || maxBodyMB > 1024 { throw ValidationError("--max-body-mb must be between 1 and 1024") }
+        if port < 0 || port > 65535 { throw ValidationError("--port must be between 0 and 65535") }
     }
 
     func run() throws {
@@ -33,22 +34,14 @@ struct ServeCommand: ParsableCommand {
         let server = try LakeHTTPServer(paths: paths, jobs: try global.loadJobs(only: nil), settings: settings)
         let done = DispatchSemaphore(value: 0)
         let failure = FailureBox()
+        let host = self.host
         Task {
-            do { try await server.run() } catch { failure.set(error) }
+            do {
+                try await server.run { bound in
+                    Output.note("lake serve: dashboard on http://\(host):\(bound)/ (ingest: POST /ingest/<job>); Ctrl-C stops")
+                }
+            } catch { failure.set(error) }
             done.signal()
-        }
-        Task {
-            try? await server.waitUntilListening()
-            let bound = await server.boundPort ?? port
-            Output.note("lake serve: dashboard on http://\(host):\(bound)/ (ingest: POST /ingest/<job>); Ctrl-C stops")
-        }
-        var sources: [DispatchSourceSignal] = []
-        for sig in [SIGINT, SIGTERM] {
-            signal(sig, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-            source.setEventHandler { Task { await server.stop() } }
-            source.resume()
-            sources.append(source)
         }
         done.wait()
         if let error = failure.get() { throw error }

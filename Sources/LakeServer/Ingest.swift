@@ -1,6 +1,7 @@
-import FlyingFox
 import Foundation
+import Hummingbird
 import Lake
+import NIOCore
 
 /// `POST /ingest/<job>`: appends an NDJSON body to the job's bronze table under the bronze
 /// lock, as one commit; the 200 answer comes only after the commit, so an acknowledged line is
@@ -9,7 +10,7 @@ enum Ingest {
     static let contentTypes = ["application/x-ndjson", "application/jsonl", "application/json", "text/plain",
                                "application/ndjson", "application/octet-stream"]
 
-    static func handle(_ request: HTTPRequest, owner: LakeHTTPServer, job name: String) async throws -> HTTPResponse {
+    static func handle(_ request: Request, owner: LakeHTTPServer, job name: String) async throws -> Response {
         if let token = owner.settings.token {
             guard request.headers[.authorization] == "Bearer \(token)" else {
                 throw HTTPFailure(.unauthorized, "missing or wrong bearer token")
@@ -23,14 +24,19 @@ enum Ingest {
         guard contentTypes.contains(type) else {
             throw HTTPFailure(.unsupportedMediaType, "Content-Type must be application/x-ndjson (got \(type.isEmpty ? "none" : type))")
         }
-        if let length = request.headers[.contentLength].flatMap(Int.init), length > owner.settings.ingestBytesMax {
-            throw HTTPFailure(.payloadTooLarge, "body of \(length) bytes is over the \(owner.settings.ingestBytesMax)-byte limit; split it")
+        let limit = owner.settings.ingestBytesMax
+        if let length = request.headers[.contentLength].flatMap(Int.init), length > limit {
+            throw HTTPFailure(.contentTooLarge, "body of \(length) bytes is over the \(limit)-byte limit; split it")
         }
-        let body = try await request.bodyData
-        guard body.count <= owner.settings.ingestBytesMax else {
-            throw HTTPFailure(.payloadTooLarge, "body is over the \(owner.settings.ingestBytesMax)-byte limit; split it")
+        var request = request
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.collectBody(upTo: limit)
+        } catch {
+            throw HTTPFailure(.contentTooLarge, "body is over the \(limit)-byte limit; split it")
         }
-        guard !body.isEmpty else { throw HTTPFailure(.badRequest, "empty body: send one JSON event per line") }
+        guard buffer.readableBytes > 0 else { throw HTTPFailure(.badRequest, "empty body: send one JSON event per line") }
+        let body = Data(buffer.readableBytesView)
         let result: [String: Any] = try await withCheckedThrowingContinuation { continuation in
             owner.writes.async {
                 continuation.resume(with: Result { try commit(body, job: job, paths: owner.paths) })

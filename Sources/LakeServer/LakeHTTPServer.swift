@@ -1,17 +1,20 @@
-import FlyingFox
-import FlyingSocks
 import Foundation
+import Hummingbird
 import Lake
+import HTTPTypes
+import Logging
+import NIOCore
 
 /// `lake serve`: the dashboard, its JSON API, `/metrics`, and HTTP ingest, on one port.
 ///
 /// Routes (anything else is a 404 with a JSON error; no file is ever served from disk):
 /// `GET /` the page · `GET /api/dashboard|kpis|funnel|hourly|top-customers|session-status|status`
 /// · `GET /metrics` · `POST /ingest/<job>` with an NDJSON body (acknowledged once committed).
+/// SwiftNIO's HTTP parser bounds request lines and headers; bodies are bounded here.
 public final class LakeHTTPServer: Sendable {
     public struct Settings: Sendable {
         public var host = "127.0.0.1"
-        public var port: UInt16 = 8080
+        public var port = 8080
         public var ingestBytesMax = 16 << 20
         /// When set, ingest requires `Authorization: Bearer <token>`.
         public var token: String?
@@ -21,7 +24,6 @@ public final class LakeHTTPServer: Sendable {
     let paths: LakePaths
     let jobs: [JobDefinition]
     let settings: Settings
-    let server: HTTPServer
     /// Writes (ingest) run one at a time, off the concurrency pool.
     let writes = DispatchQueue(label: "lake.ingest")
 
@@ -37,35 +39,21 @@ public final class LakeHTTPServer: Sendable {
         self.paths = paths
         self.jobs = jobs
         self.settings = settings
-        let address: any SocketAddress
-        if settings.host == "localhost" || settings.host == "127.0.0.1" {
-            address = try sockaddr_in.inet(ip4: "127.0.0.1", port: settings.port)
-        } else if settings.host.contains(":") {
-            address = try sockaddr_in6.inet6(ip6: settings.host, port: settings.port)
-        } else {
-            address = try sockaddr_in.inet(ip4: settings.host, port: settings.port)
-        }
-        server = HTTPServer(address: address, timeout: 30, logger: StderrLogger())
     }
 
-    public func run() async throws {
-        await server.appendRoute("*", to: Router(owner: self))
-        try await server.run()
-    }
-
-    public func waitUntilListening() async throws { try await server.waitUntilListening() }
-
-    public func stop() async { await server.stop(timeout: 2) }
-
-    /// The port actually bound (useful with port 0).
-    public var boundPort: UInt16? {
-        get async {
-            guard let address = await server.listeningAddress else { return nil }
-            switch address {
-            case .ip4(_, let port), .ip6(_, let port): return port
-            default: return nil
-            }
-        }
+    /// Serves until SIGINT or SIGTERM (then finishes requests in flight); `onListening` gets
+    /// the bound port.
+    public func run(onListening: @escaping @Sendable (Int) -> Void = { _ in }) async throws {
+        var logger = Logger(label: "lake.serve")
+        logger.logLevel = .warning
+        let app = Application(
+            responder: CallbackResponder { [self] (request: Request, _: BasicRequestContext) in
+                await Router(owner: self).respond(request)
+            },
+            configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "lake"),
+            onServerRunning: { channel in onListening(channel.localAddress?.port ?? 0) },
+            logger: logger)
+        try await app.runService()
     }
 
     func job(named name: String?) -> JobDefinition? {
@@ -81,10 +69,10 @@ public final class LakeHTTPServer: Sendable {
 }
 
 /// Dispatches every request by method and path.
-struct Router: HTTPHandler {
+struct Router {
     let owner: LakeHTTPServer
 
-    func handleRequest(_ request: HTTPRequest) async throws -> HTTPResponse {
+    func respond(_ request: Request) async -> Response {
         do {
             return try await route(request)
         } catch let e as HTTPFailure {
@@ -94,25 +82,27 @@ struct Router: HTTPHandler {
         }
     }
 
-    private func route(_ request: HTTPRequest) async throws -> HTTPResponse {
-        guard request.target.path().utf8.count + request.target.query().utf8.count <= 4096 else { throw HTTPFailure(.uriTooLong, "request target longer than 4096 bytes") }
-        let path = request.path
-        let jobName = request.query.first { $0.name == "job" }?.value
+    private func route(_ request: Request) async throws -> Response {
+        let path = request.uri.path
+        guard path.utf8.count + (request.uri.query?.utf8.count ?? 0) <= 4096 else {
+            throw HTTPFailure(.uriTooLong, "request target longer than 4096 bytes")
+        }
         if path.hasPrefix("/ingest/") {
-            guard request.method == .POST else {
+            guard request.method == .post else {
                 throw HTTPFailure(.methodNotAllowed, "use POST /ingest/<job> with an NDJSON body")
             }
             return try await Ingest.handle(request, owner: owner, job: String(path.dropFirst("/ingest/".count)))
         }
-        guard request.method == .GET || request.method == .HEAD else {
-            throw HTTPFailure(.methodNotAllowed, "\(request.method.rawValue) is not allowed on \(path)")
+        guard request.method == .get || request.method == .head else {
+            throw HTTPFailure(.methodNotAllowed, "\(request.method) is not allowed on \(path.prefix(200))")
         }
+        let jobName = request.uri.queryParameters["job"].map(String.init)
         guard let job = owner.job(named: jobName) else {
-            throw HTTPFailure(.notFound, "no job named \(jobName ?? "")")
+            throw HTTPFailure(.notFound, "no job named \(jobName?.prefix(100) ?? "")")
         }
         switch path {
         case "/", "/index.html":
-            return Responses.html(DashboardPage.html(title: "lake · \(job.name)"))
+            return Responses.text(DashboardPage.html(title: "lake · \(job.name)"), type: "text/html; charset=utf-8")
         case "/metrics":
             return Responses.text(try owner.read { try Metrics.text($0, jobs: owner.jobs) },
                                   type: "text/plain; version=0.0.4; charset=utf-8")
@@ -128,7 +118,7 @@ struct Router: HTTPHandler {
         }
     }
 
-    private func json(_ job: JobDefinition, _ body: (DashboardData) throws -> Any) throws -> HTTPResponse {
+    private func json(_ job: JobDefinition, _ body: (DashboardData) throws -> Any) throws -> Response {
         do {
             let value = try owner.read { try body(DashboardData(catalog: $0, job: job)) }
             return Responses.text(try DashboardData.jsonText(value), type: "application/json")
@@ -139,47 +129,29 @@ struct Router: HTTPHandler {
 }
 
 struct HTTPFailure: Error {
-    var status: HTTPStatusCode
+    var status: HTTPResponse.Status
     var message: String
-    init(_ status: HTTPStatusCode, _ message: String) {
+    init(_ status: HTTPResponse.Status, _ message: String) {
         self.status = status
         self.message = message
     }
 }
 
 enum Responses {
-    static let securityHeaders: [(HTTPHeader, String)] = [
-        (HTTPHeader("X-Content-Type-Options"), "nosniff"),
-        (HTTPHeader("Content-Security-Policy"),
-         "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; img-src 'self' data:"),
-        (HTTPHeader("Cache-Control"), "no-store"),
-    ]
-
-    static func text(_ body: String, type: String, status: HTTPStatusCode = .ok) -> HTTPResponse {
-        var headers = HTTPHeaders()
+    static func text(_ body: String, type: String, status: HTTPResponse.Status = .ok) -> Response {
+        var headers = HTTPFields()
         headers[.contentType] = type
-        for (h, v) in securityHeaders { headers[h] = v }
-        return HTTPResponse(statusCode: status, headers: headers, body: Data(body.utf8))
+        headers[.cacheControl] = "no-store"
+        if let h = HTTPField.Name("X-Content-Type-Options") { headers[h] = "nosniff" }
+        if let h = HTTPField.Name("Content-Security-Policy") {
+            headers[h] = "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
+                + "connect-src 'self'; img-src 'self' data:"
+        }
+        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: body)))
     }
 
-    static func html(_ body: String) -> HTTPResponse { text(body, type: "text/html; charset=utf-8") }
-
-    static func error(_ status: HTTPStatusCode, _ message: String) -> HTTPResponse {
+    static func error(_ status: HTTPResponse.Status, _ message: String) -> Response {
         let body = (try? DashboardData.jsonText(["error": message, "status": status.code])) ?? "{}"
         return text(body, type: "application/json", status: status)
     }
-}
-
-extension HTTPStatusCode {
-    static let serviceUnavailable = HTTPStatusCode(503, phrase: "Service Unavailable")
-}
-
-/// Server warnings and errors go to stderr; per-request chatter is not logged.
-struct StderrLogger: Logging {
-    func logDebug(_ debug: @autoclosure () -> String) {}
-    func logInfo(_ info: @autoclosure () -> String) {}
-    func logWarning(_ warning: @autoclosure () -> String) { write("warning: " + warning()) }
-    func logError(_ error: @autoclosure () -> String) { write("error: " + error()) }
-    func logCritical(_ critical: @autoclosure () -> String) { write("critical: " + critical()) }
-    private func write(_ s: String) { FileHandle.standardError.write(Data(("lake serve: " + s + "\n").utf8)) }
 }
