@@ -53,7 +53,7 @@ public struct LakeStatus {
         for r in try db.query("""
             SELECT t.table_name, t.job, t.layer,
               coalesce(sum(CASE WHEN f.end_snapshot IS NULL THEN f.record_count END), 0),
-              count(CASE WHEN f.end_snapshot IS NULL THEN 1 END),
+              count(CASE WHEN f.file_id IS NOT NULL AND f.end_snapshot IS NULL THEN 1 END),
               coalesce(sum(CASE WHEN f.end_snapshot IS NULL THEN f.file_size_bytes END), 0),
               count(CASE WHEN f.end_snapshot IS NOT NULL THEN 1 END)
             FROM lake_table t LEFT JOIN lake_data_file f USING (table_id)
