@@ -17,16 +17,18 @@ struct RunCommand: ParsableCommand {
     @Flag(help: "Bronze: read standard input instead of the landing folder.") var stdin = false
     @Flag(help: "Wait for a running instance of the same stage instead of exiting.") var wait = false
 
+    // LakeError rather than ValidationError: one line on stderr, not the usage text too.
     func validate() throws {
         if stdin && stage != .bronze && stage != .all {
-            throw ValidationError("--stdin applies to `lake run bronze` (or `all`) only")
+            throw LakeError("run \(stage.rawValue)", "--stdin applies to `lake run bronze` (or `all`) only",
+                hint: "pipe the lines into `lake run bronze --stdin`, then run \(stage.rawValue)")
         }
     }
 
     func run() throws {
         let jobs = try global.loadJobs(only: job)
         if stdin && jobs.count != 1 {
-            throw ValidationError("--stdin needs exactly one job; pass --job NAME")
+            throw LakeError("run \(stage.rawValue)", "--stdin needs exactly one job", hint: "pass --job NAME")
         }
         let catalog = try Catalog(paths: global.paths)
         for job in jobs {
