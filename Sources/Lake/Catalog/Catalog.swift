@@ -46,6 +46,11 @@ public final class Catalog {
                     hint: "run `lake run bronze` first, or pass --lake DIR")
             }
             db = try Database(path: paths.catalog, readOnly: true)
+            // A first run killed before its set-up committed leaves an empty database file.
+            if try db.scalar("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'lake_migration'") == nil {
+                throw LakeError("open catalog", path: paths.catalog, "the catalog is empty (its first run did not finish)",
+                    hint: "run `lake run bronze` to set it up, or pass --lake DIR")
+            }
             return
         }
         do {
