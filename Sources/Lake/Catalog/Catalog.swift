@@ -59,6 +59,11 @@ public final class Catalog {
             throw LakeError("create lake folder", path: paths.root, "\(error.localizedDescription)",
                 hint: "check the --lake path and its permissions")
         }
+        // Set-up is serialized between processes: switching a new catalog to WAL takes a lock
+        // SQLite will not wait for (it skips the busy handler), so of two runs started together
+        // on a new lake one failed at once with "database is locked".
+        let setup = try StageLock(paths: paths, job: "catalog", stage: "setup", wait: true)
+        defer { setup.release() }
         db = try Database(path: paths.catalog)
         try db.execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON")
         try migrate()
