@@ -89,9 +89,14 @@ def run_trials(crash_setup, stage, trials, max_delay, compare):
     print(f"crash {stage}: seed {seed}, delays up to {max_delay:.2f} s")
     rng = random.Random(seed)
     killed = 0
+    # Half the trials commit bronze once, half every 7000 lines, shuffled over the slices.
+    job_folders = [JOBS, crash_setup["small_jobs"]] * (trials // 2) + [JOBS] * (trials % 2)
+    rng.shuffle(job_folders)
     for trial in range(trials):
-        jobs = crash_setup["small_jobs"] if trial % 2 else JOBS
-        delay = rng.uniform(0, max_delay)
+        jobs = job_folders[trial]
+        # Stratified: trial i is killed at a random instant of the i-th of `trials` equal slices
+        # of the clean run, so the short last phase (gold) is hit too, not only by luck.
+        delay = rng.uniform(trial, trial + 1) * max_delay / trials
         lake = Lake(crash_setup["base"] / f"{stage}-{seed}-{trial}", jobs=jobs)
         link_tree(crash_setup["source"], lake.landing)
         context = f"seed {seed} trial {trial} delay {delay:.3f} s jobs {jobs.name}"

@@ -1,5 +1,5 @@
 """Operating errors (SPEC §2): non-zero exit and one actionable line on stderr naming the problem;
-nothing is ingested."""
+nothing is ingested. Inputs are 100 generated events at most: only the refusal is at stake."""
 
 from conftest import JOBS, Lake
 
