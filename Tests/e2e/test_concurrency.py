@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from conftest import BRONZE, GOLD, Lake, check_catalog, digest, duck, link_tree, scan
+from conftest import BRONZE, GOLD, JOBS, Lake, check_catalog, digest, duck, lake_digest, link_tree, scan
 
 
 def bronze_is_the_input_once(lake, lines):
@@ -182,7 +182,6 @@ def test_stages_run_concurrently_in_separate_processes(tmp_path):
     and over. Every process must exit 0 (different stages do not share a lock, so they meet
     only in the catalog), and a final `run all` must give exactly a clean run's tables.
     30k events: ~60 bronze commits over a second or two, a handful of silver/gold runs."""
-    from conftest import JOBS, lake_digest
     source = tmp_path / "input"
     Lake(tmp_path / "gen").generate(out=source, events=30_000, users=400, seed=17, files=3,
                                     duplicates=0.01, late=0.005, malformed=0.005)

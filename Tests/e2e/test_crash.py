@@ -53,7 +53,7 @@ def crash_setup(tmp_path_factory):
 
 def kill_at(lake, stage, delay):
     """Starts `lake run <stage>`, SIGKILLs it after `delay` seconds; True if it was killed."""
-    p = lake.popen("run", stage, stdout=open("/dev/null", "wb"), stderr=open("/dev/null", "wb"))
+    p = lake.popen("run", stage, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         p.wait(timeout=delay)
         return False  # finished first

@@ -6,7 +6,6 @@ import random
 
 from conftest import GOLD, QUARANTINE, SILVER, Lake, check_catalog, duck, link_tree, rows
 
-SILVER_ORDER = "ingest_id"
 QUARANTINE_COLUMNS = ("ingest_id, reason, body, "
                       "CASE WHEN reason = 'future_timestamp' THEN NULL ELSE detail END")
 
