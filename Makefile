@@ -5,54 +5,63 @@ PYTHON ?= python3
 LAKE_DEMO_DIR ?= /tmp/lake-demo
 DEBUG_BIN := .build/debug
 RELEASE_BIN := .build/release
-APT_PACKAGES := libzstd-dev libsqlite3-dev sqlite3
 PIP_PACKAGES := pyarrow duckdb pytest pytz
 
-.PHONY: all build release deps deps-apt deps-pip test test-swift test-interop demo bench lint clean
+.PHONY: all build release deps-build deps-test test test-swift test-interop demo bench lint clean
 
 all: build
 
-# --- set-up -----------------------------------------------------------------------------------
-deps: deps-apt deps-pip
-
-deps-apt:
+# --- set-up: install only what is missing ---------------------------------------------------
+# apt_install CHECKS: each check is "test-command:package"; missing packages are installed.
+define apt_install
 	@missing=""; \
-	[ -f /usr/include/zstd.h ] || missing="$$missing libzstd-dev"; \
-	[ -f /usr/include/sqlite3.h ] || missing="$$missing libsqlite3-dev"; \
-	command -v sqlite3 >/dev/null || missing="$$missing sqlite3"; \
+	for pair in $(1); do \
+	  check="$${pair%%:*}"; pkg="$${pair##*:}"; \
+	  eval "$$check" >/dev/null 2>&1 || missing="$$missing $$pkg"; \
+	done; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
 	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
 	fi
+endef
 
-deps-pip:
+# To build and run: the C libraries' headers, and the sqlite3 shell the demo queries gold with.
+deps-build:
+	$(call apt_install,"test -f /usr/include/zstd.h:libzstd-dev" "test -f /usr/include/sqlite3.h:libsqlite3-dev" "command -v sqlite3:sqlite3")
+
+# To test: also the zstd CLI, headless Chromium (dashboard test) and the Python helpers.
+deps-test: deps-build
+	$(call apt_install,"command -v zstd:zstd" "command -v chromium:chromium")
 	@$(PYTHON) -c "import pyarrow, duckdb, pytest, pytz" 2>/dev/null || \
 	  $(PYTHON) -m pip install -q $(PIP_PACKAGES)
 
 # --- build ------------------------------------------------------------------------------------
-build: deps-apt
+build: deps-build
 	$(SWIFT) build
 
-release: deps-apt
+release: deps-build
 	$(SWIFT) build -c release
 
 # --- tests ------------------------------------------------------------------------------------
-test: deps build test-swift test-interop
+test: deps-test build test-swift test-interop
 
 test-swift:
 	$(SWIFT) test
 
+# Two pytest runs: each folder has its own conftest.py helpers.
 test-interop: build
 	LAKE_BIN=$(CURDIR)/$(DEBUG_BIN)/lake PARQUET_TOOL=$(CURDIR)/$(DEBUG_BIN)/parquet-tool \
-	  $(PYTHON) -m pytest -q Tests/interop Tests/e2e
+	  $(PYTHON) -m pytest -q Tests/interop
+	LAKE_BIN=$(CURDIR)/$(DEBUG_BIN)/lake PARQUET_TOOL=$(CURDIR)/$(DEBUG_BIN)/parquet-tool \
+	  $(PYTHON) -m pytest -q Tests/e2e
 
 # --- demo -------------------------------------------------------------------------------------
-demo: deps build
+demo: build
 	LAKE_BIN=$(CURDIR)/$(DEBUG_BIN)/lake LAKE_DEMO_DIR=$(LAKE_DEMO_DIR) bash scripts/demo.sh
 
 # --- benchmarks (release build) ---------------------------------------------------------------
-bench: deps release
+bench: deps-test release
 	LAKE_BIN=$(CURDIR)/$(RELEASE_BIN)/lake PARQUET_TOOL=$(CURDIR)/$(RELEASE_BIN)/parquet-tool \
 	  bash bench/run.sh
 

@@ -20,12 +20,18 @@ struct RunCommand: ParsableCommand {
     @Flag(help: "Keep running: pick up new input as it arrives, until SIGINT/SIGTERM.") var follow = false
     @Option(help: "With --follow: run a pass at least every this many seconds.") var interval = 1.0
 
+    // LakeError rather than ValidationError: one line on stderr, not the usage text too.
     func validate() throws {
         if stdin && stage != .bronze && stage != .all {
-            throw ValidationError("--stdin applies to `lake run bronze` (or `all`) only")
+            throw LakeError("run \(stage.rawValue)", "--stdin applies to `lake run bronze` (or `all`) only",
+                hint: "pipe the lines into `lake run bronze --stdin`, then run \(stage.rawValue)")
         }
-        if stdin && follow { throw ValidationError("--stdin and --follow cannot be combined") }
-        if interval <= 0 || interval > 3600 { throw ValidationError("--interval must be between 0 and 3600 seconds") }
+        if stdin && follow {
+            throw LakeError("run", "--stdin and --follow cannot be combined", hint: "drop one of them")
+        }
+        if interval <= 0 || interval > 3600 {
+            throw LakeError("run", "--interval \(interval) is out of range", hint: "use 0 < seconds ≤ 3600")
+        }
     }
 
     var stages: [Lake.Stage] {
@@ -40,7 +46,7 @@ struct RunCommand: ParsableCommand {
     func run() throws {
         let jobs = try global.loadJobs(only: job)
         if stdin && jobs.count != 1 {
-            throw ValidationError("--stdin needs exactly one job; pass --job NAME")
+            throw LakeError("run \(stage.rawValue)", "--stdin needs exactly one job", hint: "pass --job NAME")
         }
         let catalog = try Catalog(paths: global.paths)
         let pipelines = jobs.map { Pipeline(catalog: catalog, job: $0, stages: stages, wait: wait || follow) }

@@ -46,6 +46,11 @@ public final class Catalog {
                     hint: "run `lake run bronze` first, or pass --lake DIR")
             }
             db = try Database(path: paths.catalog, readOnly: true)
+            // A first run killed before its set-up committed leaves an empty database file.
+            if try db.scalar("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'lake_migration'") == nil {
+                throw LakeError("open catalog", path: paths.catalog, "the catalog is empty (its first run did not finish)",
+                    hint: "run `lake run bronze` to set it up, or pass --lake DIR")
+            }
             return
         }
         do {
@@ -54,6 +59,11 @@ public final class Catalog {
             throw LakeError("create lake folder", path: paths.root, "\(error.localizedDescription)",
                 hint: "check the --lake path and its permissions")
         }
+        // Set-up is serialized between processes: switching a new catalog to WAL takes a lock
+        // SQLite will not wait for (it skips the busy handler), so of two runs started together
+        // on a new lake one failed at once with "database is locked".
+        let setup = try StageLock(paths: paths, job: "catalog", stage: "setup", wait: true)
+        defer { setup.release() }
         db = try Database(path: paths.catalog)
         try db.execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON")
         try migrate()

@@ -10,7 +10,11 @@ public struct SQLiteError: Error, CustomStringConvertible, Sendable {
 
     public var description: String {
         var text = "catalog \(path): \(message) (code \(code))"
-        if !sql.isEmpty { text += " while running: \(sql.prefix(200))" }
+        if !sql.isEmpty {
+            // One line: the SQL's own line breaks and indentation become single spaces.
+            let flat = sql.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+            text += " while running: \(flat.prefix(200))"
+        }
         if code == SQLITE_BUSY || code == SQLITE_LOCKED {
             text += " (another process holds the catalog; retry, or check `lake status`)"
         }
@@ -40,6 +44,7 @@ public final class Database {
         }
         handle = db
         sqlite3_busy_timeout(db, busyTimeoutMs)
+        _ = lake_sqlite_no_checkpoint_on_close(db)
     }
 
     deinit {
@@ -90,9 +95,13 @@ public final class Database {
     }
 
     /// The first column of the first row, or nil.
+    /// Resets the statement before returning: a statement left on a row keeps its read
+    /// transaction open, pinning an old snapshot, and the connection's next write then fails
+    /// with SQLITE_BUSY_SNAPSHOT (no busy wait) once another process has committed.
     public func scalar(_ sql: String, _ args: SQLValue...) throws -> SQLValue? {
         let s = try prepare(sql)
         try s.bind(args)
+        defer { s.reset() }
         return try s.step() ? s.value(0) : nil
     }
 
