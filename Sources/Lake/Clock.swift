@@ -48,7 +48,9 @@ public enum Timestamps {
         return "\(pad(y, 4))-\(pad(m, 2))-\(pad(d, 2))"
     }
 
-    /// Days since 1970-01-01 of a civil date (Howard Hinnant's algorithm).
+    /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's days_from_civil):
+    /// counting years from March puts the leap day last, so the day of the year follows from
+    /// the month by one linear formula; 400-year eras (146097 days) keep the numbers small.
     public static func days(year: Int64, month: Int64, day: Int64) -> Int64 {
         let y = month <= 2 ? year - 1 : year
         let era = (y >= 0 ? y : y - 399) / 400

@@ -20,11 +20,7 @@ public final class GoldBackfill {
         self.catalog = catalog
         self.job = job
         self.runID = runID
-        fromDay = try Backfill.day(from, flag: "--from")
-        toDay = try Backfill.day(to, flag: "--to")
-        guard fromDay <= toDay else {
-            throw LakeError("backfill", "--from \(from) is after --to \(to)", hint: "swap the dates")
-        }
+        (fromDay, toDay) = try Backfill.days(from: from, to: to)
         gapMicros = Int64(job.gold.sessionGapSeconds) * 1_000_000
     }
 

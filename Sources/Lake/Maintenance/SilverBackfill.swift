@@ -27,11 +27,7 @@ public final class SilverBackfill {
         self.catalog = catalog
         self.job = job
         self.runID = runID
-        fromDay = try Backfill.day(from, flag: "--from")
-        toDay = try Backfill.day(to, flag: "--to")
-        guard fromDay <= toDay else {
-            throw LakeError("backfill", "--from \(from) is after --to \(to)", hint: "swap the dates")
-        }
+        (fromDay, toDay) = try Backfill.days(from: from, to: to)
     }
 
     public func run() throws -> BackfillResult {
@@ -154,6 +150,16 @@ public final class SilverBackfill {
 
 /// Date arguments of backfills.
 public enum Backfill {
+    /// The day numbers of `--from` and `--to`, checked to be in order.
+    static func days(from: String, to: String) throws -> (Int64, Int64) {
+        let first = try day(from, flag: "--from")
+        let last = try day(to, flag: "--to")
+        guard first <= last else {
+            throw LakeError("backfill", "--from \(from) is after --to \(to)", hint: "swap the dates")
+        }
+        return (first, last)
+    }
+
     /// Days since 1970-01-01 of `YYYY-MM-DD`, `today` or `yesterday` (UTC).
     public static func day(_ text: String, flag: String) throws -> Int64 {
         let today = Timestamps.floorDivide(Clock.nowMicros(), 86_400_000_000).0

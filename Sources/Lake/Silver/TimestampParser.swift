@@ -134,19 +134,8 @@ public enum TimestampParser {
     }
 
     /// Days from 1970-01-01 to the given proleptic Gregorian date (year ≥ 1).
-    ///
-    /// Counting years from March makes the leap day the last day of a year, so the day of the
-    /// year follows from the month by one linear formula; 400-year eras (146097 days) keep the
-    /// numbers small and non-negative.
     public static func daysFromCivil(year: Int, month: Int, day: Int) -> Int64 {
-        let marchYear = month <= 2 ? year - 1 : year
-        let era = (marchYear >= 0 ? marchYear : marchYear - 399) / 400
-        let yearOfEra = marchYear - era * 400
-        let marchMonth = month > 2 ? month - 3 : month + 9
-        let dayOfYear = (153 * marchMonth + 2) / 5 + day - 1
-        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
-        // 719468 days lie between 0000-03-01 (the start of era 0) and 1970-01-01.
-        return Int64(era * 146_097 + dayOfEra - 719_468)
+        Timestamps.days(year: Int64(year), month: Int64(month), day: Int64(day))
     }
 }
 

@@ -68,6 +68,42 @@ final class ColumnBuffer {
         defineValue()
     }
 
+    /// Appends rows `rows` of a column read back from a file (bulk: one type dispatch).
+    func append(_ data: ColumnData, rows: Range<Int>) {
+        guard !rows.isEmpty else { return }
+        let validity = data.validity
+        if let validity {
+            precondition(column.nullable || !validity[rows].contains(false), "null in REQUIRED column \(column.name)")
+        }
+        func present(_ row: Int) -> Bool { validity?[row] ?? true }
+        if column.nullable {
+            for row in rows { defined.append(present(row) ? 1 : 0) }
+        }
+        let nulls = validity.map { v in rows.reduce(0) { $0 + (v[$1] ? 0 : 1) } } ?? 0
+        rowCount += rows.count
+        nullCount += nulls
+        func copy<T>(_ source: [T], into target: inout [T]) {
+            if nulls == 0 {
+                target.append(contentsOf: source[rows])
+            } else {
+                for row in rows where present(row) { target.append(source[row]) }
+            }
+        }
+        switch data.values {
+        case .boolean(let v): copy(v, into: &booleans)
+        case .int32(let v): copy(v, into: &int32s)
+        case .int64(let v): copy(v, into: &int64s)
+        case .float(let v): copy(v, into: &floats)
+        case .double(let v): copy(v, into: &doubles)
+        case .bytes(let v):
+            for row in rows where present(row) {
+                let r = v.range(row)
+                bytes.append(contentsOf: v.data[r])
+                ends.append(bytes.count)
+            }
+        }
+    }
+
     /// Byte range of BYTE_ARRAY value `i` in `bytes`.
     @inline(__always) func range(_ i: Int) -> Range<Int> {
         (i == 0 ? 0 : ends[i - 1])..<ends[i]

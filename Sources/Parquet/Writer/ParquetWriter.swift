@@ -74,27 +74,20 @@ public final class ParquetWriter {
 
     public func appendNull(_ column: Int) { refs[column]._withUnsafeGuaranteedRef { $0.appendNull() } }
 
-    /// Appends every row of `columns` (read from a file of the same schema), e.g. to merge files.
+    /// Appends every row of `columns` (read from a file of the same schema), e.g. to merge
+    /// files: column by column, one row-group-sized slice at a time, so each column's values are
+    /// copied in bulk rather than dispatched value by value.
     public func appendRows(_ columns: [ColumnData]) throws {
         precondition(columns.count == schema.columns.count, "appendRows needs one ColumnData per column")
         let rows = columns.first?.rowCount ?? 0
-        for row in 0..<rows {
-            for (c, data) in columns.enumerated() {
-                if data.isNull(row) {
-                    appendNull(c)
-                    continue
-                }
-                switch data.values {
-                case .boolean(let v): append(c, v[row])
-                case .int32(let v): append(c, v[row])
-                case .int64(let v): append(c, v[row])
-                case .float(let v): append(c, v[row])
-                case .double(let v): append(c, v[row])
-                case .bytes(let v):
-                    v.data.withUnsafeBytes { append(c, bytes: UnsafeRawBufferPointer(rebasing: $0[v.range(row)])) }
-                }
-            }
-            try endRow()
+        precondition(columns.allSatisfy { $0.rowCount == rows }, "appendRows needs columns of equal length")
+        var start = 0
+        while start < rows {
+            let end = min(rows, start + properties.rowGroupRowCountMax - rowsInGroup)
+            for (c, data) in columns.enumerated() { buffers[c].append(data, rows: start..<end) }
+            rowsInGroup += end - start
+            start = end
+            if rowsInGroup >= properties.rowGroupRowCountMax { try flushRowGroup() }
         }
     }
 
