@@ -68,6 +68,7 @@ public final class BronzeStage {
             try ingest(file)
         }
         try commit()
+        progress.finish()
         return result
     }
 
@@ -134,6 +135,7 @@ public final class BronzeStage {
         }
     }
 
+    private let progress = Progress("bronze lines")
     private var ingestedAtMicros: Int64 = 0
     private var ingestedAtRefresh = 0
 
@@ -160,6 +162,7 @@ public final class BronzeStage {
         w.append(BronzeTable.body, bytes: line)
         try w.endRow()
         nextIngestID += 1
+        progress.add()
         b.rows += 1
         b.bytes += Int64(line.count) + 1
     }

@@ -46,6 +46,8 @@ public final class SilverBackfill {
         var record = ParsedRecord()
         let types = s.columns.map(\.type)
         var seen = Set<SilverState.Key>()
+        let progress = Progress("backfill silver: bronze rows read")
+        defer { progress.finish() }
         var touched = Set<Int64>()  // ingest ids of every candidate (accepted or duplicate now)
         var duplicatesByDay: [Int64: Int] = [:]
         let skewMicros = Int64(s.clockSkewSecondsMax) * 1_000_000
@@ -62,6 +64,7 @@ public final class SilverBackfill {
                 try BronzeTable.forEachRow(catalog, file: file) { id, ingestedAt, body in
                     guard id <= position else { return }
                     result.rowsRead += 1
+                    progress.add()
                     guard body.count <= job.source.lineBytesMax,
                           parser.parse(body, into: &record) == .accepted else { return }
                     let t = record.timestampMicros(timeField)

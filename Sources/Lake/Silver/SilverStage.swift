@@ -32,6 +32,7 @@ public final class SilverStage {
     private let skewMicros: Int64
     private var keys: DedupKeyBuilder
     private var result = SilverResult()
+    private let progress = Progress("silver rows")
 
     public init(catalog: Catalog, job: JobDefinition, runID: Int64, batchRowCountMax: Int = 1_000_000) throws {
         self.catalog = catalog
@@ -81,6 +82,7 @@ public final class SilverStage {
             try process(batch)
         }
         result.watermarkMicros = state.watermarkMicros == Int64.min ? nil : state.watermarkMicros
+        progress.finish()
         return result
     }
 
@@ -203,6 +205,7 @@ public final class SilverStage {
         ingestID: Int64, ingestedAt: Int64, body: UnsafeRawBufferPointer, _ out: Output
     ) throws {
         batchCounts.rowsIn += 1
+        progress.add()
         if body.count > job.source.lineBytesMax {
             return try quarantine(out, ingestID, ingestedAt, body, "too_long",
                                   "line of \(body.count) bytes exceeds source.max_line_bytes \(job.source.lineBytesMax)")
