@@ -18,7 +18,8 @@ struct CompactCommand: ParsableCommand {
             .map { (name: $0[0].text ?? "", job: $0[1].text ?? "", layer: $0[2].text ?? "") }
         let chosen = table.map { name in tables.filter { $0.name == name } } ?? tables
         if let table, chosen.isEmpty {
-            throw ValidationError("no table \(table) in the catalog; tables: \(tables.map(\.name).joined(separator: ", "))")
+            throw LakeError("compact", path: global.paths.catalog, "no table \(table)",
+                hint: "tables: \(tables.map(\.name).joined(separator: ", "))")
         }
         let compactor = Compactor(catalog: catalog)
         compactor.smallFileBytes = smallFileMB << 20

@@ -13,8 +13,12 @@ struct SqlCommand: ParsableCommand {
     func run() throws {
         let catalog = try Catalog(paths: global.paths, readOnly: true)
         let statement = try catalog.db.prepare(query)
+        guard statement.isReadOnly else {
+            throw LakeError("sql", path: global.paths.catalog, "lake sql runs read-only queries",
+                hint: "query with SELECT; the catalog is written only by lake's commands")
+        }
         let names = (0..<statement.columnCount).map { statement.columnName($0) }
-        if !json { print(names.joined(separator: "|")) }
+        if !json && !names.isEmpty { print(names.joined(separator: "|")) }
         while try statement.step() {
             let values = (0..<names.count).map { statement.value($0) }
             if json {
