@@ -3,8 +3,10 @@ import Foundation
 /// `lake run … --follow`: runs pipeline passes as new input appears, until SIGINT or SIGTERM.
 ///
 /// New input is noticed by polling, every `pollSeconds`, the landing folder (names, sizes,
-/// inodes) and bronze's `next_ingest_id` (rows HTTP ingest added); a pass also runs at least
-/// every `intervalSeconds`. A signal only sets a flag: the pass in flight finishes its commit (or,
+/// inodes) and the catalog: bronze rows silver has not read (HTTP ingest adds them) and silver
+/// snapshots gold has not read; a pass also runs at least every `intervalSeconds`. The landing
+/// listing a pass is compared against is the one taken *before* the pass, so bytes appended
+/// while a pass runs start the next pass at once instead of waiting for the interval. A signal only sets a flag: the pass in flight finishes its commit (or,
 /// if interrupted by a crash, leaves nothing), then the loop exits. In the background of the
 /// loop, small files are compacted every `compactEverySeconds` and unreferenced files vacuumed
 /// every `vacuumEverySeconds`, so following forever does not leave a file per second behind.
@@ -35,12 +37,11 @@ public final class FollowLoop {
         while !FollowSignals.stopRequested {
             let now = Date()
             var due = now.timeIntervalSince(lastPass) >= intervalSeconds
+            var listings: [String: String] = [:]
             for p in pipelines {
-                let seen = try inputFingerprint(p.job)
-                if seen != lastSeen[p.job.name] {
-                    lastSeen[p.job.name] = seen
-                    due = true
-                }
+                let listing = try landingFingerprint(p.job)
+                listings[p.job.name] = listing
+                if try listing != lastSeen[p.job.name] || catalogPending(p) { due = true }
             }
             if !due {
                 Thread.sleep(forTimeInterval: pollSeconds)
@@ -51,8 +52,10 @@ public final class FollowLoop {
                 let started = Date()
                 let result = try p.runPass()
                 if result.didWork { onPass(p, result, Date().timeIntervalSince(started)) }
-                // The pass itself moved the bronze checkpoint: do not count that as new input.
-                lastSeen[p.job.name] = try inputFingerprint(p.job)
+                // The pass read at least what this listing shows. Not the listing after the
+                // pass: bytes appended during the pass would look already read and wait for
+                // the interval.
+                lastSeen[p.job.name] = listings[p.job.name]
             }
             if Date().timeIntervalSince(lastCompact) >= compactEverySeconds {
                 lastCompact = Date()
@@ -69,13 +72,35 @@ public final class FollowLoop {
         for p in pipelines { p.finish(error: nil) }
     }
 
-    /// What changes when new input arrives: landing files' names, sizes, inodes, and bronze's
-    /// next ingest id.
-    private func inputFingerprint(_ job: JobDefinition) throws -> String {
-        var parts = try LandingFolder.list(catalog.paths.root + "/" + job.source.landing)
+    /// What changes when new landing input arrives: the files' names, inodes and sizes.
+    private func landingFingerprint(_ job: JobDefinition) throws -> String {
+        try LandingFolder.list(catalog.paths.root + "/" + job.source.landing)
             .map { "\($0.name):\($0.identity):\($0.size)" }
-        parts.append(try catalog.checkpoint(job: job.name, stage: "bronze", key: "next_ingest_id").value ?? "")
-        return parts.joined(separator: "|")
+            .joined(separator: "|")
+    }
+
+    /// True when the catalog holds input a stage of the pipeline has not read: bronze rows
+    /// after silver's position (HTTP ingest, `lake run bronze --stdin`, or a commit that landed
+    /// while the last pass's silver was running), or silver snapshots after gold's.
+    private func catalogPending(_ p: Pipeline) throws -> Bool {
+        let job = p.job.name
+        func value(_ stage: String, _ key: String) throws -> Int64 {
+            let rows = try catalog.db.query(
+                "SELECT value FROM lake_checkpoint WHERE job = ? AND stage = ? AND key = ?",
+                .text(job), .text(stage), .text(key))
+            return Int64(rows.first?[0].text ?? "") ?? 0
+        }
+        if p.stages.contains(.silver) {
+            let next = try value("bronze", "next_ingest_id")
+            if try next > 0 && next - 1 > value("silver", "position") { return true }
+        }
+        if p.stages.contains(.gold) {
+            let latest = try catalog.db.query(
+                "SELECT max(snapshot_id) FROM lake_snapshot WHERE status = 'committed' AND job = ? AND stage = 'silver'",
+                .text(job)).first?[0].int ?? 0
+            if try latest > value("gold", "silver_snapshot") { return true }
+        }
+        return false
     }
 
     private func compact() throws {
