@@ -26,6 +26,9 @@ public final class FollowLoop {
         self.catalog = catalog
         self.pipelines = pipelines
         self.intervalSeconds = intervalSeconds
+        // Before the caller announces that it follows: from then on a signal stops the loop
+        // cleanly instead of killing the process.
+        FollowSignals.install()
     }
 
     public func run() throws {
