@@ -6,7 +6,9 @@
 # Environment: LAKE_BIN, PARQUET_TOOL (release binaries; the Makefile sets both),
 #   BENCH_EVENTS (default 1000000), BENCH_EVENTS_LARGE (unset: skipped; e.g. 5000000),
 #   BENCH_SEED (20260129), BENCH_FILES (4 landing files), BENCH_USERS (1000),
-#   BENCH_OUT (bench/out), BENCH_RESULTS (bench/RESULTS.md), PYTHON (python3).
+#   BENCH_OUT (bench/out), BENCH_RESULTS (bench/RESULTS.md), PYTHON (python3),
+#   BENCH_LATENCY (1: also bench/latency.py and bench/http_load.py; 0 skips them; their own
+#   variables LATENCY_* and HTTP_* are described in bench/README.md).
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -348,4 +350,16 @@ w("")
 
 open(results, "w").write("\n".join(lines))
 PY
+
+# --- streaming latency and HTTP ingest (sections appended to RESULTS.md) ---------------------
+LATENCY_FAILED=""
+if [ "${BENCH_LATENCY:-1}" = 1 ]; then
+  note "streaming latency: lake run all --follow at ${LATENCY_RATE:-10000} events/s, then a rate sweep (bench/latency.py)"
+  "$PYTHON" "$HERE/latency.py" --lake-bin "$LAKE_BIN" --jobs "$JOBS" --work "$OUT/latency" \
+    --results "$RESULTS" --json "$OUT/latency.json" >/dev/null || LATENCY_FAILED="$LATENCY_FAILED latency.py"
+  note "HTTP ingest: 8 clients POSTing 1000-event requests to lake serve (bench/http_load.py)"
+  "$PYTHON" "$HERE/http_load.py" --lake-bin "$LAKE_BIN" --jobs "$JOBS" --work "$OUT/http" \
+    --results "$RESULTS" --json "$OUT/http.json" >/dev/null || LATENCY_FAILED="$LATENCY_FAILED http_load.py"
+fi
 cat "$RESULTS"
+[ -z "$LATENCY_FAILED" ] || die "failed:$LATENCY_FAILED (see the messages above and $OUT)"

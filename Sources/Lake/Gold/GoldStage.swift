@@ -98,8 +98,15 @@ public final class GoldStage {
         }
         let watermark = batch.last?.watermark ?? Int64.min
         var closed: [(user: String, session: Session)] = []
+        // Users whose open sessions changed (events added, sessions closed): only their SQLite
+        // rows are rewritten, so a commit costs what the batch touched, not every open session.
+        var changed: [String] = []
         for (user, var sessions) in users {
-            for s in sessions.close(watermark: watermark, gapMicros: gapMicros) { closed.append((user, s)) }
+            let closing = sessions.close(watermark: watermark, gapMicros: gapMicros)
+            for s in closing { closed.append((user, s)) }
+            guard sessions.changed || !closing.isEmpty else { continue }
+            changed.append(user)
+            sessions.changed = false
             if sessions.sessions.isEmpty { users[user] = nil } else { users[user] = sessions }
         }
         closed.sort { ($0.session.start, $0.user) < ($1.session.start, $1.user) }
@@ -121,7 +128,7 @@ public final class GoldStage {
         let blob = GoldState.encode(users)
         do {
             try catalog.commit(snapshot: snapshot, add: files, summary: "gold: \(closed.count) sessions closed") {
-                try writeSQLite(closed: closed)
+                try writeSQLite(closed: closed, changed: changed)
                 try catalog.setCheckpoint(job: job.name, stage: "gold", key: "silver_snapshot",
                                           value: String(lastSnapshot), state: blob, snapshot: snapshot)
                 try catalog.db.run("UPDATE lake_snapshot SET watermark_us = ? WHERE snapshot_id = ?",
@@ -188,14 +195,24 @@ public final class GoldStage {
         return count
     }
 
-    /// Replaces the open rows and adds the newly closed ones (inside the commit transaction).
-    private func writeSQLite(closed: [(user: String, session: Session)]) throws {
+    /// Replaces the open rows of the users whose sessions changed and adds the newly closed
+    /// sessions (inside the commit transaction). Every other user's open rows are still those
+    /// of the previous commit, which match the state: the checkpoint and the rows are always
+    /// committed together.
+    private func writeSQLite(closed: [(user: String, session: Session)], changed: [String]) throws {
         let table = job.gold.table
-        try catalog.db.run("DELETE FROM \(table) WHERE is_closed = 0")
+        // `+is_closed`: look the user up by the primary key; on `is_closed` SQLite would pick the
+        // open-rows index and scan every open session for each user.
+        let delete = try catalog.db.prepare("DELETE FROM \(table) WHERE user_id = ? AND +is_closed = 0")
         let put = try GoldTable.inserter(catalog.db, table: table, gapMicros: gapMicros)
+        let users = changed.sorted()
+        for user in users {
+            try delete.bind([.text(user)])
+            try delete.execute()
+        }
         for c in closed { try put(c.user, c.session, true) }
-        for (user, sessions) in users.sorted(by: { $0.key < $1.key }) {
-            for s in sessions.sessions { try put(user, s, false) }
+        for user in users {
+            for s in self.users[user]?.sessions ?? [] { try put(user, s, false) }
         }
     }
 }

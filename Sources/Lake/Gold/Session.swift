@@ -40,12 +40,16 @@ struct Session: Equatable {
 /// The open sessions of one user, sorted by start, pairwise more than one gap apart.
 struct UserSessions {
     var sessions: [Session] = []
+    /// Set by `add`: the user's open sessions differ from what the last gold commit wrote to
+    /// SQLite (gold rewrites only such users' rows and clears the flag).
+    var changed = false
 
     /// Adds an event: it joins every session within one gap of it (0, 1 or 2 — merging two),
     /// or starts a new one. A gap of exactly `gapMicros` continues a session. Sessions are
     /// sorted and more than a gap apart, so their ends are sorted too: a binary search finds the
     /// first session that can reach the event.
     mutating func add(_ event: Session, gapMicros: Int64) {
+        changed = true
         let t = event.start
         var lo = 0
         var hi = sessions.count

@@ -3,11 +3,16 @@ import Foundation
 /// `lake run … --follow`: runs pipeline passes as new input appears, until SIGINT or SIGTERM.
 ///
 /// New input is noticed by polling, every `pollSeconds`, the landing folder (names, sizes,
-/// inodes) and bronze's `next_ingest_id` (rows HTTP ingest added); a pass also runs at least
-/// every `intervalSeconds`. A signal only sets a flag: the pass in flight finishes its commit (or,
-/// if interrupted by a crash, leaves nothing), then the loop exits. In the background of the
-/// loop, small files are compacted every `compactEverySeconds` and unreferenced files vacuumed
-/// every `vacuumEverySeconds`, so following forever does not leave a file per second behind.
+/// inodes) and the catalog: bronze rows silver has not read (HTTP ingest adds them) and silver
+/// snapshots gold has not read; a pass also runs at least every `intervalSeconds`. The landing
+/// listing a pass is compared against is the one taken *before* the pass, so bytes appended
+/// while a pass runs start the next pass at once instead of waiting for the interval.
+/// A signal only sets a flag: the pass in flight finishes its commit (or, if interrupted by a
+/// crash, leaves nothing), then the loop waits for maintenance in flight and exits.
+/// Beside the loop, on a thread of its own with its own catalog connection, small files are
+/// compacted every `compactEverySeconds` and unreferenced files vacuumed every
+/// `vacuumEverySeconds`, so following forever does not leave a file per pass behind, and no pass
+/// waits for a compaction (merging a minute of files took seconds: a stall of every pass).
 public final class FollowLoop {
     let catalog: Catalog
     let pipelines: [Pipeline]
@@ -18,12 +23,16 @@ public final class FollowLoop {
     public var vacuumRetentionSeconds: Int64 = 3600
     /// Called after every pass that did work, with its duration in seconds.
     public var onPass: (Pipeline, PipelineResult, Double) -> Void = { _, _, _ in }
-    public var onMaintenance: (String) -> Void = { _ in }
+    /// Called from the maintenance thread.
+    public var onMaintenance: @Sendable (String) -> Void = { _ in }
 
     public init(catalog: Catalog, pipelines: [Pipeline], intervalSeconds: Double) {
         self.catalog = catalog
         self.pipelines = pipelines
         self.intervalSeconds = intervalSeconds
+        // Before the caller announces that it follows: from then on a signal stops the loop
+        // cleanly instead of killing the process.
+        FollowSignals.install()
     }
 
     public func run() throws {
@@ -32,15 +41,17 @@ public final class FollowLoop {
         var lastPass = Date.distantPast
         var lastCompact = Date()
         var lastVacuum = Date()
+        let maintenance = FollowMaintenance(paths: catalog.paths, jobs: pipelines.map(\.job),
+                                            retentionSeconds: vacuumRetentionSeconds, report: onMaintenance)
+        defer { maintenance.wait() }
         while !FollowSignals.stopRequested {
             let now = Date()
             var due = now.timeIntervalSince(lastPass) >= intervalSeconds
+            var listings: [String: String] = [:]
             for p in pipelines {
-                let seen = try inputFingerprint(p.job)
-                if seen != lastSeen[p.job.name] {
-                    lastSeen[p.job.name] = seen
-                    due = true
-                }
+                let listing = try landingFingerprint(p.job)
+                listings[p.job.name] = listing
+                if try listing != lastSeen[p.job.name] || catalogPending(p) { due = true }
             }
             if !due {
                 Thread.sleep(forTimeInterval: pollSeconds)
@@ -51,48 +62,126 @@ public final class FollowLoop {
                 let started = Date()
                 let result = try p.runPass()
                 if result.didWork { onPass(p, result, Date().timeIntervalSince(started)) }
-                // The pass itself moved the bronze checkpoint: do not count that as new input.
-                lastSeen[p.job.name] = try inputFingerprint(p.job)
+                // The pass read at least what this listing shows. Not the listing after the
+                // pass: bytes appended during the pass would look already read and wait for
+                // the interval.
+                lastSeen[p.job.name] = listings[p.job.name]
             }
-            if Date().timeIntervalSince(lastCompact) >= compactEverySeconds {
-                lastCompact = Date()
-                try compact()
-            }
-            if Date().timeIntervalSince(lastVacuum) >= vacuumEverySeconds {
-                lastVacuum = Date()
-                let v = try Vacuum.run(catalog, retentionSeconds: vacuumRetentionSeconds)
-                if v.retiredFilesDeleted + v.orphansDeleted > 0 {
-                    onMaintenance("vacuum: \(v.retiredFilesDeleted) retired files, \(v.orphansDeleted) orphans deleted")
-                }
+            let compact = Date().timeIntervalSince(lastCompact) >= compactEverySeconds
+            let vacuum = Date().timeIntervalSince(lastVacuum) >= vacuumEverySeconds
+            // A round still running is not queued twice: the next check starts one.
+            if (compact || vacuum) && maintenance.start(compact: compact, vacuum: vacuum) {
+                if compact { lastCompact = Date() }
+                if vacuum { lastVacuum = Date() }
             }
         }
+        maintenance.wait()
         for p in pipelines { p.finish(error: nil) }
     }
 
-    /// What changes when new input arrives: landing files' names, sizes, inodes, and bronze's
-    /// next ingest id.
-    private func inputFingerprint(_ job: JobDefinition) throws -> String {
-        var parts = try LandingFolder.list(catalog.paths.root + "/" + job.source.landing)
+    /// What changes when new landing input arrives: the files' names, inodes and sizes.
+    private func landingFingerprint(_ job: JobDefinition) throws -> String {
+        try LandingFolder.list(catalog.paths.root + "/" + job.source.landing)
             .map { "\($0.name):\($0.identity):\($0.size)" }
-        parts.append(try catalog.checkpoint(job: job.name, stage: "bronze", key: "next_ingest_id").value ?? "")
-        return parts.joined(separator: "|")
+            .joined(separator: "|")
     }
 
-    private func compact() throws {
+    /// True when the catalog holds input a stage of the pipeline has not read: bronze rows
+    /// after silver's position (HTTP ingest, `lake run bronze --stdin`, or a commit that landed
+    /// while the last pass's silver was running), or silver snapshots after gold's.
+    private func catalogPending(_ p: Pipeline) throws -> Bool {
+        let job = p.job.name
+        func value(_ stage: String, _ key: String) throws -> Int64 {
+            let rows = try catalog.db.query(
+                "SELECT value FROM lake_checkpoint WHERE job = ? AND stage = ? AND key = ?",
+                .text(job), .text(stage), .text(key))
+            return Int64(rows.first?[0].text ?? "") ?? 0
+        }
+        if p.stages.contains(.silver) {
+            let next = try value("bronze", "next_ingest_id")
+            if try next > 0 && next - 1 > value("silver", "position") { return true }
+        }
+        if p.stages.contains(.gold) {
+            let latest = try catalog.db.query(
+                "SELECT max(snapshot_id) FROM lake_snapshot WHERE status = 'committed' AND job = ? AND stage = 'silver'",
+                .text(job)).first?[0].int ?? 0
+            if try latest > value("gold", "silver_snapshot") { return true }
+        }
+        return false
+    }
+}
+
+/// The follow loop's compaction and vacuum, one round at a time on a thread of its own with
+/// its own catalog connection (SQLite connections are not shared between threads). They commit
+/// like `lake compact` / `lake vacuum` run from cron beside the loop would: compaction under its
+/// stage lock, touching only files the next stage has read. A failed round is reported and the
+/// next one tried later; it never stops the loop.
+final class FollowMaintenance: @unchecked Sendable {
+    private let paths: LakePaths
+    private let jobs: [JobDefinition]
+    private let retentionSeconds: Int64
+    private let report: @Sendable (String) -> Void
+    private let lock = NSLock()
+    private var running = false
+    private let group = DispatchGroup()
+
+    init(paths: LakePaths, jobs: [JobDefinition], retentionSeconds: Int64, report: @escaping @Sendable (String) -> Void) {
+        self.paths = paths
+        self.jobs = jobs
+        self.retentionSeconds = retentionSeconds
+        self.report = report
+    }
+
+    /// Starts a round unless one is running; false if one is.
+    func start(compact: Bool, vacuum: Bool) -> Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        if running { return false }
+        running = true
+        group.enter()
+        let thread = Thread { [self] in
+            defer {
+                lock.lock()
+                running = false
+                lock.unlock()
+                group.leave()
+            }
+            do {
+                let catalog = try Catalog(paths: paths)
+                if compact { try self.compact(catalog) }
+                if vacuum {
+                    let v = try Vacuum.run(catalog, retentionSeconds: retentionSeconds)
+                    if v.retiredFilesDeleted + v.orphansDeleted > 0 {
+                        report("vacuum: \(v.retiredFilesDeleted) retired files, \(v.orphansDeleted) orphans deleted")
+                    }
+                }
+            } catch {
+                report("maintenance failed (retried later): \(error)")
+            }
+        }
+        thread.name = "lake follow maintenance"
+        thread.start()
+        return true
+    }
+
+    /// Waits for the round in flight, if any.
+    func wait() { group.wait() }
+
+    private func compact(_ catalog: Catalog) throws {
         let compactor = Compactor(catalog: catalog)
-        for p in pipelines {
-            let tables = [(p.job.bronze.table, "bronze"), (p.job.silver.table, "silver"),
-                          (p.job.silver.quarantineTable, "quarantine"), (p.job.gold.table, "gold")]
+        for job in jobs {
+            let tables = [(job.bronze.table, "bronze"), (job.silver.table, "silver"),
+                          (job.silver.quarantineTable, "quarantine"), (job.gold.table, "gold")]
             for (table, layer) in tables {
                 guard try catalog.tableID(table) != nil,
-                      try compactor.needsCompaction(table: table, job: p.job.name, layer: layer, filesMin: 10)
+                      try compactor.needsCompaction(table: table, job: job.name, layer: layer, filesMin: 10)
                 else { continue }
                 // Another compaction holding the lock is fine: skip this round.
-                guard let r = try? StageRunner.run(catalog: catalog, job: p.job.name, stage: "compact", wait: false, {
-                    try compactor.compact(table: table, job: p.job.name, layer: layer, runID: $0)
+                guard let r = try? StageRunner.run(catalog: catalog, job: job.name, stage: "compact", wait: false, {
+                    try compactor.compact(table: table, job: job.name, layer: layer, runID: $0)
                 }) else { continue }
                 if r.filesRetired > 0 {
-                    onMaintenance("compact \(table): \(r.filesRetired) files → \(r.filesAdded)")
+                    report("compact \(table): \(r.filesRetired) files → \(r.filesAdded)")
                 }
             }
         }
