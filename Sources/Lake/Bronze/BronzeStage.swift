@@ -65,12 +65,21 @@ public final class BronzeStage {
     public func ingestLanding() throws -> BronzeResult {
         try abortingOnError {
             let folder = catalog.paths.root + "/" + job.source.landing
-            for file in try LandingFolder.list(folder) {
+            for file in try LandingFolder.list(folder, unreadable: Self.warnUnreadable) {
                 try ingest(file)
             }
             try commit()
         }
         return result
+    }
+
+    /// Names already warned about by this process (a `--follow` run lists the folder every pass).
+    nonisolated(unsafe) private static var warned: Set<String> = []
+
+    private static func warnUnreadable(_ name: String) {
+        guard warned.insert(name).inserted else { return }
+        FileHandle.standardError.write(Data(
+            "lake: landing file \(name) is skipped: its name is not valid UTF-8 (shown with �); rename it\n".utf8))
     }
 
     /// Runs `body`; on an error (a full disk, a damaged landing file) removes the files of the
