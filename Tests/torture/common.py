@@ -197,7 +197,7 @@ def after_crash_state(lake):
     import json
     status = check_catalog(lake, json.loads(p.stdout))
     running = [r["stage"] for r in status["runs"] if r["status"] == "running"]
-    return f"killed in {running[0] if running else '-'}, {len(status['orphans'])} orphans"
+    return f"running: {running[0] if running else 'none'}, {len(status['orphans'])} orphans"
 
 
 def no_run_left_running(lake):

@@ -296,11 +296,14 @@ def hostile_files(sc, base):
         with open(raw, "wb") as out:
             out.write(data)
         r = ok(lake_run(lake, "run", "all"))
-        got = bronze_bodies(lake) if (lake.root / "catalog.db").exists() else []
-        warned = any("jsonl" in l and ("UTF-8" in l or "name" in l) for l in r.err_lines)
-        require(got == lines or warned,
+        got = bronze_bodies(lake) if lake.live_files(BRONZE) else []
+        warned = [l for l in r.err_lines if ".jsonl" in l and "UTF-8" in l]
+        require(got == lines or len(warned) == 1,
                 "a landing file whose name is not valid UTF-8 was skipped without a word "
                 f"(bronze {len(got)} rows, stderr {r.err_lines})")
+        os.rename(raw, lake.landing / "renamed.jsonl")  # what the warning asks for
+        ok(lake_run(lake, "run", "all"))
+        require(bronze_bodies(lake) == lines, "the renamed file was not ingested once")
 
     @case
     def truncated_bronze_parquet():
@@ -491,9 +494,8 @@ def hostile_files(sc, base):
             fn()
             sc.log(f"file case {fn.__name__}: defined outcome")
         except Exception as e:  # noqa: BLE001 (a harness error is reported like a failure)
-            if fn.__name__ == "landing_file_name_not_utf8" and KNOWN_BUG_NAME_NOT_UTF8:
-                sc.known_bug("a landing file whose name is not valid UTF-8 is skipped silently "
-                             "(`lake run bronze` exits 0, reads 0 lines, says nothing)")
+            if fn.__name__ in KNOWN_BUGS:
+                sc.known_bug(f"{fn.__name__}: {KNOWN_BUGS[fn.__name__]}")
             else:
                 failures += 1
                 sc.fail(f"file case {fn.__name__}", str(e) or repr(e))
@@ -502,7 +504,9 @@ def hostile_files(sc, base):
     shutil.rmtree(base / "files", ignore_errors=True)
 
 
-KNOWN_BUG_NAME_NOT_UTF8 = True
+# Cases that fail because of a bug not fixed yet: name → what goes wrong. Each is excluded with a
+# printed "KNOWN BUG" line and described in docs/RELIABILITY.md. (None at the moment.)
+KNOWN_BUGS = {}
 
 
 # -- fuzz: mutated event lines -----------------------------------------------------------------
