@@ -765,8 +765,8 @@ def scenario(work, seed, full):
     base.mkdir(parents=True)
     steps = [("hostile lines", lambda: corpus_lakes(sc, base, full)),
              ("hostile files", lambda: hostile_files(sc, base)),
-             ("event fuzz", lambda: fuzz_events(sc, base, 240 if full else 25)),
-             ("parquet fuzz", lambda: fuzz_parquet(sc, base, 150 if full else 15))]
+             ("event fuzz", lambda: fuzz_events(sc, base, 200 if full else 25)),
+             ("parquet fuzz", lambda: fuzz_parquet(sc, base, 120 if full else 15))]
     for name, step in steps:
         try:
             step()

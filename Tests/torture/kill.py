@@ -199,6 +199,9 @@ def trial(s, sc, mode, i, delay, jobs):
             ok(lake_run(lake, "run", "all"))
             finished_checks(lake)
             compare_digests(lake_digest(con, lake), s.digest_pieces)
+        # Cases: the state the kill left, the rerun's catalog, the rerun's tables (and for
+        # compaction the file counts and the run after it).
+        sc.cases += 5 if mode == "compact" else 3
         sc.log(f"{context}: {'killed' if killed else 'finished'}, {state}; rerun equal")
         return killed
     except (Failed, AssertionError) as e:
