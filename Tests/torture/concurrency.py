@@ -13,7 +13,7 @@ import threading
 import time
 import urllib.request
 
-from common import (BRONZE, GOLD, Failed, Lake, Scenario, check_catalog, compare_digests,
+from common import (GOLD, Failed, Lake, Scenario, check_catalog, compare_digests,
                     copy_lake, duck, lake_digest, lake_run, link_tree, ok, require, status_json)
 
 EVENTS = 20_000
@@ -378,5 +378,4 @@ def scenario(work, seed, full):
         except (Failed, AssertionError) as e:
             sc.fail(name, str(e))
     shutil.rmtree(base, ignore_errors=True)
-    _ = BRONZE
     return sc.done()

@@ -9,10 +9,8 @@ or a hang."""
 
 import json
 import os
-import random
 import resource
 import shutil
-import stat
 import subprocess
 import time
 from pathlib import Path
@@ -23,7 +21,7 @@ import pyarrow.parquet as pq
 import hostile_lines
 import oracle
 from common import (BRONZE, GOLD, JOBS, PARQUET_TOOL, QUARANTINE, SILVER, Failed, Lake, Scenario,
-                    check_catalog, copy_lake, job_variant, lake_run, no_crash, ok, one_line_error,
+                    check_catalog, job_variant, lake_run, no_crash, ok, one_line_error,
                     require, run, status_json)
 
 COLUMNS = [c[0] for c in oracle.Job().columns]
@@ -600,7 +598,7 @@ def boundary(rng, line, model):
 
 def fuzz_events(sc, base, seconds):
     pool_dir = base / "fuzz-pool"
-    m = Lake(base / "fuzz-gen").generate(out=pool_dir, events=4000, users=200, seed=sc.rng.randrange(1, 1 << 31))
+    Lake(base / "fuzz-gen").generate(out=pool_dir, events=4000, users=200, seed=sc.rng.randrange(1, 1 << 31))
     pool = b"".join(p.read_bytes() for p in sorted(pool_dir.glob("events-*.jsonl"))).splitlines()
     job = oracle.Job()
     deadline = time.monotonic() + seconds
@@ -662,7 +660,6 @@ def fuzz_events(sc, base, seconds):
     sc.notes.append(f"event fuzz: {mutated} mutated lines ({lines_fed} lines, {batches} batches, "
                     f"{epoch} lakes) in {seconds:.0f} s, each checked against the model")
     sc.log(sc.notes[-1])
-    _ = m
 
 
 # -- fuzz: damaged Parquet files -------------------------------------------------------------
@@ -773,5 +770,4 @@ def scenario(work, seed, full):
         except (Failed, AssertionError) as e:
             sc.fail(name, str(e))
     shutil.rmtree(base, ignore_errors=True)
-    _ = (random, stat, copy_lake)
     return sc.done()

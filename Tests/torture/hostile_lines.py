@@ -12,7 +12,7 @@ import datetime
 import json
 import time
 
-from oracle import MICROS, days_from_civil
+from oracle import MICROS
 
 UTC = datetime.timezone.utc
 T0 = datetime.datetime(2026, 1, 29, 10, 0, 0, tzinfo=UTC)
@@ -417,5 +417,3 @@ def big_line_cases():
          ("quarantine", "bad_json")),
     ]
 
-
-_ = days_from_civil

@@ -10,7 +10,7 @@ import subprocess
 import threading
 import time
 
-from common import (BRONZE, JOBS, Failed, Lake, Scenario, after_crash_state, check_catalog,
+from common import (JOBS, Failed, Lake, Scenario, after_crash_state, check_catalog,
                     compare_digests, copy_lake, duck, lake_digest, lake_run, link_tree,
                     no_run_left_running, ok, require, small_commits_jobs, status_json)
 

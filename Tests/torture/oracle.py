@@ -235,12 +235,6 @@ class Silver:
         return ("silver", values)
 
 
-def iso(micros):
-    """Micros as the ISO text lake and SQLite use (for messages)."""
-    import datetime
-    return (datetime.datetime(1970, 1, 1) + datetime.timedelta(microseconds=micros)).isoformat() + "Z"
-
-
 def parsed_repr(line, limit=160):
     return repr(line[:limit]) + ("…" if len(line) > limit else "")
 
@@ -251,5 +245,3 @@ def equal_values(a, b):
         return a == b or (a != a and b != b)
     return a == b
 
-
-__all__ = ["Job", "Silver", "typed", "parse_json", "parse_iso", "BadJSON", "json"]

@@ -13,7 +13,6 @@ $PARQUET_TOOL (default .build/debug). Exit status 1 if any check failed.
 """
 
 import argparse
-import os
 import random
 import shutil
 import sys
