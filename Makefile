@@ -44,7 +44,7 @@ release: deps-build
 	$(SWIFT) build -c release
 
 # --- tests ------------------------------------------------------------------------------------
-test: deps-test build test-swift test-interop
+test: deps-test build test-swift test-interop test-torture-slice
 
 test-swift:
 	$(SWIFT) test
@@ -55,6 +55,17 @@ test-interop: build
 	  $(PYTHON) -m pytest -q Tests/interop
 	LAKE_BIN=$(CURDIR)/$(DEBUG_BIN)/lake PARQUET_TOOL=$(CURDIR)/$(DEBUG_BIN)/parquet-tool \
 	  $(PYTHON) -m pytest -q Tests/e2e
+
+# Reliability harness (Tests/torture, docs/RELIABILITY.md): kills, hostile input, fuzzing,
+# concurrency, a full disk (needs root for the tmpfs; skipped with a message otherwise).
+.PHONY: torture test-torture-slice
+test-torture-slice: deps-test build
+	LAKE_BIN=$(CURDIR)/$(DEBUG_BIN)/lake PARQUET_TOOL=$(CURDIR)/$(DEBUG_BIN)/parquet-tool \
+	  $(PYTHON) Tests/torture/torture.py
+
+torture: deps-test build
+	LAKE_BIN=$(CURDIR)/$(DEBUG_BIN)/lake PARQUET_TOOL=$(CURDIR)/$(DEBUG_BIN)/parquet-tool \
+	  $(PYTHON) Tests/torture/torture.py --full
 
 # --- demo -------------------------------------------------------------------------------------
 demo: build

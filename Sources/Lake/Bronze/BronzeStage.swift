@@ -63,36 +63,64 @@ public final class BronzeStage {
 
     /// Ingests every landing file's new complete lines.
     public func ingestLanding() throws -> BronzeResult {
-        let folder = catalog.paths.root + "/" + job.source.landing
-        for file in try LandingFolder.list(folder) {
-            try ingest(file)
+        try abortingOnError {
+            let folder = catalog.paths.root + "/" + job.source.landing
+            for file in try LandingFolder.list(folder, unreadable: Self.warnUnreadable) {
+                try ingest(file)
+            }
+            try commit()
         }
-        try commit()
         progress.finish()
         return result
+    }
+
+    /// Names already warned about by this process (a `--follow` run lists the folder every pass).
+    nonisolated(unsafe) private static var warned: Set<String> = []
+
+    private static func warnUnreadable(_ name: String) {
+        guard warned.insert(name).inserted else { return }
+        FileHandle.standardError.write(Data(
+            "lake: landing file \(name) is skipped: its name is not valid UTF-8 (shown with �); rename it\n".utf8))
+    }
+
+    /// Runs `body`; on an error (a full disk, a damaged landing file) removes the files of the
+    /// uncommitted batch, so a failed run leaves nothing behind, then rethrows.
+    private func abortingOnError(_ body: () throws -> Void) throws {
+        do {
+            try body()
+        } catch {
+            batch?.writer.abort()
+            batch = nil
+            pendingPositions.removeAll()
+            throw error
+        }
     }
 
     /// Ingests standard input to its end (a last line without newline included).
     public func ingestStandardInput() throws -> BronzeResult {
         // Standard input is a new stream each run: offsets count from 0 within the run, and
         // lines reach bronze only if the run commits (exit code 0 is the acknowledgement).
-        _ = try LineReader.forEachLine(from: StandardInput(), startingAt: 0, finalPartialLine: true) {
-            line, lineOffset in
-            try append(line: line, source: "stdin", offset: lineOffset)
-            if let b = batch, b.rows >= commitRowCountMax { try commit() }
+        try abortingOnError {
+            _ = try LineReader.forEachLine(from: StandardInput(), startingAt: 0, finalPartialLine: true) {
+                line, lineOffset in
+                try append(line: line, source: "stdin", offset: lineOffset)
+                if let b = batch, b.rows >= commitRowCountMax { try commit() }
+            }
+            try commit()
         }
-        try commit()
         return result
     }
 
     /// Ingests an in-memory NDJSON body (an HTTP request) to its end, a last line without
     /// newline included; `source_offset` is the byte offset within the body.
     public func ingestBytes(_ body: UnsafeRawBufferPointer, source: String) throws -> BronzeResult {
-        _ = try LineReader.forEachLine(from: MemoryInput(bytes: body), startingAt: 0, finalPartialLine: true) {
-            line, lineOffset in
-            try append(line: line, source: source, offset: lineOffset)
+        try abortingOnError {
+            _ = try LineReader.forEachLine(from: MemoryInput(bytes: body), startingAt: 0, finalPartialLine: true) {
+                line, lineOffset in
+                try append(line: line, source: source, offset: lineOffset)
+            }
+            try commit()
         }
-        try commit()
         return result
     }
 

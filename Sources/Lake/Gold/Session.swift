@@ -1,6 +1,7 @@
 /// One session of one user: events separated by gaps of at most the session gap.
 /// Revenue is summed in micro-units (integers) so the total does not depend on the order in
-/// which events arrive: every split of the input into runs gives the same bits.
+/// which events arrive: every split of the input into runs gives the same bits. The sum
+/// saturates at ±Int64.max micro-units (±9.2e12): absurd purchase totals must not trap.
 struct Session: Equatable {
     var start: Int64
     var end: Int64
@@ -24,7 +25,8 @@ struct Session: Equatable {
         count += other.count
         purchased = purchased || other.purchased
         cart = cart || other.cart
-        revenueMicros += other.revenueMicros
+        let (sum, overflow) = revenueMicros.addingReportingOverflow(other.revenueMicros)
+        revenueMicros = overflow ? (other.revenueMicros > 0 ? Int64.max : Int64.min) : sum
     }
 
     func windowEnd(gapMicros: Int64) -> Int64 { end + gapMicros }

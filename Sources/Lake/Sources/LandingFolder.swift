@@ -17,7 +17,10 @@ struct LandingFile {
 enum LandingFolder {
     static let extensions = [".json", ".jsonl", ".ndjson"]
 
-    static func list(_ folder: String) throws -> [LandingFile] {
+    /// `unreadable` is called with the name of each entry that looks like a landing file but
+    /// cannot be opened by name: Foundation decodes a name that is not valid UTF-8 with U+FFFD,
+    /// and no file has that decoded name, so it would be skipped without a word.
+    static func list(_ folder: String, unreadable: (String) -> Void = { _ in }) throws -> [LandingFile] {
         var isFolder: ObjCBool = false
         guard FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder), isFolder.boolValue else {
             return []
@@ -32,7 +35,11 @@ enum LandingFolder {
             guard extensions.contains(where: { plainName.hasSuffix($0) }) else { continue }
             let path = folder + "/" + name
             var st = stat()
-            guard stat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { continue }
+            guard stat(path, &st) == 0 else {
+                if errno == ENOENT && name.contains("\u{FFFD}") { unreadable(name) }
+                continue
+            }
+            guard (st.st_mode & S_IFMT) == S_IFREG else { continue }
             result.append(LandingFile(
                 name: name, path: path, identity: "\(st.st_dev):\(st.st_ino)", size: Int64(st.st_size),
                 compressed: compressed))

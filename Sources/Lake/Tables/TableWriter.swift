@@ -111,10 +111,20 @@ public final class TableWriter {
             lastPartitionWriter = nil
             lastPartition = nil
         }
-        let summary = try f.writer.finish()
+        // The file has left `openFiles`: if it cannot be finished, remove it here (`abort()` no
+        // longer sees it), so a failed run (a full disk) leaves no half-written file behind.
+        let summary: FileSummary
+        do {
+            summary = try f.writer.finish()
+        } catch {
+            unlink(f.tempPath)
+            throw error
+        }
         let target = paths.root + "/" + f.finalPath
         guard rename(f.tempPath, target) == 0 else {
-            throw LakeError("rename", path: f.tempPath, String(cString: strerror(errno)),
+            let message = String(cString: strerror(errno))
+            unlink(f.tempPath)
+            throw LakeError("rename", path: f.tempPath, message,
                 hint: "check free space and permissions in the lake folder")
         }
         try Self.syncFolder(URL(fileURLWithPath: target).deletingLastPathComponent().path)
