@@ -53,6 +53,9 @@ now_ns() { date +%s%N; }
 measure() {
   local name=$1; shift
   local t0 t1
+  # Let the kernel write back what earlier steps left dirty (the copied landing files, the
+  # previous stage's output): otherwise each commit's fsync waits behind that writeback.
+  sync
   t0=$(now_ns)
   if ! /usr/bin/time -v -o "$OUT/$name.time" "$@" >"$OUT/$name.out" 2>"$OUT/$name.err"; then
     cat "$OUT/$name.err" >&2
