@@ -12,8 +12,6 @@ public struct LakePaths: Sendable {
 
     public func landing(job: String) -> String { root + "/landing/" + job }
 
-    public func tableFolder(_ table: String) -> String { root + "/" + table }
-
     /// `path` made absolute against the current directory, with no trailing slash.
     public static func absolute(_ path: String) -> String {
         var result = path.hasPrefix("/")

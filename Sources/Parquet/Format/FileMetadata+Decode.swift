@@ -9,13 +9,11 @@ extension FileMetadata {
         var rowGroups: [RowGroupMetadata] = []
         var keyValues: [KeyValue] = []
         var createdBy: String?
-        var leafTypes: [PhysicalType] = []
         try r.readStruct { r, id, type in
             switch (id, type) {
             case (1, .i32): version = try r.readI32()
             case (2, .list):
                 elements = try r.readList { try SchemaElement.decode(&$0) }
-                leafTypes = elements.dropFirst().compactMap { $0.type }
             case (3, .i64): rowCount = try r.readI64()
             case (4, .list):
                 rowGroups = try r.readList { try RowGroupMetadata.decode(&$0) }
@@ -24,7 +22,6 @@ extension FileMetadata {
             default: try r.skip(type)
             }
         }
-        _ = leafTypes
         let schema = try Schema(elements: elements)
         guard rowCount >= 0 else { throw DecodeError("footer has no valid num_rows") }
         for group in rowGroups where group.columns.count != schema.columns.count {

@@ -57,24 +57,7 @@ struct TestLake {
     }
 
     static func clickstreamJob() -> JobDefinition {
-        let columns: [FieldMapping] = [
-            FieldMapping(column: "event_id", path: ["eventId"], type: .string, required: true),
-            FieldMapping(column: "event_type", path: ["eventType"], type: .string, required: true),
-            FieldMapping(column: "user_id", path: ["userId"], type: .string, required: true),
-            FieldMapping(column: "session_id", path: ["sessionId"], type: .string),
-            FieldMapping(column: "page_url", path: ["pageUrl"], type: .string),
-            FieldMapping(column: "event_time", path: ["timestamp"], type: .timestamp, required: true),
-            FieldMapping(column: "device_type", path: ["device", "type"], type: .string),
-            FieldMapping(column: "device_os", path: ["device", "os"], type: .string),
-            FieldMapping(column: "device_ip", path: ["device", "ip"], type: .string),
-            FieldMapping(column: "product_id", path: ["data", "productId"], type: .string),
-            FieldMapping(column: "product_name", path: ["data", "productName"], type: .string),
-            FieldMapping(column: "category", path: ["data", "category"], type: .string),
-            FieldMapping(column: "price", path: ["data", "price"], type: .double),
-            FieldMapping(column: "currency", path: ["data", "currency"], type: .string),
-            FieldMapping(column: "search_query", path: ["data", "searchQuery"], type: .string),
-            FieldMapping(column: "total_amount", path: ["data", "totalAmount"], type: .double),
-        ]
+        let columns = Clickstream.fields
         return JobDefinition(
             name: "clickstream", source: SourceSettings(landing: "landing/clickstream"),
             bronze: BronzeSettings(table: "bronze_clickstream"),
