@@ -29,7 +29,9 @@ let package = Package(
             name: "CSQLite", pkgConfig: "sqlite3",
             providers: [.apt(["libsqlite3-dev"])]),
         .target(name: "Parquet", dependencies: ["CZstd"], swiftSettings: hotPath),
-        .target(name: "Lake", dependencies: ["Parquet", "CSQLite", "CZstd"], swiftSettings: hotPath),
+        // Process set-up glibc only offers in C (mallopt).
+        .target(name: "CLakeSupport"),
+        .target(name: "Lake", dependencies: ["Parquet", "CSQLite", "CZstd", "CLakeSupport"], swiftSettings: hotPath),
         .target(
             name: "LakeServer",
             dependencies: [

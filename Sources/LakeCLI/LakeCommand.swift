@@ -24,4 +24,9 @@ struct LakeCommand: ParsableCommand {
             GenerateCommand.self, RunCommand.self, StatusCommand.self, SqlCommand.self, CronCommand.self,
             CompactCommand.self, VacuumCommand.self, BackfillCommand.self, ServeCommand.self, ReportCommand.self,
         ])
+
+    static func main() {
+        ProcessSetup.configureMemory()
+        main(nil)
+    }
 }

@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// Every writer default in one place (as arrow-rs keeps them in its properties file).
 public struct WriterProperties: Sendable {
     /// Rows buffered per row group; the writer's memory is bounded by one row group.
@@ -17,6 +23,23 @@ public struct WriterProperties: Sendable {
     public var keyValues: [KeyValue] = []
     /// fsync the file in `finish()` (the lake's commit protocol needs it).
     public var syncOnFinish = false
+    /// Threads that encode and compress a row group's column chunks side by side (columns are
+    /// independent; the chunks are written to the file in column order). 1 encodes on the
+    /// calling thread only. Default: the machine's cores, at most 4, or `LAKE_ENCODE_THREADS`.
+    public var encodeThreads = WriterProperties.defaultEncodeThreads
+    /// Encode a full row group in the background while the next one is being filled (the
+    /// writer then holds two row groups of buffers). `finish()` always waits for everything.
+    public var encodeInBackground = true
+
+    public static let defaultEncodeThreads: Int = {
+        #if canImport(Glibc)
+            let cores = Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
+        #else
+            let cores = Int(sysconf(_SC_NPROCESSORS_ONLN))
+        #endif
+        if let v = getenv("LAKE_ENCODE_THREADS"), let n = Int(String(cString: v)), n >= 1 { return min(n, 64) }
+        return max(1, min(4, cores))
+    }()
 
     public init() {}
 }

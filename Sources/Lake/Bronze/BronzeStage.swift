@@ -50,6 +50,11 @@ public final class BronzeStage {
         self.commitRowCountMax = commitRowCountMax ?? job.bronze.fileRowCountMax
         var p = WriterProperties()
         p.rowGroupRowCountMax = 64 * 1024
+        // One core: bronze is one big column (zstd over the raw lines), so spreading columns
+        // over threads has nothing to spread, and encoding in the background measured no
+        // faster here (the cores share memory bandwidth) for +48 MB of RSS (bench/NOTES.md).
+        p.encodeThreads = 1
+        p.encodeInBackground = false
         p.keyValues = [KeyValue("lake.table", job.bronze.table)]
         properties = p
         try catalog.ensureTable(
@@ -103,7 +108,7 @@ public final class BronzeStage {
         try abortingOnError {
             _ = try LineReader.forEachLine(from: StandardInput(), startingAt: 0, finalPartialLine: true) {
                 line, lineOffset in
-                try append(line: line, source: "stdin", offset: lineOffset)
+                try append(line: line, source: Self.stdinSource, offset: lineOffset)
                 if let b = batch, b.rows >= commitRowCountMax { try commit() }
             }
             try commit()
@@ -114,10 +119,11 @@ public final class BronzeStage {
     /// Ingests an in-memory NDJSON body (an HTTP request) to its end, a last line without
     /// newline included; `source_offset` is the byte offset within the body.
     public func ingestBytes(_ body: UnsafeRawBufferPointer, source: String) throws -> BronzeResult {
+        let sourceBytes = Array(source.utf8)
         try abortingOnError {
             _ = try LineReader.forEachLine(from: MemoryInput(bytes: body), startingAt: 0, finalPartialLine: true) {
                 line, lineOffset in
-                try append(line: line, source: source, offset: lineOffset)
+                try append(line: line, source: sourceBytes, offset: lineOffset)
             }
             try commit()
         }
@@ -154,20 +160,32 @@ public final class BronzeStage {
             ? try ZstdFileInput(path: file.path, fd: fd, size: file.size)
             : FileInput(path: file.path, fd: fd, size: file.size)
         result.sources += 1
+        // The file's position after the lines appended since the last commit; it joins the
+        // pending positions (committed with the lines) at each commit and at the end.
+        var end: Int64?
+        let source = Array(file.name.utf8)
         _ = try LineReader.forEachLine(from: input, startingAt: offset, finalPartialLine: false) {
             line, lineOffset in
-            try append(line: line, source: file.name, offset: lineOffset)
+            try append(line: line, source: source, offset: lineOffset)
             lines += 1
-            pendingPositions[file.name] = (file.identity, lineOffset + Int64(line.count) + 1, lines)
-            if let b = batch, b.rows >= commitRowCountMax { try commit() }
+            end = lineOffset + Int64(line.count) + 1
+            if let b = batch, b.rows >= commitRowCountMax {
+                pendingPositions[file.name] = (file.identity, end!, lines)
+                end = nil
+                try commit()
+            }
         }
+        if let end { pendingPositions[file.name] = (file.identity, end, lines) }
     }
 
     private let progress = Progress("bronze lines")
     private var ingestedAtMicros: Int64 = 0
     private var ingestedAtRefresh = 0
 
-    private func append(line: UnsafeRawBufferPointer, source: String, offset: Int64) throws {
+    private static let stdinSource = Array("stdin".utf8)
+
+    /// Appends one line; `source` is the source's name as UTF-8 (converted once per source).
+    private func append(line: UnsafeRawBufferPointer, source: [UInt8], offset: Int64) throws {
         let b: Batch
         if let current = batch {
             b = current
@@ -185,7 +203,7 @@ public final class BronzeStage {
         let w = try b.writer.writer(partition: b.partition)
         w.append(BronzeTable.ingestID, nextIngestID)
         w.append(BronzeTable.ingestedAt, ingestedAtMicros)
-        w.append(BronzeTable.source, string: source)
+        w.append(BronzeTable.source, bytes: source)
         w.append(BronzeTable.sourceOffset, offset)
         w.append(BronzeTable.body, bytes: line)
         try w.endRow()

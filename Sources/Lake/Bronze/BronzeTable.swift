@@ -24,20 +24,20 @@ public enum BronzeTable {
 }
 
 extension BronzeTable {
-    /// Calls `body(ingestID, ingestedAt, line)` for each row of a bronze file, in file order.
+    /// Calls `body(ingestID, ingestedAt, line)` for each row of bronze files, in file order;
+    /// the next row group is read in the background meanwhile (`RowGroupStream`).
     static func forEachRow(
-        _ catalog: Catalog, file: DataFile,
+        _ catalog: Catalog, files: [DataFile],
         _ body: (Int64, Int64, UnsafeRawBufferPointer) throws -> Void
     ) throws {
-        let reader = try ParquetReader(path: catalog.paths.root + "/" + file.path)
-        for g in reader.metadata.rowGroups.indices {
-            let ids = try reader.readColumn(rowGroup: g, column: ingestID)
-            let times = try reader.readColumn(rowGroup: g, column: ingestedAt)
-            let bodies = try reader.readColumn(rowGroup: g, column: Self.body)
-            guard case .int64(let idValues) = ids.values, case .int64(let timeValues) = times.values,
-                  case .bytes(let bodyValues) = bodies.values
+        try RowGroupStream.forEach(
+            paths: files.map { catalog.paths.root + "/" + $0.path },
+            columns: { _ in [ingestID, ingestedAt, Self.body] }
+        ) { f, columns in
+            guard case .int64(let idValues) = columns[0].values, case .int64(let timeValues) = columns[1].values,
+                  case .bytes(let bodyValues) = columns[2].values
             else {
-                throw LakeError("read bronze", path: file.path, "unexpected column types",
+                throw LakeError("read bronze", path: files[f].path, "unexpected column types",
                     hint: "the file is not a bronze file of this lake")
             }
             try bodyValues.data.withUnsafeBytes { all in
@@ -46,5 +46,12 @@ extension BronzeTable {
                 }
             }
         }
+    }
+
+    static func forEachRow(
+        _ catalog: Catalog, file: DataFile,
+        _ body: (Int64, Int64, UnsafeRawBufferPointer) throws -> Void
+    ) throws {
+        try forEachRow(catalog, files: [file], body)
     }
 }

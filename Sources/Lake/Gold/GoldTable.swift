@@ -25,6 +25,10 @@ enum GoldTable {
         """
 
     /// The SQLite table and its views; `prefix` names the views (`gold` for gold_session_stats).
+    /// The table is clustered on its key (WITHOUT ROWID: one b-tree less to write per row);
+    /// open rows have a partial index (a full index on `is_closed` cost a write per closed
+    /// row for two distinct values). Lakes made before keep their rowid table; their old
+    /// `_open` index is replaced by the partial one.
     static func sql(table: String) -> String {
         let prefix = table == "gold_session_stats" ? "gold" : table
         return """
@@ -40,9 +44,10 @@ enum GoldTable {
                 session_revenue REAL NOT NULL,
                 is_closed INTEGER NOT NULL,
                 PRIMARY KEY (user_id, session_start)
-            );
+            ) WITHOUT ROWID;
             CREATE INDEX IF NOT EXISTS \(table)_by_start ON \(table) (session_start);
-            CREATE INDEX IF NOT EXISTS \(table)_open ON \(table) (is_closed);
+            DROP INDEX IF EXISTS \(table)_open;
+            CREATE INDEX IF NOT EXISTS \(table)_open_rows ON \(table) (user_id) WHERE is_closed = 0;
             CREATE VIEW IF NOT EXISTS \(prefix)_kpis AS
               SELECT count(*) AS total_sessions,
                      sum(is_purchased) AS orders,

@@ -60,25 +60,23 @@ public final class SilverBackfill {
             let bronze = try catalog.liveFiles(table: job.bronze.table)
                 .filter { ($0.minIngestID ?? 0) <= position }
                 .sorted { ($0.minIngestID ?? 0) < ($1.minIngestID ?? 0) }
-            for file in bronze {
-                try BronzeTable.forEachRow(catalog, file: file) { id, ingestedAt, body in
-                    guard id <= position else { return }
-                    result.rowsRead += 1
-                    progress.add()
-                    guard body.count <= job.source.lineBytesMax,
-                          parser.parse(body, into: &record) == .accepted else { return }
-                    let t = record.timestampMicros(timeField)
-                    let day = Timestamps.floorDivide(t, 86_400_000_000).0
-                    guard day >= fromDay && day <= toDay, t - ingestedAt <= skewMicros else { return }
-                    touched.insert(id)
-                    if !seen.insert(keys.key(record)).inserted {
-                        duplicatesByDay[day, default: 0] += 1
-                        result.duplicates += 1
-                        return
-                    }
-                    try SilverTable.append(record, types: types, ingestID: id, to: silver.writer(dayOf: t))
-                    result.rowsWritten += 1
+            try BronzeTable.forEachRow(catalog, files: bronze) { id, ingestedAt, body in
+                guard id <= position else { return }
+                result.rowsRead += 1
+                progress.add()
+                guard body.count <= job.source.lineBytesMax,
+                      parser.parse(body, into: &record) == .accepted else { return }
+                let t = record.timestampMicros(timeField)
+                let day = Timestamps.floorDivide(t, 86_400_000_000).0
+                guard day >= fromDay && day <= toDay, t - ingestedAt <= skewMicros else { return }
+                touched.insert(id)
+                if !seen.insert(keys.key(record)).inserted {
+                    duplicatesByDay[day, default: 0] += 1
+                    result.duplicates += 1
+                    return
                 }
+                try SilverTable.append(record, types: types, ingestID: id, to: silver.writer(dayOf: t))
+                result.rowsWritten += 1
             }
             let (quarantineRetired, recovered) = try rewriteQuarantine(removing: touched, into: quarantine)
             result.recoveredLate = recovered

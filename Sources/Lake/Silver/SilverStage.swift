@@ -118,10 +118,10 @@ public final class SilverStage {
         batchCounts = (0, 0, 0, 0)
         var newPosition = position
         do {
-            for f in files {
-                try processFile(f, out)
-                newPosition = max(newPosition, f.maxIngestID ?? newPosition)
+            try BronzeTable.forEachRow(catalog, files: files) { id, ingestedAt, body in
+                if id > position { try processRecord(ingestID: id, ingestedAt: ingestedAt, body: body, out) }
             }
+            for f in files { newPosition = max(newPosition, f.maxIngestID ?? newPosition) }
             let added = try out.silver.finish() + out.quarantine.finish()
             try commit(snapshot: snapshot, files: added, newPosition: newPosition)
         } catch {
@@ -191,12 +191,6 @@ public final class SilverStage {
                                .text(job.name), .int(state.watermarkMicros))
         }
         state.markSaved()
-    }
-
-    private func processFile(_ file: DataFile, _ out: Output) throws {
-        try BronzeTable.forEachRow(catalog, file: file) { id, ingestedAt, body in
-            if id > position { try processRecord(ingestID: id, ingestedAt: ingestedAt, body: body, out) }
-        }
     }
 
     // MARK: one record (the hot loop)

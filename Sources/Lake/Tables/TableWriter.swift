@@ -18,7 +18,7 @@ public final class TableWriter {
     public var openFilesMax = 4
     let fileRowCountMax: Int64
 
-    private struct OpenFile {
+    struct OpenFile {
         var writer: ParquetWriter
         var tempPath: String
         var finalPath: String  // relative to the lake root
@@ -80,10 +80,10 @@ public final class TableWriter {
                 openFiles[partition] = f
                 return f.writer
             }
-            try finish(partition: partition)
+            try finish(partition: partition, inBackground: true)
         }
         if openFiles.count >= openFilesMax, let oldest = openFiles.min(by: { $0.value.lastUse < $1.value.lastUse }) {
-            try finish(partition: oldest.key)
+            try finish(partition: oldest.key, inBackground: true)
         }
         let folder = "\(table)/date=\(partition)"
         try createFolder(paths.root + "/" + folder)
@@ -98,10 +98,20 @@ public final class TableWriter {
 
     /// Rows written to files of this snapshot so far.
     public var rowCount: Int64 {
-        finished.reduce(0) { $0 + $1.recordCount } + openFiles.values.reduce(0) { $0 + $1.writer.rowsWritten }
+        finished.reduce(0) { $0 + $1.recordCount } + backgroundRows
+            + openFiles.values.reduce(0) { $0 + $1.writer.rowsWritten }
     }
 
-    private func finish(partition: String) throws {
+    // Files that leave the open set before `finish()` (a partition evicted, a file full) are
+    // finished on a background queue, so encoding their last row group, the fsyncs and the
+    // rename overlap with the rows still coming in. One file at a time is there (it holds its
+    // buffers until done; a second eviction waits for it); `finish()` and `abort()` wait too.
+    private let finisher = DispatchQueue(label: "lake.table-writer.finish")
+    private let finisherSlots = DispatchSemaphore(value: 1)
+    private let background = BackgroundFiles()
+    private var backgroundRows: Int64 = 0
+
+    private func finish(partition: String, inBackground: Bool = false) throws {
         guard let f = openFiles.removeValue(forKey: partition) else { return }
         if f.writer === lastWriter {
             lastWriter = nil
@@ -111,44 +121,52 @@ public final class TableWriter {
             lastPartitionWriter = nil
             lastPartition = nil
         }
-        // The file has left `openFiles`: if it cannot be finished, remove it here (`abort()` no
-        // longer sees it), so a failed run (a full disk) leaves no half-written file behind.
-        let summary: FileSummary
-        do {
-            summary = try f.writer.finish()
-        } catch {
-            unlink(f.tempPath)
+        let closing = Closing(root: paths.root, table: table, timeColumn: timeColumn, ingestColumn: ingestColumn)
+        guard inBackground else {
+            finished.append(try closing.close(f))
+            return
+        }
+        backgroundRows += f.writer.rowsWritten
+        finisherSlots.wait()
+        let file = UncheckedSendable(f), background = self.background, slots = finisherSlots
+        finisher.async {
+            defer { slots.signal() }
+            guard background.error == nil else {
+                // An earlier file failed: the commit will not happen; write nothing more.
+                unlink(file.value.tempPath)
+                return
+            }
+            do {
+                background.files.append(try closing.close(file.value))
+            } catch {
+                background.error = error
+            }
+        }
+    }
+
+    /// Waits for the background files; moves them to `finished` (so `abort()` removes them
+    /// too) and rethrows the first error one of them met.
+    private func drainBackground() throws {
+        finisher.sync {}
+        finished += background.files
+        background.files.removeAll()
+        backgroundRows = 0
+        if let error = background.error {
+            background.error = nil
             throw error
         }
-        let target = paths.root + "/" + f.finalPath
-        guard rename(f.tempPath, target) == 0 else {
-            let message = String(cString: strerror(errno))
-            unlink(f.tempPath)
-            throw LakeError("rename", path: f.tempPath, message,
-                hint: "check free space and permissions in the lake folder")
-        }
-        try Self.syncFolder(URL(fileURLWithPath: target).deletingLastPathComponent().path)
-        func range(_ column: Int?) -> (Int64?, Int64?) {
-            guard let column, case .int64(let lo)? = summary.columns[column].min,
-                  case .int64(let hi)? = summary.columns[column].max else { return (nil, nil) }
-            return (lo, hi)
-        }
-        let time = range(timeColumn)
-        let ingest = range(ingestColumn)
-        finished.append(DataFile(
-            table: table, path: f.finalPath, partition: f.partition, recordCount: summary.rowCount,
-            fileSizeBytes: summary.fileSizeBytes, minTimeMicros: time.0, maxTimeMicros: time.1,
-            minIngestID: ingest.0, maxIngestID: ingest.1))
     }
 
     /// Finishes every open file; returns all files of this snapshot, durable and in place.
     public func finish() throws -> [DataFile] {
+        try drainBackground()
         for partition in openFiles.keys.sorted() { try finish(partition: partition) }
         return finished
     }
 
     /// Removes every file this writer created (the commit did not happen).
     public func abort() {
+        try? drainBackground()
         for f in openFiles.values { unlink(f.tempPath) }
         openFiles.removeAll()
         lastWriter = nil
@@ -180,4 +198,55 @@ public final class TableWriter {
                 hint: "the disk may be full or failing")
         }
     }
+}
+
+/// Finishes one file: footer, fsync, rename into place, fsync of its folder; the catalog facts.
+/// A file that cannot be finished is removed, so a failed run (a full disk) leaves nothing
+/// half-written behind.
+private struct Closing: Sendable {
+    let root: String
+    let table: String
+    let timeColumn: Int?
+    let ingestColumn: Int?
+
+    func close(_ f: TableWriter.OpenFile) throws -> DataFile {
+        let summary: FileSummary
+        do {
+            summary = try f.writer.finish()
+        } catch {
+            unlink(f.tempPath)
+            throw error
+        }
+        let target = root + "/" + f.finalPath
+        guard rename(f.tempPath, target) == 0 else {
+            let message = String(cString: strerror(errno))
+            unlink(f.tempPath)
+            throw LakeError("rename", path: f.tempPath, message,
+                hint: "check free space and permissions in the lake folder")
+        }
+        try TableWriter.syncFolder(URL(fileURLWithPath: target).deletingLastPathComponent().path)
+        func range(_ column: Int?) -> (Int64?, Int64?) {
+            guard let column, case .int64(let lo)? = summary.columns[column].min,
+                  case .int64(let hi)? = summary.columns[column].max else { return (nil, nil) }
+            return (lo, hi)
+        }
+        let time = range(timeColumn)
+        let ingest = range(ingestColumn)
+        return DataFile(
+            table: table, path: f.finalPath, partition: f.partition, recordCount: summary.rowCount,
+            fileSizeBytes: summary.fileSizeBytes, minTimeMicros: time.0, maxTimeMicros: time.1,
+            minIngestID: ingest.0, maxIngestID: ingest.1)
+    }
+}
+
+/// What the background queue finished; touched by that queue, read after waiting for it.
+private final class BackgroundFiles: @unchecked Sendable {
+    var files: [DataFile] = []
+    var error: Error?
+}
+
+/// A value handed to another thread that no other thread touches meanwhile.
+struct UncheckedSendable<T>: @unchecked Sendable {
+    var value: T
+    init(_ value: T) { self.value = value }
 }

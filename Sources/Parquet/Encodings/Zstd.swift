@@ -3,14 +3,12 @@ import CZstd
 /// ZSTD page compression with a reused context (no allocation per page after warm-up).
 final class ZstdCompressor {
     private let context: OpaquePointer
-    private let level: Int32
 
-    init(level: Int32) {
+    init() {
         guard let context = ZSTD_createCCtx() else {
             fatalError("ZSTD_createCCtx failed: out of memory")
         }
         self.context = context
-        self.level = level
     }
 
     deinit { ZSTD_freeCCtx(context) }
@@ -19,7 +17,7 @@ final class ZstdCompressor {
     private var buffer: [UInt8] = []
 
     /// Compresses `input`; `body` gets the compressed bytes (valid only during the call).
-    func compress<R>(_ input: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+    func compress<R>(_ input: UnsafeRawBufferPointer, level: Int32, _ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
         let bound = ZSTD_compressBound(input.count)
         if buffer.count < bound { buffer = [UInt8](repeating: 0, count: bound) }
         return try buffer.withUnsafeMutableBytes { out in

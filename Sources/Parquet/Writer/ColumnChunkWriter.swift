@@ -1,8 +1,10 @@
 /// Encodes one buffered column into a column chunk: an optional dictionary page, then data
 /// pages (v1) of bounded size, each compressed; returns the chunk's metadata.
+/// Its scratch buffers and compression context are reused from chunk to chunk, and across
+/// writers through `EncoderPool`.
 struct ColumnChunkWriter {
-    let properties: WriterProperties
-    let compressor: ZstdCompressor?
+    var properties: WriterProperties
+    private let compressor = ZstdCompressor()
 
     // Reused scratch buffers.
     private var body: [UInt8] = []
@@ -11,10 +13,9 @@ struct ColumnChunkWriter {
 
     init(properties: WriterProperties) {
         self.properties = properties
-        compressor = properties.codec == .zstd ? ZstdCompressor(level: properties.zstdLevel) : nil
     }
 
-    mutating func write(_ b: ColumnBuffer, to sink: FileSink) throws -> ColumnChunkMetadata {
+    mutating func write<S: PageSink>(_ b: ColumnBuffer, to sink: S) throws -> ColumnChunkMetadata {
         let dictionary = properties.dictionaryEnabled
             ? DictionaryBuilder.build(b, bytesMax: properties.dictionaryBytesMax) : nil
         let statistics = ChunkStatistics.compute(b, dictionary: dictionary)
@@ -135,8 +136,8 @@ struct ColumnChunkWriter {
     }
 
     /// Compresses `body` and writes header + page; adds to the chunk's sizes.
-    private mutating func writePage(
-        _ page: PageHeader, to sink: FileSink, sizes: inout (compressed: Int64, uncompressed: Int64)
+    private mutating func writePage<S: PageSink>(
+        _ page: PageHeader, to sink: S, sizes: inout (compressed: Int64, uncompressed: Int64)
     ) throws {
         var page = page
         page.uncompressedSize = Int32(body.count)
@@ -148,7 +149,11 @@ struct ColumnChunkWriter {
                 try sink.write(header.bytes)
                 try sink.write(data)
             }
-            if let compressor { try compressor.compress(raw) { try emit($0) } } else { try emit(raw) }
+            if properties.codec == .zstd {
+                try compressor.compress(raw, level: properties.zstdLevel) { try emit($0) }
+            } else {
+                try emit(raw)
+            }
         }
         sizes.compressed += Int64(header.bytes.count) + Int64(page.compressedSize)
         sizes.uncompressed += Int64(header.bytes.count) + Int64(page.uncompressedSize)

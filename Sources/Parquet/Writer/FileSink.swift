@@ -4,8 +4,34 @@
     import Darwin
 #endif
 
+/// Where a column chunk's pages go: the file, or a memory buffer when columns are encoded in
+/// parallel and copied into the file in column order afterwards.
+protocol PageSink: AnyObject {
+    /// Bytes written so far (page offsets in the chunk metadata are positions).
+    var position: Int64 { get }
+    func write(_ bytes: UnsafeRawBufferPointer) throws
+}
+
+extension PageSink {
+    func write(_ bytes: [UInt8]) throws {
+        try bytes.withUnsafeBytes { try write($0) }
+    }
+}
+
+/// A column chunk encoded in memory; keeps its capacity between row groups.
+final class MemorySink: PageSink {
+    private(set) var bytes: [UInt8] = []
+    var position: Int64 { Int64(bytes.count) }
+
+    func write(_ data: UnsafeRawBufferPointer) { bytes.append(contentsOf: data) }
+
+    var capacity: Int { bytes.capacity }
+
+    func reset() { bytes.removeAll(keepingCapacity: true) }
+}
+
 /// A buffered, append-only file. Tracks the write position for page offsets.
-final class FileSink {
+final class FileSink: PageSink {
     let path: String
     private var fd: Int32
     private var buffer: [UInt8] = []
@@ -29,10 +55,6 @@ final class FileSink {
             buffer.append(contentsOf: bytes)
         }
         position += Int64(bytes.count)
-    }
-
-    func write(_ bytes: [UInt8]) throws {
-        try bytes.withUnsafeBytes { try write($0) }
     }
 
     func flush() throws {

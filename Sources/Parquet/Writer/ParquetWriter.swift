@@ -1,3 +1,5 @@
+import Dispatch
+
 /// What `finish()` returns: the facts the lake catalog records about a file.
 public struct FileSummary: Sendable, Equatable {
     public var path: String
@@ -9,7 +11,9 @@ public struct FileSummary: Sendable, Equatable {
 }
 
 /// Writes a Parquet file row by row in bounded memory: values are buffered column by column
-/// for one row group, which is encoded and written out when full.
+/// for one row group, which is encoded and written out when full: in the background (while the
+/// next row group fills a second set of buffers) and with its columns spread over
+/// `encodeThreads` threads (see `WriterProperties`). Memory: at most two row groups.
 ///
 ///     let w = try ParquetWriter(path: p, schema: schema)
 ///     w.append(0, 42 as Int64); w.append(1, string: "x"); try w.endRow()
@@ -18,11 +22,16 @@ public final class ParquetWriter {
     public let schema: Schema
     public let properties: WriterProperties
     private let sink: FileSink
-    private let buffers: [ColumnBuffer]
+    /// The buffers of the row group being filled.
+    private var buffers: [ColumnBuffer]
+    /// The other set, free once the background encoding of the previous row group is joined.
+    private var spare: [ColumnBuffer]?
     /// Unretained views of `buffers` (which owns them): appends run per value, and reaching a
     /// buffer through them costs no reference counting.
     private let refs: UnsafeMutableBufferPointer<Unmanaged<ColumnBuffer>>
-    private var chunkWriter: ColumnChunkWriter
+    private let encoder: RowGroupEncoder
+    /// The row group being encoded in the background, if any.
+    private var pending: PendingRowGroup?
     private var rowGroups: [RowGroupMetadata] = []
     private var statistics: [ColumnStatistics]
     private var rowsInGroup = 0
@@ -40,12 +49,17 @@ public final class ParquetWriter {
         buffers = schema.columns.map { ColumnBuffer(column: $0) }
         refs = .allocate(capacity: buffers.count)
         _ = refs.initialize(from: buffers.map { Unmanaged.passUnretained($0) })
-        chunkWriter = ColumnChunkWriter(properties: properties)
+        encoder = RowGroupEncoder(sink: sink, properties: properties, columnCount: schema.columns.count)
         statistics = schema.columns.map { _ in ColumnStatistics() }
         try sink.write(Self.magic)
     }
 
-    deinit { refs.deallocate() }
+    deinit {
+        // A writer dropped without finish() (an aborted run): let its background job end
+        // before the file is closed and removed.
+        pending?.done.wait()
+        refs.deallocate()
+    }
 
     static let magic: [UInt8] = Array("PAR1".utf8)
 
@@ -101,31 +115,57 @@ public final class ParquetWriter {
     /// Rows written so far, the current row group included.
     public var rowsWritten: Int64 { rowCount + Int64(rowsInGroup) }
 
-    private func flushRowGroup() throws {
+    /// Hands the full row group to the encoder: in the background when `last` is false and
+    /// the properties allow it, else on this thread. Row groups reach the file in order.
+    private func flushRowGroup(last: Bool = false) throws {
+        try joinPending()
         guard rowsInGroup > 0 else { return }
         for b in buffers {
             precondition(b.rowCount == rowsInGroup, "column \(b.column.name) has \(b.rowCount) "
                 + "values, the row group \(rowsInGroup) rows")
         }
-        var chunks: [ColumnChunkMetadata] = []
-        for (i, b) in buffers.enumerated() {
-            let chunk = try chunkWriter.write(b, to: sink)
-            if let s = chunk.statistics { statistics[i].merge(s) }
-            chunks.append(chunk)
-            b.reset()
-        }
-        rowGroups.append(RowGroupMetadata(
-            columns: chunks, rowCount: Int64(rowsInGroup),
-            uncompressedBytes: chunks.reduce(0) { $0 + $1.uncompressedBytes }))
-        rowCount += Int64(rowsInGroup)
+        let rows = rowsInGroup
+        rowCount += Int64(rows)
         rowsInGroup = 0
+        if last || !properties.encodeInBackground {
+            record(try encoder.encode(buffers, rows: rows))
+            for b in buffers { b.reset() }
+            return
+        }
+        let job = PendingRowGroup(buffers: buffers)
+        buffers = spare ?? schema.columns.map { ColumnBuffer(column: $0) }
+        spare = nil
+        for (i, b) in buffers.enumerated() { refs[i] = Unmanaged.passUnretained(b) }
+        pending = job
+        let encoder = self.encoder
+        DispatchQueue.global().async {
+            job.result = Result { try encoder.encode(job.buffers, rows: rows) }
+            job.done.signal()
+        }
+    }
+
+    /// Waits for the background row group, records it, and keeps its buffers as the spare set.
+    private func joinPending() throws {
+        guard let job = pending else { return }
+        pending = nil
+        job.done.wait()
+        for b in job.buffers { b.reset() }
+        spare = job.buffers
+        record(try job.result!.get())
+    }
+
+    private func record(_ group: RowGroupMetadata) {
+        for (i, chunk) in group.columns.enumerated() {
+            if let s = chunk.statistics { statistics[i].merge(s) }
+        }
+        rowGroups.append(group)
     }
 
     /// Writes the last row group and the footer, closes the file, returns what it holds.
     public func finish() throws -> FileSummary {
         precondition(!finished, "finish() called twice")
         finished = true
-        try flushRowGroup()
+        try flushRowGroup(last: true)
         let metadata = FileMetadata(
             version: 2, schema: schema, rowCount: rowCount, rowGroups: rowGroups,
             keyValues: properties.keyValues, createdBy: properties.createdBy)
@@ -141,4 +181,14 @@ public final class ParquetWriter {
             path: sink.path, rowCount: rowCount, fileSizeBytes: size,
             rowGroupCount: rowGroups.count, columns: statistics)
     }
+}
+
+/// A row group handed to a background thread; the writer waits on `done` before it reads
+/// `result` or touches the buffers or the file again.
+private final class PendingRowGroup: @unchecked Sendable {
+    let buffers: [ColumnBuffer]
+    let done = DispatchSemaphore(value: 0)
+    var result: Result<RowGroupMetadata, Error>?
+
+    init(buffers: [ColumnBuffer]) { self.buffers = buffers }
 }

@@ -1,0 +1,58 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// Process-wide free lists of column chunk encoders (scratch buffers and a zstd context each)
+/// and of the memory buffers chunks are encoded into. A lake run writes many files one after
+/// another (one per partition and commit); without the pool each file would allocate, fault
+/// in and zero these again. Bounded: a few encoders per core, and buffers up to a byte budget.
+final class EncoderPool: @unchecked Sendable {
+    static let shared = EncoderPool()
+
+    private var mutex = pthread_mutex_t()
+    private var encoders: [ColumnChunkWriter] = []
+    private var sinks: [MemorySink] = []
+    private let encodersMax = 16
+    private let sinksMax = 128
+    /// A buffer larger than this is not kept (one huge chunk must not pin its memory).
+    private let sinkBytesMax = 32 << 20
+
+    private init() { pthread_mutex_init(&mutex, nil) }
+
+    private func locked<R>(_ body: () -> R) -> R {
+        pthread_mutex_lock(&mutex)
+        defer { pthread_mutex_unlock(&mutex) }
+        return body()
+    }
+
+    func takeEncoder(_ properties: WriterProperties) -> ColumnChunkWriter {
+        if var e = locked({ encoders.popLast() }) {
+            e.properties = properties
+            return e
+        }
+        return ColumnChunkWriter(properties: properties)
+    }
+
+    func give(_ encoder: ColumnChunkWriter) {
+        locked { if encoders.count < encodersMax { encoders.append(encoder) } }
+    }
+
+    func takeSinks(_ count: Int) -> [MemorySink] {
+        var taken = locked { () -> [MemorySink] in
+            let n = min(count, sinks.count)
+            defer { sinks.removeLast(n) }
+            return Array(sinks.suffix(n))
+        }
+        while taken.count < count { taken.append(MemorySink()) }
+        for s in taken { s.reset() }
+        return taken
+    }
+
+    func give(_ returned: [MemorySink]) {
+        locked {
+            for s in returned where sinks.count < sinksMax && s.capacity <= sinkBytesMax { sinks.append(s) }
+        }
+    }
+}
