@@ -66,7 +66,10 @@ struct RunCommand: ParsableCommand {
         for p in pipelines {
             let started = Date()
             do {
-                let r = try p.runPass(bronzeInput: stdin ? { try $0.ingestStandardInput() } : nil)
+                // `run all` over the landing folder runs the stages at once (Pipeline.runOverlapped).
+                let r = stages == Stage.allCases && !stdin
+                    ? try p.runOverlapped()
+                    : try p.runPass(bronzeInput: stdin ? { try $0.ingestStandardInput() } : nil)
                 p.finish(error: nil)
                 Output.note(Self.summary(p.job, r, Date().timeIntervalSince(started)))
             } catch {

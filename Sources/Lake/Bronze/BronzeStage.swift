@@ -49,7 +49,7 @@ public final class BronzeStage {
         self.runID = runID
         self.commitRowCountMax = commitRowCountMax ?? job.bronze.fileRowCountMax
         var p = WriterProperties()
-        p.rowGroupRowCountMax = 64 * 1024
+        p.rowGroupRowCountMax = 32 * 1024
         // One core: bronze is one big column (zstd over the raw lines), so spreading columns
         // over threads has nothing to spread, and encoding in the background measured no
         // faster here (the cores share memory bandwidth) for +48 MB of RSS (bench/NOTES.md).

@@ -1,0 +1,159 @@
+import Foundation
+
+/// `lake run all` without `--follow`: the three stages at once, each on its own thread with its
+/// own catalog connection and stage lock, each following the stage below it. Silver starts on
+/// the first bronze commit while bronze reads on; gold starts on the first silver commit. A
+/// stage that finds nothing new sleeps briefly and looks again, until the stage below has
+/// ended and one more pass found nothing.
+///
+/// The data is what the sequential run gives: stages only ever read committed snapshots, and
+/// silver and gold give the same result however their input is split into commits (SPEC §5,
+/// §6; the split-invariance tests). What differs is where files end: bronze commits (and
+/// cuts files) every `bronzeCommitRowCountMax` lines so silver has something to start on.
+extension Pipeline {
+    /// Lines per bronze commit, and silver rows per silver commit, in an overlapped run (at
+    /// most the job's `max_file_rows`): each stage hands its input on in pieces this size, so
+    /// what is left for gold after silver's last commit is small.
+    public static let overlappedBatchRowCountMax = 262_144
+
+    public func runOverlapped() throws -> PipelineResult {
+        precondition(stages == [.bronze, .silver, .gold], "runOverlapped runs the three stages")
+        let shared = OverlapState()
+        let paths = catalog.paths
+        let job = self.job
+        let wait = self.wait
+        let commitRows = min(job.bronze.fileRowCountMax, Self.overlappedBatchRowCountMax)
+        let results = OverlapResults()
+        let threads = DispatchGroup()
+
+        // Threads of their own: Dispatch's pool runs as many blocks as there are cores, so on
+        // two cores gold would not start before bronze ended.
+        func start(_ stage: Stage, _ body: @escaping @Sendable (Catalog) throws -> Void) {
+            threads.enter()
+            let thread = Thread {
+                do {
+                    let catalog = try Catalog(paths: paths)
+                    try body(catalog)
+                } catch {
+                    shared.fail(error)
+                }
+                shared.end(stage)
+                threads.leave()
+            }
+            thread.name = "lake-\(stage.rawValue)"
+            thread.stackSize = 8 << 20
+            thread.start()
+        }
+
+        start(.bronze) { catalog in
+            let r = try StageRunner.run(catalog: catalog, job: job.name, stage: "bronze", wait: wait) { runID in
+                try BronzeStage(catalog: catalog, job: job, runID: runID, commitRowCountMax: commitRows)
+                    .ingestLanding()
+            }
+            results.set { $0.bronze = r }
+        }
+        start(.silver) { catalog in
+            let r = try StageRunner.run(catalog: catalog, job: job.name, stage: "silver", wait: wait) { runID in
+                let stage = try SilverStage(catalog: catalog, job: job, runID: runID, batchRowCountMax: commitRows)
+                var total = SilverResult()
+                try Self.follow(.bronze, shared) {
+                    let r = try stage.run()
+                    total.add(r)
+                    return r.commits > 0
+                }
+                return total
+            }
+            results.set { $0.silver = r }
+        }
+        start(.gold) { catalog in
+            let r = try StageRunner.run(catalog: catalog, job: job.name, stage: "gold", wait: wait) { runID in
+                let stage = try GoldStage(catalog: catalog, job: job, runID: runID)
+                var total = GoldResult()
+                try Self.follow(.silver, shared) {
+                    let r = try stage.run()
+                    total.add(r)
+                    return r.commits > 0
+                }
+                return total
+            }
+            results.set { $0.gold = r }
+        }
+        threads.wait()
+        if let error = shared.firstError { throw error }
+        return results.value
+    }
+
+    /// Runs `pass` until `upstream` has ended and a pass that began after that found nothing;
+    /// stops early when another stage failed.
+    private static func follow(_ upstream: Stage, _ shared: OverlapState, _ pass: () throws -> Bool) throws {
+        while !shared.failed {
+            let upstreamEnded = shared.hasEnded(upstream)
+            let didWork = try pass()
+            if upstreamEnded && !didWork { return }
+            if !didWork { shared.waitForEnd(of: upstream, seconds: 0.02) }
+        }
+    }
+}
+
+/// What the stage threads share: which stages ended, and the first error.
+private final class OverlapState: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var ended: Set<Stage> = []
+    private(set) var firstError: Error?
+
+    var failed: Bool { condition.withLock { firstError != nil } }
+
+    func hasEnded(_ stage: Stage) -> Bool { condition.withLock { ended.contains(stage) } }
+
+    func end(_ stage: Stage) {
+        condition.withLock {
+            ended.insert(stage)
+            condition.broadcast()
+        }
+    }
+
+    func fail(_ error: Error) {
+        condition.withLock {
+            if firstError == nil { firstError = error }
+            condition.broadcast()
+        }
+    }
+
+    /// Sleeps up to `seconds`, or less when `stage` ends or a stage fails meanwhile.
+    func waitForEnd(of stage: Stage, seconds: Double) {
+        condition.withLock {
+            if ended.contains(stage) || firstError != nil { return }
+            _ = condition.wait(until: Date().addingTimeInterval(seconds))
+        }
+    }
+}
+
+private final class OverlapResults: @unchecked Sendable {
+    private let lock = NSLock()
+    private var result = PipelineResult()
+
+    func set(_ body: (inout PipelineResult) -> Void) { lock.withLock { body(&result) } }
+
+    var value: PipelineResult { lock.withLock { result } }
+}
+
+extension SilverResult {
+    mutating func add(_ r: SilverResult) {
+        rowsIn += r.rowsIn
+        accepted += r.accepted
+        duplicates += r.duplicates
+        for (k, v) in r.quarantined { quarantined[k, default: 0] += v }
+        commits += r.commits
+        if r.watermarkMicros != nil { watermarkMicros = r.watermarkMicros }
+    }
+}
+
+extension GoldResult {
+    mutating func add(_ r: GoldResult) {
+        eventsIn += r.eventsIn
+        sessionsClosed += r.sessionsClosed
+        sessionsOpen = r.sessionsOpen
+        commits += r.commits
+        if r.watermarkMicros != nil { watermarkMicros = r.watermarkMicros }
+    }
+}
