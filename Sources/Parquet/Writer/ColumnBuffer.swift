@@ -5,15 +5,15 @@ final class ColumnBuffer {
     private(set) var rowCount = 0
     private(set) var nullCount = 0
     /// 1 for a value, 0 for a null; only for nullable columns.
-    var defined: [UInt8] = []
-    var booleans: [Bool] = []
-    var int32s: [Int32] = []
-    var int64s: [Int64] = []
-    var floats: [Float] = []
-    var doubles: [Double] = []
+    let defined = GrowableArray<UInt8>()
+    let booleans = GrowableArray<Bool>()
+    let int32s = GrowableArray<Int32>()
+    let int64s = GrowableArray<Int64>()
+    let floats = GrowableArray<Float>()
+    let doubles = GrowableArray<Double>()
     /// BYTE_ARRAY values back to back; `ends[i]` is where value i ends in `bytes`.
-    var bytes: [UInt8] = []
-    var ends: [Int] = []
+    let bytes = GrowableArray<UInt8>()
+    let ends = GrowableArray<Int>()
 
     init(column: Column) { self.column = column }
 
@@ -63,7 +63,7 @@ final class ColumnBuffer {
 
     @inline(__always) func append(_ v: UnsafeRawBufferPointer) {
         assert(column.type == .byteArray)
-        bytes.append(contentsOf: v)
+        bytes.append(bytes: v)
         ends.append(bytes.count)
         defineValue()
     }
@@ -82,24 +82,25 @@ final class ColumnBuffer {
         let nulls = validity.map { v in rows.reduce(0) { $0 + (v[$1] ? 0 : 1) } } ?? 0
         rowCount += rows.count
         nullCount += nulls
-        func copy<T>(_ source: [T], into target: inout [T]) {
+        func copy<T>(_ source: [T], into target: GrowableArray<T>) {
             if nulls == 0 {
-                target.append(contentsOf: source[rows])
+                source.withUnsafeBufferPointer { target.append(copying: UnsafeBufferPointer(rebasing: $0[rows])) }
             } else {
                 for row in rows where present(row) { target.append(source[row]) }
             }
         }
         switch data.values {
-        case .boolean(let v): copy(v, into: &booleans)
-        case .int32(let v): copy(v, into: &int32s)
-        case .int64(let v): copy(v, into: &int64s)
-        case .float(let v): copy(v, into: &floats)
-        case .double(let v): copy(v, into: &doubles)
+        case .boolean(let v): copy(v, into: booleans)
+        case .int32(let v): copy(v, into: int32s)
+        case .int64(let v): copy(v, into: int64s)
+        case .float(let v): copy(v, into: floats)
+        case .double(let v): copy(v, into: doubles)
         case .bytes(let v):
-            for row in rows where present(row) {
-                let r = v.range(row)
-                bytes.append(contentsOf: v.data[r])
-                ends.append(bytes.count)
+            v.data.withUnsafeBytes { all in
+                for row in rows where present(row) {
+                    bytes.append(bytes: UnsafeRawBufferPointer(rebasing: all[v.range(row)]))
+                    ends.append(bytes.count)
+                }
             }
         }
     }
@@ -112,13 +113,13 @@ final class ColumnBuffer {
     func reset() {
         rowCount = 0
         nullCount = 0
-        defined.removeAll(keepingCapacity: true)
-        booleans.removeAll(keepingCapacity: true)
-        int32s.removeAll(keepingCapacity: true)
-        int64s.removeAll(keepingCapacity: true)
-        floats.removeAll(keepingCapacity: true)
-        doubles.removeAll(keepingCapacity: true)
-        bytes.removeAll(keepingCapacity: true)
-        ends.removeAll(keepingCapacity: true)
+        defined.removeAll()
+        booleans.removeAll()
+        int32s.removeAll()
+        int64s.removeAll()
+        floats.removeAll()
+        doubles.removeAll()
+        bytes.removeAll()
+        ends.removeAll()
     }
 }

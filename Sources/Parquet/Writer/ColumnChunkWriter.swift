@@ -117,10 +117,10 @@ struct ColumnChunkWriter {
                 }
             }
             if bit > 0 { body.append(byte) }
-        case .int32: b.int32s[values].withUnsafeBytes { body.append(contentsOf: $0) }
-        case .int64: b.int64s[values].withUnsafeBytes { body.append(contentsOf: $0) }
-        case .float: b.floats[values].withUnsafeBytes { body.append(contentsOf: $0) }
-        case .double: b.doubles[values].withUnsafeBytes { body.append(contentsOf: $0) }
+        case .int32: body.append(contentsOf: b.int32s.rawBytes(values))
+        case .int64: body.append(contentsOf: b.int64s.rawBytes(values))
+        case .float: body.append(contentsOf: b.floats.rawBytes(values))
+        case .double: body.append(contentsOf: b.doubles.rawBytes(values))
         case .byteArray:
             b.bytes.withUnsafeBytes { all in
                 for i in values {
