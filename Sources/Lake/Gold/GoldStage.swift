@@ -210,10 +210,14 @@ public final class GoldStage {
             try delete.bind([.text(user)])
             try delete.execute()
         }
-        for c in closed { try put(c.user, c.session, true) }
+        // In primary-key order (user, start): each b-tree leaf is filled once instead of being
+        // revisited (and re-spilled from the page cache) for every user.
+        var rows = closed.map { (user: $0.user, session: $0.session, closed: true) }
         for user in users {
-            for s in self.users[user]?.sessions ?? [] { try put(user, s, false) }
+            for s in self.users[user]?.sessions ?? [] { rows.append((user, s, false)) }
         }
+        rows.sort { ($0.user, $0.session.start) < ($1.user, $1.session.start) }
+        for r in rows { try put(r.user, r.session, r.closed) }
     }
 }
 
