@@ -30,27 +30,34 @@ final class ZstdCompressor {
 }
 
 /// ZSTD page decompression of untrusted data into a buffer of the size the page header states.
+/// The buffer is the decompressor's own and only grows, so pages of varying sizes cost no
+/// allocation and no zeroing; what `decompress` returns is valid until its next call.
 final class ZstdDecompressor {
     private let context: OpaquePointer
+    private var buffer: UnsafeMutableRawPointer
+    private var capacity: Int
 
     init() {
         guard let context = ZSTD_createDCtx() else {
             fatalError("ZSTD_createDCtx failed: out of memory")
         }
         self.context = context
+        capacity = 1 << 16
+        buffer = .allocate(byteCount: capacity, alignment: 16)
     }
 
-    deinit { ZSTD_freeDCtx(context) }
+    deinit {
+        ZSTD_freeDCtx(context)
+        buffer.deallocate()
+    }
 
-    func decompress(
-        _ input: UnsafeRawBufferPointer, expectedSize: Int, into output: inout [UInt8]
-    ) throws {
-        if output.count != expectedSize {
-            output = [UInt8](repeating: 0, count: expectedSize)
+    func decompress(_ input: UnsafeRawBufferPointer, expectedSize: Int) throws -> UnsafeRawBufferPointer {
+        if expectedSize > capacity {
+            buffer.deallocate()
+            capacity = max(expectedSize, capacity * 2)
+            buffer = .allocate(byteCount: capacity, alignment: 16)
         }
-        let written = output.withUnsafeMutableBytes { out in
-            ZSTD_decompressDCtx(context, out.baseAddress, expectedSize, input.baseAddress, input.count)
-        }
+        let written = ZSTD_decompressDCtx(context, buffer, expectedSize, input.baseAddress, input.count)
         if ZSTD_isError(written) != 0 {
             let name = String(cString: ZSTD_getErrorName(written))
             throw DecodeError("zstd: \(name)")
@@ -58,5 +65,6 @@ final class ZstdDecompressor {
         guard written == expectedSize else {
             throw DecodeError("zstd page decompressed to \(written) bytes, header says \(expectedSize)")
         }
+        return UnsafeRawBufferPointer(start: buffer, count: expectedSize)
     }
 }

@@ -13,7 +13,6 @@ struct ChunkDecoder {
     private var doubles: [Double] = []
     private var bytes = ByteArrays()
     private var dictionary: ColumnValues?
-    private var decompressed: [UInt8] = []
     private var levels: [UInt32] = []
     private var indices: [UInt32] = []
     private let decompressor: ZstdDecompressor?
@@ -58,7 +57,7 @@ struct ChunkDecoder {
             case .dictionaryPage:
                 guard dictionary == nil else { throw DecodeError("second dictionary page") }
                 let page = try inflate(body, size: Int(header.uncompressedSize))
-                dictionary = try page.withUnsafeBytes { try plainValues($0, count: Int(header.valueCount)) }
+                dictionary = try plainValues(page, count: Int(header.valueCount))
             case .dataPage, .dataPageV2:
                 let values = Int(header.valueCount)
                 guard values <= rowCount - rowsRead else {
@@ -73,18 +72,19 @@ struct ChunkDecoder {
         return finish()
     }
 
-    private mutating func inflate(_ body: UnsafeRawBufferPointer, size: Int) throws -> [UInt8] {
+    /// The page's bytes: the body itself when uncompressed, else the decompressor's buffer
+    /// (valid until the next call).
+    private func inflate(_ body: UnsafeRawBufferPointer, size: Int) throws -> UnsafeRawBufferPointer {
         guard let decompressor else {
             guard body.count == size else { throw DecodeError("uncompressed page size mismatch") }
-            return Array(body)
+            return body
         }
-        try decompressor.decompress(body, expectedSize: size, into: &decompressed)
-        return decompressed
+        return try decompressor.decompress(body, expectedSize: size)
     }
 
     private mutating func decodeDataPage(_ h: PageHeader, _ body: UnsafeRawBufferPointer) throws {
         let count = Int(h.valueCount)
-        var page: [UInt8]
+        let page: UnsafeRawBufferPointer
         var levelBytes: [UInt8] = []
         if h.kind == .dataPageV2 {
             let levelsLength = Int(h.definitionLevelsBytes) + Int(h.repetitionLevelsBytes)
@@ -95,11 +95,13 @@ struct ChunkDecoder {
             levelBytes = Array(body[0..<levelsLength])
             let rest = UnsafeRawBufferPointer(rebasing: body[levelsLength...])
             let restSize = Int(h.uncompressedSize) - levelsLength
-            page = h.isCompressed ? try inflate(rest, size: restSize) : Array(rest)
+            guard h.isCompressed || rest.count == restSize else { throw DecodeError("v2 page size mismatch") }
+            page = h.isCompressed ? try inflate(rest, size: restSize) : rest
         } else {
             page = try inflate(body, size: Int(h.uncompressedSize))
         }
-        try page.withUnsafeBytes { p in
+        do {
+            let p = page
             var offset = 0
             levels.removeAll(keepingCapacity: true)
             if column.nullable {
@@ -119,6 +121,12 @@ struct ChunkDecoder {
             }
             let present = column.nullable ? levels.reduce(0) { $0 + Int($1) } : count
             let values = UnsafeRawBufferPointer(rebasing: p[offset...])
+            if !column.nullable && h.encoding == .plain && column.type == .byteArray {
+                // Straight into the chunk's values: no page-sized array in between.
+                try appendPlainByteArrays(values, count: count)
+                validity.append(contentsOf: repeatElement(true, count: count))
+                return
+            }
             let decoded = try decodeValues(h.encoding, values, count: present)
             scatter(decoded, levels: column.nullable ? levels : nil, count: count)
         }
@@ -177,6 +185,20 @@ struct ChunkDecoder {
                 }
             }
             return .bytes(out)
+        }
+    }
+
+    private mutating func appendPlainByteArrays(_ p: UnsafeRawBufferPointer, count: Int) throws {
+        bytes.data.reserveCapacity(bytes.data.count + p.count)
+        bytes.ends.reserveCapacity(bytes.ends.count + count)
+        var offset = 0
+        for _ in 0..<count {
+            guard p.count - offset >= 4 else { throw DecodeError("PLAIN byte array ends early") }
+            let length = Int(p.loadUnaligned(fromByteOffset: offset, as: UInt32.self).littleEndian)
+            offset += 4
+            guard length <= p.count - offset else { throw DecodeError("PLAIN byte array runs past the page") }
+            bytes.append(UnsafeRawBufferPointer(rebasing: p[offset..<(offset + length)]))
+            offset += length
         }
     }
 

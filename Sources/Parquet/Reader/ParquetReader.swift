@@ -155,12 +155,8 @@ public final class ParquetReader {
         }
         var result: [ColumnData] = []
         for c in indices {
-            var merged: ColumnData?
-            for g in metadata.rowGroups.indices {
-                let part = try readColumn(rowGroup: g, column: c)
-                if merged == nil { merged = part } else { merged?.appendRows(of: part) }
-            }
-            result.append(merged ?? ColumnData.empty(schema.columns[c]))
+            let parts = try metadata.rowGroups.indices.map { try readColumn(rowGroup: $0, column: c) }
+            result.append(ColumnData.concatenate(parts, column: schema.columns[c]))
         }
         return result
     }
@@ -180,25 +176,48 @@ extension ColumnData {
         return ColumnData(column: column, rowCount: 0, validity: column.nullable ? [] : nil, values: values)
     }
 
-    mutating func appendRows(of other: ColumnData) {
-        if validity != nil || other.validity != nil {
-            var v = validity ?? Array(repeating: true, count: rowCount)
-            v.append(contentsOf: other.validity ?? Array(repeating: true, count: other.rowCount))
+    /// One column from its row groups' parts, each value copied once.
+    static func concatenate(_ parts: [ColumnData], column: Column) -> ColumnData {
+        guard var first = parts.first else { return empty(column) }
+        guard parts.count > 1 else { return first }
+        let rows = parts.reduce(0) { $0 + $1.rowCount }
+        var validity: [Bool]?
+        if parts.contains(where: { $0.validity != nil }) {
+            var v: [Bool] = []
+            v.reserveCapacity(rows)
+            for p in parts { v.append(contentsOf: p.validity ?? Array(repeating: true, count: p.rowCount)) }
             validity = v
         }
-        rowCount += other.rowCount
-        switch (values, other.values) {
-        case (.boolean(var a), .boolean(let b)): a.append(contentsOf: b); values = .boolean(a)
-        case (.int32(var a), .int32(let b)): a.append(contentsOf: b); values = .int32(a)
-        case (.int64(var a), .int64(let b)): a.append(contentsOf: b); values = .int64(a)
-        case (.float(var a), .float(let b)): a.append(contentsOf: b); values = .float(a)
-        case (.double(var a), .double(let b)): a.append(contentsOf: b); values = .double(a)
-        case (.bytes(var a), .bytes(let b)):
-            let base = a.data.count
-            a.data.append(contentsOf: b.data)
-            a.ends.append(contentsOf: b.ends.lazy.map { $0 + base })
-            values = .bytes(a)
-        default: preconditionFailure("row groups of one column differ in type")
+        func join<T>(_ pick: (ColumnValues) -> [T]) -> [T] {
+            var out: [T] = []
+            out.reserveCapacity(rows)
+            for p in parts { out.append(contentsOf: pick(p.values)) }
+            return out
         }
+        let values: ColumnValues
+        switch first.values {
+        case .boolean: values = .boolean(join { if case .boolean(let v) = $0 { v } else { [] } })
+        case .int32: values = .int32(join { if case .int32(let v) = $0 { v } else { [] } })
+        case .int64: values = .int64(join { if case .int64(let v) = $0 { v } else { [] } })
+        case .float: values = .float(join { if case .float(let v) = $0 { v } else { [] } })
+        case .double: values = .double(join { if case .double(let v) = $0 { v } else { [] } })
+        case .bytes:
+            var all = ByteArrays()
+            var dataCount = 0
+            for p in parts { if case .bytes(let b) = p.values { dataCount += b.data.count } }
+            all.data.reserveCapacity(dataCount)
+            all.ends.reserveCapacity(rows)
+            for p in parts {
+                guard case .bytes(let b) = p.values else { continue }
+                let base = all.data.count
+                all.data.append(contentsOf: b.data)
+                all.ends.append(contentsOf: b.ends.lazy.map { $0 + base })
+            }
+            values = .bytes(all)
+        }
+        first.rowCount = rows
+        first.validity = validity
+        first.values = values
+        return first
     }
 }
