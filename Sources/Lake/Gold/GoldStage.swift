@@ -26,7 +26,7 @@ public final class GoldStage {
     private(set) var silverSnapshot: Int64 = 0
     private var result = GoldResult()
 
-    public init(catalog: Catalog, job: JobDefinition, runID: Int64, batchRowCountMax: Int = 2_000_000) throws {
+    public init(catalog: Catalog, job: JobDefinition, runID: Int64, batchRowCountMax: Int = 1_000_000) throws {
         self.catalog = catalog
         self.job = job
         self.runID = runID

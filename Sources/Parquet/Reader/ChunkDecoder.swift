@@ -189,8 +189,11 @@ struct ChunkDecoder {
     }
 
     private mutating func appendPlainByteArrays(_ p: UnsafeRawBufferPointer, count: Int) throws {
-        bytes.data.reserveCapacity(bytes.data.count + p.count)
-        bytes.ends.reserveCapacity(bytes.ends.count + count)
+        // Geometric growth: reserving the exact size page after page would copy the chunk's
+        // bytes again for every page.
+        if bytes.data.capacity < bytes.data.count + p.count {
+            bytes.data.reserveCapacity(max(bytes.data.count + p.count, 2 * bytes.data.capacity))
+        }
         var offset = 0
         for _ in 0..<count {
             guard p.count - offset >= 4 else { throw DecodeError("PLAIN byte array ends early") }

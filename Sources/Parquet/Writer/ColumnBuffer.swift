@@ -110,6 +110,12 @@ final class ColumnBuffer {
         (i == 0 ? 0 : ends[i - 1])..<ends[i]
     }
 
+    /// Bytes the buffer's storage holds (its capacity), whatever it currently uses.
+    var capacityBytes: Int {
+        defined.capacity + booleans.capacity + 4 * int32s.capacity + 8 * int64s.capacity
+            + 4 * floats.capacity + 8 * doubles.capacity + bytes.capacity + 8 * ends.capacity
+    }
+
     func reset() {
         rowCount = 0
         nullCount = 0

@@ -56,3 +56,42 @@ final class EncoderPool: @unchecked Sendable {
         }
     }
 }
+
+/// Process-wide free list of column buffer sets, by schema: a lake run writes file after file of
+/// the same tables (bronze every commit, silver every partition), and each new writer would
+/// otherwise grow fresh buffers (allocation, page faults) while glibc kept the freed ones in
+/// its heap — bronze's peak RSS crept from 52 MB at 1M events to 67 MB at 5M that way. Sets
+/// come back reset (capacity kept); the pool keeps at most `bytesMax` of them.
+final class BufferPool: @unchecked Sendable {
+    static let shared = BufferPool()
+
+    private var mutex = pthread_mutex_t()
+    private var sets: [(schema: Schema, buffers: [ColumnBuffer], bytes: Int)] = []
+    private var bytes = 0
+    private let bytesMax = 96 << 20
+
+    private init() { pthread_mutex_init(&mutex, nil) }
+
+    /// A set for `schema`, reused when one is free, else new.
+    func take(_ schema: Schema) -> [ColumnBuffer] {
+        pthread_mutex_lock(&mutex)
+        let found = sets.lastIndex { $0.schema == schema }.map { i -> [ColumnBuffer] in
+            bytes -= sets[i].bytes
+            return sets.remove(at: i).buffers
+        }
+        pthread_mutex_unlock(&mutex)
+        return found ?? schema.columns.map { ColumnBuffer(column: $0) }
+    }
+
+    /// Gives a set back (its values are dropped); too large a set, or a full pool, frees it.
+    func give(_ buffers: [ColumnBuffer], schema: Schema) {
+        for b in buffers { b.reset() }
+        let size = buffers.reduce(0) { $0 + $1.capacityBytes }
+        pthread_mutex_lock(&mutex)
+        if bytes + size <= bytesMax {
+            sets.append((schema, buffers, size))
+            bytes += size
+        }
+        pthread_mutex_unlock(&mutex)
+    }
+}

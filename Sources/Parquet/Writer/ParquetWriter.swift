@@ -46,7 +46,7 @@ public final class ParquetWriter {
         self.schema = schema
         self.properties = properties
         sink = try FileSink(path: path)
-        buffers = schema.columns.map { ColumnBuffer(column: $0) }
+        buffers = BufferPool.shared.take(schema)
         refs = .allocate(capacity: buffers.count)
         _ = refs.initialize(from: buffers.map { Unmanaged.passUnretained($0) })
         encoder = RowGroupEncoder(sink: sink, properties: properties, columnCount: schema.columns.count)
@@ -133,7 +133,7 @@ public final class ParquetWriter {
             return
         }
         let job = PendingRowGroup(buffers: buffers)
-        buffers = spare ?? schema.columns.map { ColumnBuffer(column: $0) }
+        buffers = spare ?? BufferPool.shared.take(schema)
         spare = nil
         for (i, b) in buffers.enumerated() { refs[i] = Unmanaged.passUnretained(b) }
         pending = job
@@ -161,7 +161,8 @@ public final class ParquetWriter {
         rowGroups.append(group)
     }
 
-    /// Writes the last row group and the footer, closes the file, returns what it holds.
+    /// Writes the last row group and the footer, closes the file, returns what it holds. The
+    /// writer's buffers go back to the pool for the next writer: nothing may be appended after.
     public func finish() throws -> FileSummary {
         precondition(!finished, "finish() called twice")
         finished = true
@@ -176,6 +177,10 @@ public final class ParquetWriter {
         try withUnsafeBytes(of: &length) { try sink.write($0) }
         try sink.write(Self.magic)
         let size = sink.position
+        // The buffers are not used again: hand them to the next writer of this schema.
+        BufferPool.shared.give(buffers, schema: schema)
+        if let spare { BufferPool.shared.give(spare, schema: schema) }
+        spare = nil
         try sink.close(sync: properties.syncOnFinish)
         return FileSummary(
             path: sink.path, rowCount: rowCount, fileSizeBytes: size,
