@@ -13,7 +13,7 @@ struct SilverState {
     /// Highest accepted event time; `Int64.min` before the first accepted record.
     private(set) var maxEventMicros = Int64.min
     let delayMicros: Int64
-    private(set) var keys: [Key: Int64] = [:]
+    private(set) var keys = KeyTable()
     /// Keys by accepted event time, to forget them once the watermark passes them.
     private var expiry = MinHeap<Expiry>()
 
@@ -40,7 +40,7 @@ struct SilverState {
 
     mutating func accept(_ key: Key, eventMicros: Int64) {
         assert(!isLate(eventMicros), "a late record was accepted")
-        keys[key] = eventMicros
+        keys.set(key, eventMicros)
         expiry.push(Expiry(time: eventMicros, key: key))
         acceptedSinceSave.append(key)
         if eventMicros > maxEventMicros {
@@ -54,7 +54,7 @@ struct SilverState {
         while let top = expiry.minimum, top.time <= w {
             _ = expiry.popMinimum()
             // The key may have been accepted again later with a newer time.
-            if let t = keys[top.key], t <= w { keys[top.key] = nil }
+            if let t = keys[top.key], t <= w { keys.remove(top.key) }
         }
     }
 
@@ -66,9 +66,9 @@ struct SilverState {
     init(delayMicros: Int64, maxEventMicros: Int64, keys entries: [(Key, Int64)]) {
         self.init(delayMicros: delayMicros)
         self.maxEventMicros = maxEventMicros
-        keys.reserveCapacity(entries.count)
+        keys = KeyTable(capacity: entries.count)
         for (k, t) in entries where t > watermarkMicros {
-            keys[k] = t
+            keys.set(k, t)
             expiry.push(Expiry(time: t, key: k))
         }
     }
