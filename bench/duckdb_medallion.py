@@ -44,6 +44,8 @@ import time
 
 import duckdb
 
+from benchlib import tree_stats
+
 # The event's JSON structure; from_json parses each line once into these typed fields.
 EVENT_STRUCTURE = json.dumps({
     "eventId": "VARCHAR", "eventType": "VARCHAR", "userId": "VARCHAR", "sessionId": "VARCHAR",
@@ -60,17 +62,6 @@ WATERMARK_DELAY = "INTERVAL 10 MINUTE"
 
 def sql_string(text):
     return "'" + text.replace("'", "''") + "'"
-
-
-def tree_stats(path):
-    """Files and bytes of the Parquet files under path."""
-    files = size = 0
-    for root, _, names in os.walk(path):
-        for name in names:
-            if name.endswith(".parquet"):
-                files += 1
-                size += os.path.getsize(os.path.join(root, name))
-    return files, size
 
 
 def bronze(con, landing, out):

@@ -35,6 +35,8 @@ from pathlib import Path
 
 import duckdb
 
+from benchlib import percentile, proc_cpu_seconds, put_section
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 BEGIN = "<!-- bench/http_load.py: begin -->"
@@ -43,18 +45,6 @@ END = "<!-- bench/http_load.py: end -->"
 
 def log(msg):
     print(f"http_load: {msg}", file=sys.stderr, flush=True)
-
-
-def percentile(values, p):
-    s = sorted(values)
-    k = max(0, min(len(s) - 1, int(-(-p * len(s) // 100)) - 1))
-    return s[k]
-
-
-def proc_cpu_seconds(pid):
-    with open(f"/proc/{pid}/stat") as f:
-        rest = f.read().rsplit(")", 1)[1].split()
-    return (int(rest[11]) + int(rest[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def start_server(lake_bin, lake, jobs, errlog, extra_env=None, *extra):
@@ -200,17 +190,6 @@ def markdown(r, started):
     return "\n".join(w) + "\n"
 
 
-def put_section(path, section):
-    text = path.read_text() if path.exists() else ""
-    if BEGIN in text and END in text:
-        head, rest = text.split(BEGIN, 1)
-        tail = rest.split(END, 1)[1].lstrip("\n")
-        text = head.rstrip("\n") + "\n\n" + section + ("\n" + tail if tail else "")
-    else:
-        text = (text.rstrip("\n") + "\n\n" if text else "") + section
-    path.write_text(text)
-
-
 def main():
     env = os.environ.get
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -272,7 +251,7 @@ def main():
     md = markdown(r, started)
     print(md)
     if args.results:
-        put_section(args.results, md)
+        put_section(args.results, md, BEGIN, END)
     if args.json:
         args.json.write_text(json.dumps(r, indent=1))
     if problems or failures or code != 0:

@@ -48,6 +48,8 @@ import threading
 import time
 from pathlib import Path
 
+from benchlib import percentile, proc_cpu_seconds, proc_peak_rss_kb, put_section
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 BEGIN = "<!-- bench/latency.py: begin -->"
@@ -65,33 +67,8 @@ def log(msg):
     print(f"latency: {msg}", file=sys.stderr, flush=True)
 
 
-def percentile(values, p):
-    """Nearest-rank percentile (p in 0..100) of a non-empty list."""
-    s = sorted(values)
-    k = max(0, min(len(s) - 1, int(-(-p * len(s) // 100)) - 1))
-    return s[k]
-
-
 def median(values):
     return percentile(values, 50)
-
-
-def proc_cpu_seconds(pid):
-    """utime + stime of a live process, in seconds."""
-    with open(f"/proc/{pid}/stat") as f:
-        rest = f.read().rsplit(")", 1)[1].split()
-    return (int(rest[11]) + int(rest[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def proc_peak_rss_mb(pid):
-    try:
-        with open(f"/proc/{pid}/status") as f:
-            for line in f:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return float("nan")
 
 
 class EventFactory:
@@ -245,7 +222,8 @@ def one_run(args, factory, rate, seconds, name):
             time.sleep(0.005)
         t_end = time.monotonic()
         cpu = proc_cpu_seconds(proc.pid) - cpu0 if proc.poll() is None else float("nan")
-        rss = proc_peak_rss_mb(proc.pid)
+        rss_kb = proc_peak_rss_kb(proc.pid)
+        rss = rss_kb / 1024 if rss_kb is not None else float("nan")
         poller.stop.set()
         poller.join()
     finally:
@@ -410,17 +388,6 @@ def markdown(args, main, sweeps, sustained, started):
     return "\n".join(w) + "\n"
 
 
-def put_section(path, section):
-    text = path.read_text() if path.exists() else ""
-    if BEGIN in text and END in text:
-        head, rest = text.split(BEGIN, 1)
-        tail = rest.split(END, 1)[1].lstrip("\n")
-        text = head.rstrip("\n") + "\n\n" + section + ("\n" + tail if tail else "")
-    else:
-        text = (text.rstrip("\n") + "\n\n" if text else "") + section
-    path.write_text(text)
-
-
 def main():
     env = os.environ.get
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -447,7 +414,7 @@ def main():
     md = markdown(args, main_run, sweeps, sustained, started)
     print(md)
     if args.results:
-        put_section(args.results, md)
+        put_section(args.results, md, BEGIN, END)
     if args.json:
         args.json.write_text(json.dumps(dict(main=main_run, sweep=sweeps, sustained=sustained), indent=1))
 

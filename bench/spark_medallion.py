@@ -27,13 +27,14 @@ import argparse
 import glob
 import json
 import os
-import shutil
 import sys
 import time
 
 from pyspark.sql import SparkSession, Window
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
+
+from benchlib import proc_peak_rss_kb, tree_stats
 
 EVENT_SCHEMA = T.StructType([
     T.StructField("eventId", T.StringType()), T.StructField("eventType", T.StringType()),
@@ -51,16 +52,6 @@ EVENT_SCHEMA = T.StructType([
 
 SESSION_GAP_SECONDS = 30 * 60
 WATERMARK_DELAY_SECONDS = 10 * 60
-
-
-def tree_stats(path):
-    files = size = 0
-    for root, _, names in os.walk(path):
-        for name in names:
-            if name.endswith(".parquet"):
-                files += 1
-                size += os.path.getsize(os.path.join(root, name))
-    return files, size
 
 
 def bronze(spark, landing, out):
@@ -173,16 +164,12 @@ def main():
 
 
 def jvm_peak_rss_kb(spark):
-    """The JVM's peak RSS (VmHWM): `/usr/bin/time` around this script sees only Python, as the
-    JVM is not reaped by it."""
+    """The JVM's peak RSS: `/usr/bin/time` around this script sees only Python, as the JVM is
+    not reaped by it."""
     try:
-        pid = spark.sparkContext._gateway.proc.pid
-        for line in open(f"/proc/{pid}/status"):
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1])
-    except (AttributeError, OSError, ValueError):
-        pass
-    return None
+        return proc_peak_rss_kb(spark.sparkContext._gateway.proc.pid)
+    except AttributeError:
+        return None
 
 
 if __name__ == "__main__":

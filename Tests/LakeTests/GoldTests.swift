@@ -53,6 +53,30 @@ struct GoldTests {
         #expect(rows[0][4] == "4" && rows[0][8] == "5.0" && rows[0][9] == "0")
     }
 
+    /// A catalog made before the partial open-rows index: its full `is_closed` index is
+    /// swapped for the partial one, the rowid table and its rows stay.
+    @Test func anOlderGoldTableGetsThePartialIndex() throws {
+        let lake = try TestLake("gold-old")
+        defer { lake.remove() }
+        let catalog = try Catalog(paths: lake.paths)
+        try catalog.db.execute("""
+            CREATE TABLE gold_session_stats (user_id TEXT NOT NULL, session_start TEXT NOT NULL,
+              session_end TEXT NOT NULL, window_end TEXT NOT NULL, events_count INTEGER NOT NULL,
+              is_purchased INTEGER NOT NULL, has_cart_activity INTEGER NOT NULL,
+              is_abandoned_cart INTEGER NOT NULL, session_revenue REAL NOT NULL, is_closed INTEGER NOT NULL,
+              PRIMARY KEY (user_id, session_start));
+            CREATE INDEX gold_session_stats_open ON gold_session_stats (is_closed);
+            INSERT INTO gold_session_stats VALUES ('u1', '2026-01-29T10:00:00.000Z', '2026-01-29T10:05:00.000Z',
+              '2026-01-29T10:35:00.000Z', 3, 0, 1, 1, 0, 0);
+            """)
+        try catalog.db.execute(GoldTable.sql(table: "gold_session_stats"))
+        let indexes = try catalog.db.query(
+            "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'gold_session_stats' AND sql IS NOT NULL ORDER BY name"
+        ).map { $0[0].description }
+        #expect(indexes == ["gold_session_stats_by_start", "gold_session_stats_open_rows"])
+        #expect(try catalog.db.query("SELECT count(*) FROM gold_session_stats WHERE is_closed = 0")[0][0].int == 1)
+    }
+
     /// Property: one run vs. many runs over random pieces gives identical gold.
     @Test(arguments: [21, 22, 23] as [UInt64])
     func splitIntoRunsGivesTheSameGold(seed: UInt64) throws {

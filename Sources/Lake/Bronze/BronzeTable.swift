@@ -47,11 +47,4 @@ extension BronzeTable {
             }
         }
     }
-
-    static func forEachRow(
-        _ catalog: Catalog, file: DataFile,
-        _ body: (Int64, Int64, UnsafeRawBufferPointer) throws -> Void
-    ) throws {
-        try forEachRow(catalog, files: [file], body)
-    }
 }

@@ -16,13 +16,15 @@ extension Pipeline {
     /// what is left for gold after silver's last commit is small.
     public static let overlappedBatchRowCountMax = 262_144
 
-    public func runOverlapped() throws -> PipelineResult {
+    /// `batchRowCountMax`: lines per bronze commit and rows per silver commit (tests pass a
+    /// small one to make the stages hand work on in many pieces).
+    public func runOverlapped(batchRowCountMax: Int = overlappedBatchRowCountMax) throws -> PipelineResult {
         precondition(stages == [.bronze, .silver, .gold], "runOverlapped runs the three stages")
         let shared = OverlapState()
         let paths = catalog.paths
         let job = self.job
         let wait = self.wait
-        let commitRows = min(job.bronze.fileRowCountMax, Self.overlappedBatchRowCountMax)
+        let commitRows = min(job.bronze.fileRowCountMax, batchRowCountMax)
         let results = OverlapResults()
         let threads = DispatchGroup()
 
@@ -52,32 +54,33 @@ extension Pipeline {
             }
             results.set { $0.bronze = r }
         }
-        start(.silver) { catalog in
-            let r = try StageRunner.run(catalog: catalog, job: job.name, stage: "silver", wait: wait) { runID in
-                let stage = try SilverStage(catalog: catalog, job: job, runID: runID, batchRowCountMax: commitRows)
-                var total = SilverResult()
-                try Self.follow(.bronze, shared) {
-                    let r = try stage.run()
-                    total.add(r)
-                    return r.commits > 0
+        // Silver and gold: one stage object for the run, passes until the stage below is done.
+        func follow<R: PassResult>(
+            _ stage: Stage, after upstream: Stage,
+            _ makePass: @escaping @Sendable (Catalog, Int64) throws -> () throws -> R,
+            _ store: @escaping @Sendable (inout PipelineResult, R) -> Void
+        ) {
+            start(stage) { catalog in
+                let r = try StageRunner.run(catalog: catalog, job: job.name, stage: stage.rawValue, wait: wait) {
+                    runID in
+                    let pass = try makePass(catalog, runID)
+                    var total = R()
+                    try Self.follow(upstream, shared) {
+                        let r = try pass()
+                        total.add(r)
+                        return r.commits > 0
+                    }
+                    return total
                 }
-                return total
+                results.set { store(&$0, r) }
             }
-            results.set { $0.silver = r }
         }
-        start(.gold) { catalog in
-            let r = try StageRunner.run(catalog: catalog, job: job.name, stage: "gold", wait: wait) { runID in
-                let stage = try GoldStage(catalog: catalog, job: job, runID: runID)
-                var total = GoldResult()
-                try Self.follow(.silver, shared) {
-                    let r = try stage.run()
-                    total.add(r)
-                    return r.commits > 0
-                }
-                return total
-            }
-            results.set { $0.gold = r }
-        }
+        follow(.silver, after: .bronze, { catalog, runID in
+            try SilverStage(catalog: catalog, job: job, runID: runID, batchRowCountMax: commitRows).run
+        }, { $0.silver = $1 })
+        follow(.gold, after: .silver, { catalog, runID in
+            try GoldStage(catalog: catalog, job: job, runID: runID).run
+        }, { $0.gold = $1 })
         threads.wait()
         if let error = shared.firstError { throw error }
         return results.value
@@ -137,7 +140,14 @@ private final class OverlapResults: @unchecked Sendable {
     var value: PipelineResult { lock.withLock { result } }
 }
 
-extension SilverResult {
+/// What one pass of a following stage returns, summed over the passes of a run.
+protocol PassResult: Sendable {
+    init()
+    var commits: Int { get }
+    mutating func add(_ r: Self)
+}
+
+extension SilverResult: PassResult {
     mutating func add(_ r: SilverResult) {
         rowsIn += r.rowsIn
         accepted += r.accepted
@@ -148,7 +158,7 @@ extension SilverResult {
     }
 }
 
-extension GoldResult {
+extension GoldResult: PassResult {
     mutating func add(_ r: GoldResult) {
         eventsIn += r.eventsIn
         sessionsClosed += r.sessionsClosed

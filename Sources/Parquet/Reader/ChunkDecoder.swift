@@ -123,7 +123,7 @@ struct ChunkDecoder {
             let values = UnsafeRawBufferPointer(rebasing: p[offset...])
             if !column.nullable && h.encoding == .plain && column.type == .byteArray {
                 // Straight into the chunk's values: no page-sized array in between.
-                try appendPlainByteArrays(values, count: count)
+                try Self.appendPlainByteArrays(values, count: count, into: &bytes)
                 validity.append(contentsOf: repeatElement(true, count: count))
                 return
             }
@@ -188,19 +188,24 @@ struct ChunkDecoder {
         }
     }
 
-    private mutating func appendPlainByteArrays(_ p: UnsafeRawBufferPointer, count: Int) throws {
-        // Geometric growth: reserving the exact size page after page would copy the chunk's
-        // bytes again for every page.
-        if bytes.data.capacity < bytes.data.count + p.count {
-            bytes.data.reserveCapacity(max(bytes.data.count + p.count, 2 * bytes.data.capacity))
+    /// Appends `count` PLAIN byte arrays (4-byte length, then the bytes) from `p` to `out`.
+    private static func appendPlainByteArrays(
+        _ p: UnsafeRawBufferPointer, count: Int, into out: inout ByteArrays
+    ) throws {
+        // Geometric growth: reserving the exact size page after page (values decoded straight
+        // into the chunk) would copy the chunk's bytes again for every page.
+        if out.data.capacity < out.data.count + p.count {
+            out.data.reserveCapacity(max(out.data.count + p.count, 2 * out.data.capacity))
         }
+        let ends = out.ends.count + min(count, p.count / 4)
+        if out.ends.capacity < ends { out.ends.reserveCapacity(max(ends, 2 * out.ends.capacity)) }
         var offset = 0
         for _ in 0..<count {
             guard p.count - offset >= 4 else { throw DecodeError("PLAIN byte array ends early") }
             let length = Int(p.loadUnaligned(fromByteOffset: offset, as: UInt32.self).littleEndian)
             offset += 4
             guard length <= p.count - offset else { throw DecodeError("PLAIN byte array runs past the page") }
-            bytes.append(UnsafeRawBufferPointer(rebasing: p[offset..<(offset + length)]))
+            out.append(UnsafeRawBufferPointer(rebasing: p[offset..<(offset + length)]))
             offset += length
         }
     }
@@ -229,16 +234,7 @@ struct ChunkDecoder {
             })
         case .byteArray:
             var out = ByteArrays()
-            out.ends.reserveCapacity(min(count, p.count / 4))
-            var offset = 0
-            for _ in 0..<count {
-                guard p.count - offset >= 4 else { throw DecodeError("PLAIN byte array ends early") }
-                let length = Int(p.loadUnaligned(fromByteOffset: offset, as: UInt32.self).littleEndian)
-                offset += 4
-                guard length <= p.count - offset else { throw DecodeError("PLAIN byte array runs past the page") }
-                out.append(UnsafeRawBufferPointer(rebasing: p[offset..<(offset + length)]))
-                offset += length
-            }
+            try Self.appendPlainByteArrays(p, count: count, into: &out)
             return .bytes(out)
         case .fixedLenByteArray, .int96:
             guard let w = width, w > 0 else { throw DecodeError("fixed-length column without a width") }

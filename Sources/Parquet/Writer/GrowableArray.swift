@@ -29,10 +29,6 @@ final class GrowableArray<Element: BitwiseCopyable>: RandomAccessCollection {
         count += 1
     }
 
-    func append<S: Sequence>(contentsOf values: S) where S.Element == Element {
-        for v in values { append(v) }
-    }
-
     @inline(__always) func append(copying values: UnsafeBufferPointer<Element>) {
         guard let source = values.baseAddress else { return }
         if count + values.count > capacity { grow(to: count + values.count) }
@@ -63,10 +59,6 @@ final class GrowableArray<Element: BitwiseCopyable>: RandomAccessCollection {
 
     func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
         try body(UnsafeRawBufferPointer(buffer))
-    }
-
-    func withUnsafeBufferPointer<R>(_ body: (UnsafeBufferPointer<Element>) throws -> R) rethrows -> R {
-        try body(buffer)
     }
 }
 
