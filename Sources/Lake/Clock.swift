@@ -22,24 +22,49 @@ public enum Timestamps {
             return "\(y)-\(pad(m, 2))-\(pad(d, 2))T\(pad(ms / 3_600_000, 2)):\(pad(ms / 60_000 % 60, 2)):"
                 + "\(pad(ms / 1000 % 60, 2)).\(pad(ms % 1000, 3))Z"
         }
-        // Built byte by byte: this runs per gold row and per quarantine detail.
-        return String(unsafeUninitializedCapacity: 24) { out in
-            func put(_ v: Int64, _ width: Int, at index: Int) {
-                var v = v
-                for k in stride(from: index + width - 1, through: index, by: -1) {
-                    out[k] = UInt8(48 + v % 10)
-                    v /= 10
-                }
-            }
-            put(y, 4, at: 0); out[4] = 45
-            put(m, 2, at: 5); out[7] = 45
-            put(d, 2, at: 8); out[10] = 84
-            put(ms / 3_600_000, 2, at: 11); out[13] = 58
-            put(ms / 60_000 % 60, 2, at: 14); out[16] = 58
-            put(ms / 1000 % 60, 2, at: 17); out[19] = 46
-            put(ms % 1000, 3, at: 20); out[23] = 90
-            return 24
+        return String(unsafeUninitializedCapacity: isoByteCount) { out in
+            writeISO(ms: ms, y: y, m: m, d: d, into: UnsafeMutableRawBufferPointer(out))
         }
+    }
+
+    /// Bytes of `YYYY-MM-DDTHH:MM:SS.sssZ`.
+    public static let isoByteCount = 24
+
+    /// Writes `iso(micros:)` into `out` (at least `isoByteCount` bytes) without allocating and
+    /// returns the byte count; for per-row paths such as gold's SQLite rows.
+    public static func writeISO(micros: Int64, into out: UnsafeMutableRawBufferPointer) -> Int {
+        let (days, dayMicros) = floorDivide(micros, 86_400_000_000)
+        let (y, m, d) = civil(fromDays: days)
+        guard (0...9999).contains(y) else {
+            // Years beyond four digits: rare, so the allocating form is fine.
+            let text = Array(iso(micros: micros).utf8)
+            precondition(text.count <= out.count, "buffer too small for a timestamp")
+            for (i, byte) in text.enumerated() { out[i] = byte }
+            return text.count
+        }
+        return writeISO(ms: dayMicros / 1000, y: y, m: m, d: d, into: out)
+    }
+
+    /// Built byte by byte: this runs per gold row and per quarantine detail. Years 0...9999.
+    private static func writeISO(
+        ms: Int64, y: Int64, m: Int64, d: Int64, into out: UnsafeMutableRawBufferPointer
+    ) -> Int {
+        precondition(out.count >= isoByteCount)
+        func put(_ v: Int64, _ width: Int, at index: Int) {
+            var v = v
+            for k in stride(from: index + width - 1, through: index, by: -1) {
+                out[k] = UInt8(48 + v % 10)
+                v /= 10
+            }
+        }
+        put(y, 4, at: 0); out[4] = 45
+        put(m, 2, at: 5); out[7] = 45
+        put(d, 2, at: 8); out[10] = 84
+        put(ms / 3_600_000, 2, at: 11); out[13] = 58
+        put(ms / 60_000 % 60, 2, at: 14); out[16] = 58
+        put(ms / 1000 % 60, 2, at: 17); out[19] = 46
+        put(ms % 1000, 3, at: 20); out[23] = 90
+        return isoByteCount
     }
 
     /// `YYYY-MM-DD` of the UTC day holding `micros` (partition values).

@@ -114,6 +114,24 @@ import Testing
         #expect(TimestampParser.microsMax == 253_402_300_799_999_999)
     }
 
+    /// The allocation-free writer gold's SQLite rows use gives `Timestamps.iso` byte for byte,
+    /// and that text parses back to the same millisecond.
+    @Test func isoWriterMatchesIso() {
+        let samples: [Int64] = [
+            0, -1, 999, 1_769_680_800_123_456, -62_135_596_800_000_000, 253_402_300_799_999_999,
+            253_402_300_800_000_000,  // year 10000: the long form
+        ]
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64, alignment: 8)
+        defer { buffer.deallocate() }
+        for micros in samples {
+            let n = Timestamps.writeISO(micros: micros, into: buffer)
+            let written = String(decoding: UnsafeRawBufferPointer(rebasing: buffer[0..<n]), as: UTF8.self)
+            #expect(written == Timestamps.iso(micros: micros))
+        }
+        #expect(Timestamps.iso(micros: 1_769_680_800_123_456) == "2026-01-29T10:00:00.123Z")
+        #expect(Timestamps.iso(micros: -1) == "1969-12-31T23:59:59.999Z")
+    }
+
     @Test func problemsDescribeThemselves() {
         #expect(TimestampParser.Problem.second.description.contains("leap"))
         #expect(TimestampParser.Problem.day.description == "day out of range for the month")

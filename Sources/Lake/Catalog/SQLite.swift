@@ -30,8 +30,15 @@ public final class Database {
     let handle: OpaquePointer
     private var cache: [String: Statement] = [:]
 
+    /// Process-wide settings, applied once before the first connection opens.
+    private static let configured: Bool = {
+        _ = lake_sqlite_no_memory_status()
+        return true
+    }()
+
     public init(path: String, readOnly: Bool = false, busyTimeoutMs: Int32 = 10_000) throws {
         self.path = path
+        _ = Self.configured
         var db: OpaquePointer?
         let flags = readOnly
             ? SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX
@@ -194,6 +201,17 @@ public final class Statement {
 
     public func bind(_ values: [SQLValue]) throws {
         for (i, v) in values.enumerated() { try bind(v, at: Int32(i + 1)) }
+    }
+
+    /// Binds without building an `SQLValue` (per-row paths).
+    public func bind(int value: Int64, at index: Int32) throws {
+        let rc = sqlite3_bind_int64(handle, index, value)
+        if rc != SQLITE_OK { throw database.error(rc, sql) }
+    }
+
+    public func bind(double value: Double, at index: Int32) throws {
+        let rc = sqlite3_bind_double(handle, index, value)
+        if rc != SQLITE_OK { throw database.error(rc, sql) }
     }
 
     public func bind(_ value: SQLValue, at index: Int32) throws {

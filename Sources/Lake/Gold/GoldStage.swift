@@ -25,6 +25,7 @@ public final class GoldStage {
     private var users: [String: UserSessions] = [:]
     private(set) var silverSnapshot: Int64 = 0
     private var result = GoldResult()
+    private let scratches = (0..<4).map { _ in ColumnScratch() }
 
     public init(catalog: Catalog, job: JobDefinition, runID: Int64, batchRowCountMax: Int = 1_000_000) throws {
         self.catalog = catalog
@@ -151,11 +152,14 @@ public final class GoldStage {
 
     /// Adds every event of a silver file to `users`' sessions.
     private func addEvents(file: String) throws -> Int {
-        try GoldStage.addEvents(catalog: catalog, job: job, file: file, gapMicros: gapMicros, to: &users)
+        try GoldStage.addEvents(
+            catalog: catalog, job: job, file: file, gapMicros: gapMicros, to: &users, scratches: scratches)
     }
 
+    /// `scratches`: four, reused across row groups and files (see `ColumnScratch`).
     static func addEvents(
-        catalog: Catalog, job: JobDefinition, file: String, gapMicros: Int64, to users: inout [String: UserSessions]
+        catalog: Catalog, job: JobDefinition, file: String, gapMicros: Int64, to users: inout [String: UserSessions],
+        scratches: [ColumnScratch] = (0..<4).map { _ in ColumnScratch() }
     ) throws -> Int {
         let reader = try ParquetReader(path: catalog.paths.root + "/" + file)
         let g = job.gold
@@ -171,10 +175,16 @@ public final class GoldStage {
         let cart = Array(g.cartEventType.utf8)
         var count = 0
         for rg in reader.metadata.rowGroups.indices {
-            let userData = try reader.readColumn(rowGroup: rg, column: columns[0])
-            let timeData = try reader.readColumn(rowGroup: rg, column: columns[1])
-            let typeData = try reader.readColumn(rowGroup: rg, column: columns[2])
-            let revenueData = try reader.readColumn(rowGroup: rg, column: columns[3])
+            let userData = try reader.readColumn(rowGroup: rg, column: columns[0], scratch: scratches[0])
+            let timeData = try reader.readColumn(rowGroup: rg, column: columns[1], scratch: scratches[1])
+            let typeData = try reader.readColumn(rowGroup: rg, column: columns[2], scratch: scratches[2])
+            let revenueData = try reader.readColumn(rowGroup: rg, column: columns[3], scratch: scratches[3])
+            defer {
+                scratches[0].recycle(userData)
+                scratches[1].recycle(timeData)
+                scratches[2].recycle(typeData)
+                scratches[3].recycle(revenueData)
+            }
             guard case .bytes(let userValues) = userData.values, case .int64(let times) = timeData.values,
                   case .bytes(let types) = typeData.values, case .double(let revenue) = revenueData.values
             else {

@@ -17,11 +17,22 @@ struct ChunkDecoder {
     private var indices: [UInt32] = []
     private let decompressor: ZstdDecompressor?
 
-    init(column: Column, codec: Codec, rowCount: Int) {
+    init(column: Column, codec: Codec, rowCount: Int, scratch: ColumnScratch? = nil) {
         self.column = column
         self.codec = codec
         self.rowCount = rowCount
-        decompressor = codec == .zstd ? ZstdDecompressor() : nil
+        decompressor = codec == .zstd ? (scratch?.decompressor ?? ZstdDecompressor()) : nil
+        // Decode into the previous row group's arrays (emptied, capacity kept).
+        guard let (spareValidity, spareValues) = scratch?.takeSpare() else { return }
+        validity = spareValidity
+        switch spareValues {
+        case .boolean(let v): booleans = v
+        case .int32(let v): int32s = v
+        case .int64(let v): int64s = v
+        case .float(let v): floats = v
+        case .double(let v): doubles = v
+        case .bytes(let v): bytes = v
+        }
     }
 
     var width: Int? {

@@ -91,7 +91,22 @@ public final class ParquetReader {
     }
 
     static func pread(fd: Int32, path: String, offset: Int64, count: Int) throws -> [UInt8] {
-        var out = [UInt8](repeating: 0, count: count)
+        var out: [UInt8] = []
+        try pread(fd: fd, path: path, offset: offset, count: count, into: &out)
+        return out
+    }
+
+    /// Reads `count` bytes at `offset` into `out`, reusing its storage when large enough.
+    static func pread(fd: Int32, path: String, offset: Int64, count: Int, into out: inout [UInt8]) throws {
+        if out.count != count {
+            if out.capacity < count {
+                // A quarter more than asked: the next chunk of the column is often a bit larger.
+                out = []
+                out.reserveCapacity(count + count / 4)
+            }
+            out.removeAll(keepingCapacity: true)
+            out.append(contentsOf: repeatElement(0, count: count))
+        }
         var done = 0
         try out.withUnsafeMutableBytes { buf in
             while done < count {
@@ -104,7 +119,6 @@ public final class ParquetReader {
                 done += n
             }
         }
-        return out
     }
 
     /// Row groups whose statistics for `column` may hold a value in `lower...upper`
@@ -117,8 +131,9 @@ public final class ParquetReader {
         }
     }
 
-    /// Reads one column chunk of one row group.
-    public func readColumn(rowGroup: Int, column: Int) throws -> ColumnData {
+    /// Reads one column chunk of one row group. With a `scratch` (one per column being
+    /// streamed), the chunk's buffers are those of the previous call, not new ones.
+    public func readColumn(rowGroup: Int, column: Int, scratch: ColumnScratch? = nil) throws -> ColumnData {
         precondition(metadata.rowGroups.indices.contains(rowGroup), "no row group \(rowGroup)")
         precondition(schema.columns.indices.contains(column), "no column \(column)")
         let chunk = metadata.rowGroups[rowGroup].columns[column]
@@ -135,9 +150,13 @@ public final class ParquetReader {
             throw ParquetError(path: path, "column \(schema.columns[column].name) holds "
                 + "\(chunk.valueCount) values for \(rows) rows; the file is damaged")
         }
-        let bytes = try Self.pread(fd: fd, path: path, offset: chunk.startOffset, count: Int(chunk.compressedBytes))
+        var bytes = scratch?.compressed ?? []
+        scratch?.compressed = []
+        defer { scratch?.compressed = bytes }
+        try Self.pread(fd: fd, path: path, offset: chunk.startOffset, count: Int(chunk.compressedBytes), into: &bytes)
         do {
-            var decoder = ChunkDecoder(column: schema.columns[column], codec: chunk.codec, rowCount: Int(rows))
+            var decoder = ChunkDecoder(
+                column: schema.columns[column], codec: chunk.codec, rowCount: Int(rows), scratch: scratch)
             return try bytes.withUnsafeBytes { try decoder.decode($0) }
         } catch let e as DecodeError {
             throw ParquetError(path: path, "column \(schema.columns[column].name), row group "
