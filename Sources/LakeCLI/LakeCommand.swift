@@ -23,6 +23,7 @@ struct LakeCommand: ParsableCommand {
         subcommands: [
             GenerateCommand.self, RunCommand.self, StatusCommand.self, SqlCommand.self, CronCommand.self,
             CompactCommand.self, VacuumCommand.self, BackfillCommand.self, ServeCommand.self, ReportCommand.self,
+            BenchParseCommand.self,
         ])
 
     static func main() {

@@ -244,4 +244,32 @@ func scanDetail(_ bytes: [UInt8]) -> String? {
         #expect(scanner.spans[0].end - scanner.spans[0].start == 3)
         #expect(scanner.spans[1].end - scanner.spans[1].start == big.utf8.count)
     }
+
+    /// Keys are compared as whole words when they fit in 16 bytes: every key length from 0 to
+    /// 18, keys that are prefixes of others, keys at the very end of a line (no 16 bytes left
+    /// to read) and escaped keys must still find exactly their own field.
+    @Test func keysOfEveryLengthFindTheirField() {
+        let letters = Array("abcdefghijklmnopqr")
+        let keys = (0...18).map { String(letters.prefix($0)) }
+        var scanner = JSONScanner(paths: keys.map { [$0] } + [["o", "abcdefgh"]])
+        for (field, key) in keys.enumerated() {
+            // Alone (short lines: the key's 16-byte window runs past the end), then among the others.
+            let alone = "{\"\(key)\":\(field)}"
+            #expect(scanDetail(utf8(alone), &scanner) == nil)
+            for other in keys.indices {
+                #expect(scanner.spans[other].kind == (other == field ? .number : .missing), "\(alone) field \(other)")
+            }
+            let all = "{" + keys.enumerated().map { "\"\($1)\":\($0)" }.joined(separator: ",") + ",\"o\":{\"abcdefgh\":true}}"
+            let bytes = utf8(all)
+            #expect(scanDetail(bytes, &scanner) == nil)
+            let span = scanner.spans[field]
+            #expect(String(decoding: bytes[span.start..<span.end], as: UTF8.self) == "\(field)")
+            #expect(scanner.spans[keys.count].kind == .trueValue)
+        }
+        // Longer than a mapped key, sharing its first 16 bytes; an escaped spelling of a key.
+        #expect(scanDetail(utf8("{\"abcdefghijklmnopz\":1,\"abcdefghijklmnopqrs\":2,\"x\":3}"), &scanner) == nil)
+        #expect(keys.indices.allSatisfy { scanner.spans[$0].kind == .missing })
+        #expect(scanDetail(utf8("{\"a\\u0062c\":7,\"pad\":\"................\"}"), &scanner) == nil)
+        #expect(scanner.spans[3].kind == .number)
+    }
 }

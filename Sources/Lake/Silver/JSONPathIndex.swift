@@ -13,6 +13,10 @@ struct JSONPathIndex: Sendable {
         /// Fields whose path runs through or ends at this node (reset when its key reappears).
         var subtreeStart = 0
         var subtreeEnd = 0
+        /// The key's first 16 bytes, zero-padded, as two little-endian words: keys of at most
+        /// 16 bytes (all of the clickstream's) compare in two instructions.
+        var word0: UInt64 = 0
+        var word1: UInt64 = 0
     }
 
     private(set) var nodes: [Node] = []
@@ -68,6 +72,9 @@ struct JSONPathIndex: Sendable {
             node.keyStart = keyBytes.count
             node.keyCount = keys[old].count
             keyBytes.append(contentsOf: keys[old])
+            for (i, byte) in keys[old].prefix(16).enumerated() {
+                if i < 8 { node.word0 |= UInt64(byte) << (8 * UInt64(i)) } else { node.word1 |= UInt64(byte) << (8 * UInt64(i - 8)) }
+            }
             node.childStart = children[old].first.map { newID[$0] } ?? 0
             node.childEnd = node.childStart + children[old].count
             node.leafStart = fieldIDs.count
@@ -81,7 +88,6 @@ struct JSONPathIndex: Sendable {
     }
 
     /// The child of `node` whose key equals `key` (unescaped UTF-8), or -1.
-    @inline(__always)
     func child(of node: Int, key: UnsafeRawBufferPointer) -> Int {
         let parent = nodes[node]
         var candidate = parent.childStart
@@ -91,6 +97,35 @@ struct JSONPathIndex: Sendable {
             candidate += 1
         }
         return -1
+    }
+
+    /// `child(of:key:)` for the key at `start..<end` of `line`, comparing whole words when the
+    /// key is at most 16 bytes and 16 bytes can be read from `start` (the scanner's case: a key
+    /// is followed by at least `":` and a value).
+    @inline(__always)
+    func child(of node: Int, line: UnsafeRawBufferPointer, start: Int, end: Int) -> Int {
+        let count = end - start
+        guard count <= 16, start + 16 <= line.count, let base = line.baseAddress else {
+            return child(of: node, key: UnsafeRawBufferPointer(rebasing: line[start..<end]))
+        }
+        var w0 = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: start, as: UInt64.self))
+        var w1 = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: start + 8, as: UInt64.self))
+        if count < 8 {
+            w0 &= count == 0 ? 0 : ~UInt64(0) >> UInt64(64 - 8 * count)
+            w1 = 0
+        } else if count < 16 {
+            w1 &= count == 8 ? 0 : ~UInt64(0) >> UInt64(128 - 8 * count)
+        }
+        return nodes.withUnsafeBufferPointer { nodes in
+            let parent = nodes[node]
+            var candidate = parent.childStart
+            while candidate < parent.childEnd {
+                let entry = nodes[candidate]
+                if entry.keyCount == count && entry.word0 == w0 && entry.word1 == w1 { return candidate }
+                candidate += 1
+            }
+            return -1
+        }
     }
 
     @inline(__always)

@@ -159,8 +159,11 @@ struct JSONScanner: Sendable {
         var node = -1
         if nesting.depth == nesting.mappedDepth {
             let parent = mappedNodes[nesting.depth]
-            let raw = UnsafeRawBufferPointer(rebasing: cursor.bytes[start..<cursor.index - 1])
-            node = hasEscapes ? escapedChild(of: parent, raw) : paths.child(of: parent, key: raw)
+            if hasEscapes {
+                node = escapedChild(of: parent, UnsafeRawBufferPointer(rebasing: cursor.bytes[start..<cursor.index - 1]))
+            } else {
+                node = paths.child(of: parent, line: cursor.bytes, start: start, end: cursor.index - 1)
+            }
         }
         cursor.skipWhitespace()
         guard let colon = cursor.current else {
