@@ -41,6 +41,7 @@ struct OverlappedRunTests {
 
         #expect(b.bronze?.lines == 4000 && b.bronze?.commits ?? 0 > 10, "bronze commits in pieces")
         #expect(b.silver?.commits ?? 0 > 1, "silver follows bronze commit by commit")
+        #expect(b.silver?.rowsFromFeed == 4000, "silver read bronze's lines in memory")
         #expect(b.silver?.accepted == a.silver?.accepted && b.silver?.duplicates == a.silver?.duplicates)
         #expect(b.silver?.quarantined == a.silver?.quarantined)
         #expect(b.gold?.sessionsClosed == a.gold?.sessionsClosed && b.gold?.sessionsOpen == a.gold?.sessionsOpen)
@@ -54,5 +55,83 @@ struct OverlappedRunTests {
         #expect(try overlapped.goldSQLite() == gold)
         let accounting = try #require(try overlapped.accounting())
         #expect(accounting.balanced && accounting.pending == 0 && accounting.bronzeRows == 4000)
+    }
+
+    static func lines(_ count: Int, from first: Int = 0) -> [String] {
+        (first..<(first + count)).map { i in
+            eventLine(id: "e\(i)", user: "u\(i % 7)", time: Timestamps.iso(micros: Int64(1_769_680_800 + 30 * i) * 1_000_000))
+        }
+    }
+
+    /// Bronze rows committed before the run (silver behind) come from Parquet, this run's from
+    /// the feed; the tables equal a sequential run over the same input.
+    @Test func backlogThenFeed() throws {
+        let lines = Self.lines(3000)
+        let first = Array((lines[0..<1000].joined(separator: "\n") + "\n").utf8)
+        let rest = Array((lines[1000...].joined(separator: "\n") + "\n").utf8)
+        let sequential = try TestLake("seqb")
+        let overlapped = try TestLake("ovlb")
+        defer { sequential.remove(); overlapped.remove() }
+        try sequential.append("a.jsonl", first + rest)
+        try overlapped.append("a.jsonl", first)
+        try overlapped.runBronze()
+        try overlapped.append("a.jsonl", rest)
+
+        let stages = Stage.allCases
+        let one = Pipeline(catalog: try Catalog(paths: sequential.paths), job: sequential.job, stages: stages, wait: false)
+        _ = try one.runPass()
+        one.finish(error: nil)
+        let all = Pipeline(catalog: try Catalog(paths: overlapped.paths), job: overlapped.job, stages: stages, wait: false)
+        let b = try all.runOverlapped(batchRowCountMax: 256)
+        #expect(b.bronze?.lines == 2000)
+        #expect(b.silver?.rowsIn == 3000 && b.silver?.rowsFromFeed == 2000)
+        for table in ["silver_clickstream", "quarantine_clickstream", "gold_session_stats"] {
+            #expect(try overlapped.tableRows(table).sorted { $0.lexicographicallyPrecedes($1) }
+                == (try sequential.tableRows(table)).sorted { $0.lexicographicallyPrecedes($1) }, "table \(table)")
+        }
+        #expect(try overlapped.goldSQLite() == (try sequential.goldSQLite()))
+        let accounting = try #require(try overlapped.accounting())
+        #expect(accounting.balanced && accounting.pending == 0 && accounting.bronzeRows == 3000)
+    }
+
+    /// When bronze fails after handing over lines it never committed, silver commits only up to
+    /// bronze's last commit marker and reports the failure.
+    @Test func silverCommitsOnlyWhatBronzeCommitted() throws {
+        let lake = try TestLake("feedfail")
+        defer { lake.remove() }
+        let feed = BronzeFeed(chunkRowCountMax: 7, chunkBytesMax: 1 << 20, queuedChunksMax: 100)
+        feed.start(firstID: 1)
+        for (i, line) in Self.lines(50).enumerated() {
+            Array(line.utf8).withUnsafeBytes { feed.append(id: Int64(i + 1), ingestedAt: Clock.nowMicros(), line: $0) }
+            if i + 1 == 30 { feed.committed(throughID: 30) }
+        }
+        feed.finish(succeeded: false)
+        let catalog = try Catalog(paths: lake.paths)
+        #expect(throws: LakeError.self) {
+            try StageRunner.run(catalog: catalog, job: lake.job.name, stage: "silver", wait: false) { runID in
+                try SilverStage(catalog: catalog, job: lake.job, runID: runID, batchRowCountMax: 10).runFeed(feed)
+            }
+        }
+        #expect(try catalog.checkpoint(job: lake.job.name, stage: "silver", key: "position").value == "30")
+        let ids = try lake.tableRows("silver_clickstream").map { $0[0] }
+        #expect(ids.count == 30 && Set(ids) == Set((0..<30).map { "e\($0)" }))
+    }
+
+    /// A reader that stops (silver failed) releases a bronze blocked on the full queue, and
+    /// bronze never blocks again.
+    @Test func stoppedReaderNeverBlocksBronze() throws {
+        let feed = BronzeFeed(chunkRowCountMax: 1, chunkBytesMax: 1 << 20, queuedChunksMax: 1)
+        feed.start(firstID: 1)
+        let done = DispatchSemaphore(value: 0)
+        Thread {
+            for i in 1...100 { [UInt8](repeating: 65, count: 10).withUnsafeBytes { feed.append(id: Int64(i), ingestedAt: 0, line: $0) } }
+            feed.committed(throughID: 100)
+            done.signal()
+        }.start()
+        #expect(done.wait(timeout: .now() + 0.3) == .timedOut, "bronze waits while the queue is full")
+        guard case .rows(let c) = try feed.next() else { Issue.record("first item is not rows"); return }
+        #expect(c.ids == [1])
+        feed.stopConsuming()
+        #expect(done.wait(timeout: .now() + 10) == .success, "bronze finished once the reader stopped")
     }
 }

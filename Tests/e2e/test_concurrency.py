@@ -167,7 +167,12 @@ def test_sqlite3_reader_without_busy_timeout_sees_no_errors(tmp_path):
     lake, files = reader_setup(tmp_path, 20_000, 11)
     reads, errors = read_while_writing(lake, files, busy_timeout_ms=0, extra_noop_runs=True)
     print(f"{len(reads)} reads, {len(errors)} failed: {errors[:1]}")
-    assert errors == [], errors[:3]
+    # SQLite itself does not promise a reader without a busy handler never sees SQLITE_BUSY in
+    # WAL mode: a reader that catches the wal-index header mid-update can need the lock a
+    # writer holds. That showed once in ~450 reads on a loaded 2-core machine. Checkpointing
+    # on close (the bug this test guards against) failed 7 and 8 reads of ~480 in two runs.
+    assert len(errors) <= 2, errors[:3]
+    assert all("database is locked" in e for _, e in errors), errors[:3]
 
 
 def test_stages_run_concurrently_in_separate_processes(tmp_path):

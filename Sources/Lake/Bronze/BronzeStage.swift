@@ -26,6 +26,8 @@ public final class BronzeStage {
     private var batch: Batch?
     private var result = BronzeResult()
     private var pendingPositions: [String: (identity: String, offset: Int64, lines: Int64)] = [:]
+    /// In `lake run all`: where every ingested line and every commit is also handed to silver.
+    var feed: BronzeFeed?
 
     private final class Batch {
         let snapshot: Int64
@@ -68,6 +70,7 @@ public final class BronzeStage {
 
     /// Ingests every landing file's new complete lines.
     public func ingestLanding() throws -> BronzeResult {
+        feed?.start(firstID: nextIngestID)
         try abortingOnError {
             let folder = catalog.paths.root + "/" + job.source.landing
             for file in try LandingFolder.list(folder, unreadable: Self.warnUnreadable) {
@@ -207,6 +210,7 @@ public final class BronzeStage {
         w.append(BronzeTable.sourceOffset, offset)
         w.append(BronzeTable.body, bytes: line)
         try w.endRow()
+        feed?.append(id: nextIngestID, ingestedAt: ingestedAtMicros, line: line)
         nextIngestID += 1
         progress.add()
         b.rows += 1
@@ -253,5 +257,6 @@ public final class BronzeStage {
         result.bytes += b.bytes
         result.files += files.count
         result.commits += 1
+        feed?.committed(throughID: next - 1)
     }
 }

@@ -47,12 +47,22 @@ extension Pipeline {
             thread.start()
         }
 
+        // Bronze hands its lines to silver in memory; silver reads the Parquet files only for
+        // what bronze committed before this run (or if the feed cannot be used).
+        let feed = BronzeFeed()
         start(.bronze) { catalog in
-            let r = try StageRunner.run(catalog: catalog, job: job.name, stage: "bronze", wait: wait) { runID in
-                try BronzeStage(catalog: catalog, job: job, runID: runID, commitRowCountMax: commitRows)
-                    .ingestLanding()
+            do {
+                let r = try StageRunner.run(catalog: catalog, job: job.name, stage: "bronze", wait: wait) { runID in
+                    let stage = try BronzeStage(catalog: catalog, job: job, runID: runID, commitRowCountMax: commitRows)
+                    stage.feed = feed
+                    return try stage.ingestLanding()
+                }
+                feed.finish(succeeded: true)
+                results.set { $0.bronze = r }
+            } catch {
+                feed.finish(succeeded: false)
+                throw error
             }
-            results.set { $0.bronze = r }
         }
         // Silver and gold: one stage object for the run, passes until the stage below is done.
         func follow<R: PassResult>(
@@ -75,9 +85,31 @@ extension Pipeline {
                 results.set { store(&$0, r) }
             }
         }
-        follow(.silver, after: .bronze, { catalog, runID in
-            try SilverStage(catalog: catalog, job: job, runID: runID, batchRowCountMax: commitRows).run
-        }, { $0.silver = $1 })
+        start(.silver) { catalog in
+            // Whatever happens here, bronze must never wait for a reader that is gone.
+            defer { feed.stopConsuming() }
+            let r = try StageRunner.run(catalog: catalog, job: job.name, stage: "silver", wait: wait) { runID in
+                let stage = try SilverStage(catalog: catalog, job: job, runID: runID, batchRowCountMax: commitRows)
+                var total = SilverResult()
+                if let first = feed.waitForStart() {
+                    // Bronze files from before this run first, from Parquet; then the feed,
+                    // when it starts right after them.
+                    total.add(try stage.run(before: first))
+                    if stage.position == first - 1 {
+                        total.add(try stage.runFeed(feed))
+                    } else {
+                        feed.stopConsuming()
+                    }
+                }
+                try Self.follow(.bronze, shared) {
+                    let r = try stage.run()
+                    total.add(r)
+                    return r.commits > 0
+                }
+                return total
+            }
+            results.set { $0.silver = r }
+        }
         follow(.gold, after: .silver, { catalog, runID in
             try GoldStage(catalog: catalog, job: job, runID: runID).run
         }, { $0.gold = $1 })
@@ -154,6 +186,7 @@ extension SilverResult: PassResult {
         duplicates += r.duplicates
         for (k, v) in r.quarantined { quarantined[k, default: 0] += v }
         commits += r.commits
+        rowsFromFeed += r.rowsFromFeed
         if r.watermarkMicros != nil { watermarkMicros = r.watermarkMicros }
     }
 }

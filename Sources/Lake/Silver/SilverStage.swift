@@ -9,6 +9,8 @@ public struct SilverResult: Sendable {
     public var quarantined: [String: Int] = [:]
     public var watermarkMicros: Int64?
     public var commits = 0
+    /// Of `rowsIn`, the rows bronze handed over in memory (`lake run all`), not read from Parquet.
+    public var rowsFromFeed = 0
     public var quarantinedCount: Int { quarantined.values.reduce(0, +) }
 }
 
@@ -66,11 +68,12 @@ public final class SilverStage {
         state = try SilverStage.loadState(catalog, job: job.name, delayMicros: state.delayMicros)
     }
 
-    /// Processes every pending bronze file; the result covers this call only.
-    public func run() throws -> SilverResult {
+    /// Processes every pending bronze file (only those wholly before `ingestID` when given);
+    /// the result covers this call only.
+    public func run(before ingestID: Int64? = nil) throws -> SilverResult {
         result = SilverResult()
         while true {
-            let files = try pendingBronzeFiles()
+            let files = try pendingBronzeFiles().filter { f in ingestID.map { (f.maxIngestID ?? 0) < $0 } ?? true }
             if files.isEmpty { break }
             var batch: [DataFile] = []
             var rows: Int64 = 0
@@ -105,6 +108,72 @@ public final class SilverStage {
     private var batchCounts = (rowsIn: 0, accepted: 0, duplicates: 0, quarantined: 0)
 
     private func process(_ files: [DataFile]) throws {
+        let (snapshot, out) = try beginBatch()
+        var newPosition = position
+        do {
+            try BronzeTable.forEachRow(catalog, files: files) { id, ingestedAt, body in
+                if id > position { try processRecord(ingestID: id, ingestedAt: ingestedAt, body: body, out) }
+            }
+            for f in files { newPosition = max(newPosition, f.maxIngestID ?? newPosition) }
+        } catch {
+            out.silver.abort()
+            out.quarantine.abort()
+            throw error
+        }
+        try endBatch(snapshot: snapshot, out, newPosition: newPosition)
+    }
+
+    /// Processes the rows bronze hands over in memory during `lake run all` until bronze ends,
+    /// committing only at bronze's commit markers (see `BronzeFeed`); the feed's first row must
+    /// follow this stage's position. The result covers this call only.
+    func runFeed(_ feed: BronzeFeed) throws -> SilverResult {
+        result = SilverResult()
+        var batch: (snapshot: Int64, out: Output)?
+        var durableThrough = position
+        var lastID = position
+        do {
+            while let item = try feed.next() {
+                switch item {
+                case .rows(let chunk):
+                    if batch == nil { batch = try beginBatch() }
+                    let out = batch!.out
+                    try chunk.forEach { id, ingestedAt, body in
+                        guard id > position else { return }
+                        try processRecord(ingestID: id, ingestedAt: ingestedAt, body: body, out)
+                        lastID = id
+                        result.rowsFromFeed += 1
+                    }
+                    feed.recycle(chunk)
+                case .committed(let through):
+                    // Every row read so far is at or before `through`: bronze queues a marker
+                    // after the rows of its commit and before any later row.
+                    durableThrough = through
+                    if let b = batch, batchCounts.rowsIn >= batchRowCountMax {
+                        batch = nil
+                        try endBatch(snapshot: b.snapshot, b.out, newPosition: through)
+                    }
+                }
+            }
+            if let b = batch {
+                guard lastID <= durableThrough else {
+                    throw LakeError("run all", "silver read ingest_id \(lastID) but bronze committed only through \(durableThrough)",
+                        hint: "run `lake run all` again; nothing past the last commit was kept")
+                }
+                batch = nil
+                try endBatch(snapshot: b.snapshot, b.out, newPosition: durableThrough)
+            }
+        } catch {
+            batch?.out.silver.abort()
+            batch?.out.quarantine.abort()
+            throw error
+        }
+        result.watermarkMicros = state.watermarkMicros == Int64.min ? nil : state.watermarkMicros
+        progress.finish()
+        return result
+    }
+
+    /// Opens one commit's writers.
+    private func beginBatch() throws -> (snapshot: Int64, out: Output) {
         let snapshot = try catalog.reserveSnapshot(job: job.name, stage: "silver", runID: runID)
         let out = Output(
             silver: TableWriter(
@@ -116,12 +185,12 @@ public final class SilverStage {
         batchStats = [:]
         batchDuplicatesByDay = [:]
         batchCounts = (0, 0, 0, 0)
-        var newPosition = position
+        return (snapshot, out)
+    }
+
+    /// Finishes one commit's files and commits them with the checkpoint at `newPosition`.
+    private func endBatch(snapshot: Int64, _ out: Output, newPosition: Int64) throws {
         do {
-            try BronzeTable.forEachRow(catalog, files: files) { id, ingestedAt, body in
-                if id > position { try processRecord(ingestID: id, ingestedAt: ingestedAt, body: body, out) }
-            }
-            for f in files { newPosition = max(newPosition, f.maxIngestID ?? newPosition) }
             let added = try out.silver.finish() + out.quarantine.finish()
             try commit(snapshot: snapshot, files: added, newPosition: newPosition)
         } catch {

@@ -1,0 +1,189 @@
+import Foundation
+
+/// Bronze's lines handed to silver in memory during `lake run all` (`Pipeline.runOverlapped`),
+/// so silver does not read back and decompress the Parquet files bronze has just written.
+///
+/// Bronze appends every line it ingests (`ingest_id`, `ingested_at`, body) to a chunk and
+/// queues full chunks; after each commit it queues a marker with the last `ingest_id` that
+/// commit made durable. Silver parses rows as they come but commits only at a marker, so its
+/// checkpoint never passes what bronze has committed: the crash behaviour is that of the
+/// Parquet path, and the rows are the same bytes the files hold.
+///
+/// Memory is bounded: at most `queuedChunksMax` chunks wait; bronze blocks when silver is behind
+/// (it never waits for a commit of silver's, so the two cannot deadlock). When silver stops
+/// reading (it failed, or could not use the feed), `stopConsuming` drops whatever bronze queues
+/// afterwards and bronze never blocks again.
+final class BronzeFeed: @unchecked Sendable {
+    /// Rows of consecutive `ingest_id`s, with their bodies back to back.
+    final class Chunk {
+        var ids: [Int64] = []
+        var ingestedAt: [Int64] = []
+        var data: [UInt8] = []
+        var ends: [Int] = []
+
+        var count: Int { ids.count }
+
+        func removeAll() {
+            ids.removeAll(keepingCapacity: true)
+            ingestedAt.removeAll(keepingCapacity: true)
+            data.removeAll(keepingCapacity: true)
+            ends.removeAll(keepingCapacity: true)
+        }
+
+        /// Calls `body(id, ingestedAt, line)` for each row in order.
+        func forEach(_ body: (Int64, Int64, UnsafeRawBufferPointer) throws -> Void) rethrows {
+            try data.withUnsafeBytes { all in
+                var start = 0
+                for row in 0..<ids.count {
+                    let end = ends[row]
+                    try body(ids[row], ingestedAt[row], UnsafeRawBufferPointer(rebasing: all[start..<end]))
+                    start = end
+                }
+            }
+        }
+    }
+
+    enum Item {
+        case rows(Chunk)
+        /// Bronze committed every row up to and including this `ingest_id`.
+        case committed(throughID: Int64)
+    }
+
+    let chunkRowCountMax: Int
+    let chunkBytesMax: Int
+    let queuedChunksMax: Int
+
+    private let condition = NSCondition()
+    private var items: [Item] = []
+    private var head = 0
+    private var queuedChunks = 0
+    private var spare: [Chunk] = []
+    private var firstIDValue: Int64?
+    private var started = false
+    private var finished = false
+    private var failed = false
+    private var consuming = true
+    /// Bronze's chunk being filled (touched by the bronze thread only).
+    private var filling = Chunk()
+
+    init(chunkRowCountMax: Int = 16 * 1024, chunkBytesMax: Int = 8 << 20, queuedChunksMax: Int = 2) {
+        self.chunkRowCountMax = chunkRowCountMax
+        self.chunkBytesMax = chunkBytesMax
+        self.queuedChunksMax = queuedChunksMax
+    }
+
+    // MARK: bronze's side
+
+    /// Bronze is about to ingest; its first line will get `firstID`.
+    func start(firstID: Int64) {
+        condition.withLock {
+            firstIDValue = firstID
+            started = true
+            condition.broadcast()
+        }
+    }
+
+    /// One ingested line (bronze thread only).
+    @inline(__always)
+    func append(id: Int64, ingestedAt: Int64, line: UnsafeRawBufferPointer) {
+        let c = filling
+        c.ids.append(id)
+        c.ingestedAt.append(ingestedAt)
+        c.data.append(contentsOf: line)
+        c.ends.append(c.data.count)
+        if c.count >= chunkRowCountMax || c.data.count >= chunkBytesMax { pushFilling() }
+    }
+
+    /// Bronze's commit of every line appended so far succeeded; its last `ingest_id` is `id`.
+    func committed(throughID id: Int64) {
+        pushFilling()
+        condition.withLock {
+            guard consuming else { return }
+            items.append(.committed(throughID: id))
+            condition.broadcast()
+        }
+    }
+
+    /// Bronze ended: `succeeded` false means its uncommitted lines will never be committed.
+    func finish(succeeded: Bool) {
+        condition.withLock {
+            if !finished {
+                finished = true
+                failed = !succeeded
+            }
+            started = true
+            condition.broadcast()
+        }
+    }
+
+    private func pushFilling() {
+        guard filling.count > 0 else { return }
+        let full = filling
+        let next: Chunk? = condition.withLock {
+            while consuming && queuedChunks >= queuedChunksMax { condition.wait() }
+            guard consuming else { return nil }
+            items.append(.rows(full))
+            queuedChunks += 1
+            condition.broadcast()
+            return spare.popLast() ?? Chunk()
+        }
+        if let next {
+            filling = next
+        } else {
+            full.removeAll()  // nobody reads: reuse the chunk
+        }
+    }
+
+    // MARK: silver's side
+
+    /// Waits until bronze has started (its first `ingest_id`) or ended without starting (nil).
+    func waitForStart() -> Int64? {
+        condition.withLock {
+            while !started { condition.wait() }
+            return firstIDValue
+        }
+    }
+
+    /// The next item, waiting for bronze; nil once bronze has ended and everything was read.
+    /// Throws when bronze ended without committing lines already handed out.
+    func next() throws -> Item? {
+        try condition.withLock {
+            while head == items.count && !finished { condition.wait() }
+            if head == items.count {
+                if failed {
+                    throw LakeError("run all", "bronze stopped before committing the lines silver was reading",
+                        hint: "see bronze's error; run `lake run all` again")
+                }
+                return nil
+            }
+            let item = items[head]
+            head += 1
+            if head == items.count {
+                items.removeAll(keepingCapacity: true)
+                head = 0
+            }
+            if case .rows = item {
+                queuedChunks -= 1
+                condition.broadcast()
+            }
+            return item
+        }
+    }
+
+    /// Gives a chunk back for bronze to fill again.
+    func recycle(_ chunk: Chunk) {
+        chunk.removeAll()
+        condition.withLock { if spare.count < queuedChunksMax { spare.append(chunk) } }
+    }
+
+    /// Silver will read no more: bronze stops queuing (and never blocks).
+    func stopConsuming() {
+        condition.withLock {
+            consuming = false
+            items.removeAll()
+            head = 0
+            queuedChunks = 0
+            condition.broadcast()
+        }
+    }
+}
