@@ -15,6 +15,7 @@ struct BenchParseCommand: ParsableCommand {
     @Option(help: "The job whose silver mapping parses the lines (default: the only job).") var job: String?
     @Option(help: "Lines read from the file.") var lines = 200_000
     @Option(help: "Seconds to keep parsing.") var seconds = 2.0
+    @Option(help: "Stop after this many passes (e.g. to count instructions with `perf stat`).") var passes: Int?
     @Argument(help: "An NDJSON file (e.g. a landing file of `lake generate`).") var file: String
 
     func run() throws {
@@ -36,7 +37,8 @@ struct BenchParseCommand: ParsableCommand {
         }
         let s = definition.silver
         let speed = EventParser.benchmark(
-            lines: all, fields: s.columns, timestampFormat: s.timestampFormat, secondsMin: seconds, passCountMax: .max)
+            lines: all, fields: s.columns, timestampFormat: s.timestampFormat, secondsMin: passes == nil ? seconds : .infinity,
+            passCountMax: passes ?? .max)
         print("\(all.count) lines, \(speed.acceptedLineCount) accepted: \(speed)")
     }
 }

@@ -184,6 +184,9 @@ struct JSONScanner: Sendable {
     @inline(__always)
     private mutating func resetFields(below node: Int) {
         let entry = paths.nodes[node]
+        // A leaf's own fields are overwritten by `record` right after: only an object on a
+        // mapped path can leave fields of an earlier occurrence behind.
+        guard entry.childEnd > entry.childStart else { return }
         for position in entry.subtreeStart..<entry.subtreeEnd {
             spans[paths.fieldIDs[position]].kind = .missing
         }
