@@ -38,3 +38,13 @@ struct KeyTableTests {
         }
     }
 }
+
+/// The malloc settings are applied for real: a missing `<features.h>` once made both calls
+/// silently do nothing (session 3, bench/NOTES.md item 20).
+@Suite struct ProcessSetupTests {
+    @Test func mallocSettingsTakeEffect() {
+        #if canImport(Glibc)
+            #expect(ProcessSetup.configureMemory())
+        #endif
+    }
+}

@@ -4,4 +4,8 @@
 /// Caps glibc's malloc arenas (mallopt M_ARENA_MAX); returns 1 on success, 0 where not glibc.
 int lake_malloc_arena_max(int arenas);
 
+/// Fixes glibc's mmap threshold (mallopt M_MMAP_THRESHOLD): blocks of at least `bytes` are
+/// mapped on their own and returned to the system when freed. Returns 1 on success.
+int lake_malloc_mmap_threshold(int bytes);
+
 #endif
