@@ -93,19 +93,18 @@ public final class ParquetReader {
     static func pread(fd: Int32, path: String, offset: Int64, count: Int) throws -> [UInt8] {
         var out: [UInt8] = []
         try pread(fd: fd, path: path, offset: offset, count: count, into: &out)
+        out.removeLast(out.count - count)
         return out
     }
 
-    /// Reads `count` bytes at `offset` into `out`, reusing its storage when large enough.
+    /// Reads `count` bytes at `offset` into the start of `out`, reusing its storage when large
+    /// enough (`out` may be longer than `count`).
     static func pread(fd: Int32, path: String, offset: Int64, count: Int, into out: inout [UInt8]) throws {
-        if out.count != count {
-            if out.capacity < count {
-                // A quarter more than asked: the next chunk of the column is often a bit larger.
-                out = []
-                out.reserveCapacity(count + count / 4)
-            }
-            out.removeAll(keepingCapacity: true)
-            out.append(contentsOf: repeatElement(0, count: count))
+        if out.count < count {
+            // Not zero-filled (pread overwrites the bytes used or the read throws); a quarter
+            // more than asked, as the next chunk of the column is often a bit larger.
+            let size = count + count / 4
+            out = [UInt8](unsafeUninitializedCapacity: size) { _, initialized in initialized = size }
         }
         var done = 0
         try out.withUnsafeMutableBytes { buf in
@@ -157,7 +156,8 @@ public final class ParquetReader {
         do {
             var decoder = ChunkDecoder(
                 column: schema.columns[column], codec: chunk.codec, rowCount: Int(rows), scratch: scratch)
-            return try bytes.withUnsafeBytes { try decoder.decode($0) }
+            let size = Int(chunk.compressedBytes)
+            return try bytes.withUnsafeBytes { try decoder.decode(UnsafeRawBufferPointer(rebasing: $0[0..<size])) }
         } catch let e as DecodeError {
             throw ParquetError(path: path, "column \(schema.columns[column].name), row group "
                 + "\(rowGroup): \(e.message)")
