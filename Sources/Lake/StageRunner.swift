@@ -1,10 +1,13 @@
 /// Runs one stage of one job the way every stage runs: under the stage lock, inside a
 /// `lake_run` row that ends `ok` or `failed` with the error.
 public enum StageRunner {
+    /// `lock`: the stage's lock when the caller took it already (`run all` takes its three
+    /// locks up front, in stage order); it is released at the end either way.
     public static func run<T>(
-        catalog: Catalog, job: String, stage: String, wait: Bool, _ body: (Int64) throws -> T
+        catalog: Catalog, job: String, stage: String, wait: Bool, lock held: StageLock? = nil,
+        _ body: (Int64) throws -> T
     ) throws -> T {
-        let lock = try StageLock(paths: catalog.paths, job: job, stage: stage, wait: wait)
+        let lock = try held ?? StageLock(paths: catalog.paths, job: job, stage: stage, wait: wait)
         defer { lock.release() }
         try catalog.closeAbandonedRuns(job: job, stage: stage)
         let runID = try catalog.beginRun(job: job, stage: stage)

@@ -134,4 +134,21 @@ struct OverlappedRunTests {
         feed.stopConsuming()
         #expect(done.wait(timeout: .now() + 10) == .success, "bronze finished once the reader stopped")
     }
+
+    /// `run all` takes its three stage locks before any stage starts: with gold's lock held
+    /// elsewhere it refuses at once and ingests nothing (before, bronze and silver ran while
+    /// gold failed, and two racing `run all` could each take some locks and both fail).
+    @Test func locksAreTakenUpFront() throws {
+        let lake = try TestLake("locks")
+        defer { lake.remove() }
+        try lake.append("a.jsonl", Array((Self.lines(100).joined(separator: "\n") + "\n").utf8))
+        let held = try StageLock(paths: lake.paths, job: lake.job.name, stage: "gold", wait: false)
+        let all = Pipeline(catalog: try Catalog(paths: lake.paths), job: lake.job, stages: Stage.allCases, wait: false)
+        #expect(throws: LakeError.self) { try all.runOverlapped() }
+        #expect(try lake.bronzeRows().isEmpty)
+        held.release()
+        let r = try all.runOverlapped()
+        #expect(r.bronze?.lines == 100 && r.silver?.accepted == 100)
+    }
 }
+

@@ -2,7 +2,9 @@ import Foundation
 
 /// An exclusive lock per job and stage (`<lake>/locks/<job>.<stage>.lock`), held with flock(2)
 /// so a killed holder releases it at once: a stale lock is never left behind.
-public final class StageLock {
+/// Sendable so `run all` can take a lock on one thread and release it on the stage's thread;
+/// it is used by one thread at a time.
+public final class StageLock: @unchecked Sendable {
     public let path: String
     private var fd: Int32
 

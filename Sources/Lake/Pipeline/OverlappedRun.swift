@@ -27,6 +27,13 @@ extension Pipeline {
         let commitRows = min(job.bronze.fileRowCountMax, batchRowCountMax)
         let results = OverlapResults()
         let threads = DispatchGroup()
+        // All three stage locks first, in stage order, before any thread starts: two `run all`
+        // started together must not each take some of the locks and both fail (one wins, the
+        // other waits with --wait or exits with the usual message).
+        let locks = try StageLocks(
+            bronze: StageLock(paths: paths, job: job.name, stage: "bronze", wait: wait),
+            silver: StageLock(paths: paths, job: job.name, stage: "silver", wait: wait),
+            gold: StageLock(paths: paths, job: job.name, stage: "gold", wait: wait))
 
         // Threads of their own: Dispatch's pool runs as many blocks as there are cores, so on
         // two cores gold would not start before bronze ended.
@@ -52,7 +59,9 @@ extension Pipeline {
         let feed = BronzeFeed()
         start(.bronze) { catalog in
             do {
-                let r = try StageRunner.run(catalog: catalog, job: job.name, stage: "bronze", wait: wait) { runID in
+                let r = try StageRunner.run(
+                    catalog: catalog, job: job.name, stage: "bronze", wait: wait, lock: locks.bronze
+                ) { runID in
                     let stage = try BronzeStage(catalog: catalog, job: job, runID: runID, commitRowCountMax: commitRows)
                     stage.feed = feed
                     return try stage.ingestLanding()
@@ -66,13 +75,14 @@ extension Pipeline {
         }
         // Silver and gold: one stage object for the run, passes until the stage below is done.
         func follow<R: PassResult>(
-            _ stage: Stage, after upstream: Stage,
+            _ stage: Stage, after upstream: Stage, lock: StageLock,
             _ makePass: @escaping @Sendable (Catalog, Int64) throws -> () throws -> R,
             _ store: @escaping @Sendable (inout PipelineResult, R) -> Void
         ) {
             start(stage) { catalog in
-                let r = try StageRunner.run(catalog: catalog, job: job.name, stage: stage.rawValue, wait: wait) {
-                    runID in
+                let r = try StageRunner.run(
+                    catalog: catalog, job: job.name, stage: stage.rawValue, wait: wait, lock: lock
+                ) { runID in
                     let pass = try makePass(catalog, runID)
                     var total = R()
                     try Self.follow(upstream, shared) {
@@ -88,7 +98,9 @@ extension Pipeline {
         start(.silver) { catalog in
             // Whatever happens here, bronze must never wait for a reader that is gone.
             defer { feed.stopConsuming() }
-            let r = try StageRunner.run(catalog: catalog, job: job.name, stage: "silver", wait: wait) { runID in
+            let r = try StageRunner.run(
+                catalog: catalog, job: job.name, stage: "silver", wait: wait, lock: locks.silver
+            ) { runID in
                 let stage = try SilverStage(catalog: catalog, job: job, runID: runID, batchRowCountMax: commitRows)
                 var total = SilverResult()
                 if let first = feed.waitForStart() {
@@ -110,7 +122,7 @@ extension Pipeline {
             }
             results.set { $0.silver = r }
         }
-        follow(.gold, after: .silver, { catalog, runID in
+        follow(.gold, after: .silver, lock: locks.gold, { catalog, runID in
             try GoldStage(catalog: catalog, job: job, runID: runID).run
         }, { $0.gold = $1 })
         threads.wait()
@@ -128,6 +140,13 @@ extension Pipeline {
             if !didWork { shared.waitForEnd(of: upstream, seconds: 0.02) }
         }
     }
+}
+
+/// The three stage locks of one `run all`, handed to the stage threads.
+private struct StageLocks: Sendable {
+    let bronze: StageLock
+    let silver: StageLock
+    let gold: StageLock
 }
 
 /// What the stage threads share: which stages ended, and the first error.
