@@ -1,7 +1,20 @@
 """Helpers the bench scripts share (imported as a sibling module: the scripts run as
 `python3 bench/NAME.py`, so their folder is on sys.path)."""
 
+import argparse
 import os
+
+
+def medallion_args(description):
+    """The command line both reference pipelines (DuckDB, Spark) take: one stage per run."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("stage", choices=["bronze", "silver", "gold"])
+    parser.add_argument("--landing", help="landing folder (bronze)")
+    parser.add_argument("--out", required=True, help="folder for bronze/, silver/, gold/")
+    args = parser.parse_args()
+    if args.stage == "bronze" and not args.landing:
+        parser.error("bronze needs --landing")
+    return args
 
 
 def percentile(values, p):

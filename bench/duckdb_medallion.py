@@ -35,7 +35,6 @@ What each stage does, and where it does less than `lake`:
   sessions as checkpointed state, and also writes every session to SQLite).
 """
 
-import argparse
 import glob
 import json
 import os
@@ -44,7 +43,7 @@ import time
 
 import duckdb
 
-from benchlib import tree_stats
+from benchlib import medallion_args, tree_stats
 
 # The event's JSON structure; from_json parses each line once into these typed fields.
 EVENT_STRUCTURE = json.dumps({
@@ -177,13 +176,7 @@ def gold(con, out):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("stage", choices=["bronze", "silver", "gold"])
-    parser.add_argument("--landing", help="landing folder (bronze)")
-    parser.add_argument("--out", required=True, help="folder for bronze/, silver/, gold/")
-    args = parser.parse_args()
-    if args.stage == "bronze" and not args.landing:
-        parser.error("bronze needs --landing")
+    args = medallion_args(__doc__.split("\n")[0])
 
     con = duckdb.connect()  # in memory; default threads (one per core) and memory limit
     con.execute("SET TimeZone = 'UTC'")

@@ -23,7 +23,6 @@ Settings: ZSTD Parquet, `spark.sql.shuffle.partitions` = 2 × cores (Spark's def
 is meant for clusters; a local user sets it down), 4 GB driver memory, UTC session time zone.
 """
 
-import argparse
 import glob
 import json
 import os
@@ -34,7 +33,7 @@ from pyspark.sql import SparkSession, Window
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
-from benchlib import proc_peak_rss_kb, tree_stats
+from benchlib import medallion_args, proc_peak_rss_kb, tree_stats
 
 EVENT_SCHEMA = T.StructType([
     T.StructField("eventId", T.StringType()), T.StructField("eventType", T.StringType()),
@@ -130,13 +129,7 @@ def gold(spark, out):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("stage", choices=["bronze", "silver", "gold"])
-    parser.add_argument("--landing", help="landing folder (bronze)")
-    parser.add_argument("--out", required=True, help="folder for bronze/, silver/, gold/")
-    args = parser.parse_args()
-    if args.stage == "bronze" and not args.landing:
-        parser.error("bronze needs --landing")
+    args = medallion_args(__doc__.split("\n")[0])
     cores = os.cpu_count() or 1
     spark = (SparkSession.builder.master("local[*]").appName(f"lake-bench-{args.stage}")
              .config("spark.sql.shuffle.partitions", str(2 * cores))

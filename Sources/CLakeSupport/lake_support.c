@@ -8,20 +8,22 @@
 #include <malloc.h>
 #endif
 
-int lake_malloc_arena_max(int arenas) {
+/* mallopt(option, value), or 0 where the C library is not glibc. */
+static int set_malloc_option(int option, int value) {
 #if defined(__GLIBC__)
-    return mallopt(M_ARENA_MAX, arenas);
+    return mallopt(option, value);
 #else
-    (void)arenas;
+    (void)option;
+    (void)value;
     return 0;
 #endif
 }
 
-int lake_malloc_mmap_threshold(int bytes) {
-#if defined(__GLIBC__)
-    return mallopt(M_MMAP_THRESHOLD, bytes);
-#else
-    (void)bytes;
-    return 0;
+#if !defined(__GLIBC__)
+#define M_ARENA_MAX 0
+#define M_MMAP_THRESHOLD 0
 #endif
-}
+
+int lake_malloc_arena_max(int arenas) { return set_malloc_option(M_ARENA_MAX, arenas); }
+
+int lake_malloc_mmap_threshold(int bytes) { return set_malloc_option(M_MMAP_THRESHOLD, bytes); }

@@ -25,7 +25,7 @@ public final class GoldStage {
     private var users: [String: UserSessions] = [:]
     private(set) var silverSnapshot: Int64 = 0
     private var result = GoldResult()
-    private let scratches = (0..<4).map { _ in ColumnScratch() }
+    private let scratches = GoldStage.makeScratches()
 
     public init(catalog: Catalog, job: JobDefinition, runID: Int64, batchRowCountMax: Int = 1_000_000) throws {
         self.catalog = catalog
@@ -156,10 +156,13 @@ public final class GoldStage {
             catalog: catalog, job: job, file: file, gapMicros: gapMicros, to: &users, scratches: scratches)
     }
 
-    /// `scratches`: four, reused across row groups and files (see `ColumnScratch`).
+    /// The four column scratches `addEvents` reuses across row groups and files.
+    static func makeScratches() -> [ColumnScratch] { (0..<4).map { _ in ColumnScratch() } }
+
+    /// `scratches`: from `makeScratches()`, kept across calls (see `ColumnScratch`).
     static func addEvents(
         catalog: Catalog, job: JobDefinition, file: String, gapMicros: Int64, to users: inout [String: UserSessions],
-        scratches: [ColumnScratch] = (0..<4).map { _ in ColumnScratch() }
+        scratches: [ColumnScratch]
     ) throws -> Int {
         let reader = try ParquetReader(path: catalog.paths.root + "/" + file)
         let g = job.gold

@@ -104,19 +104,19 @@ extension GoldTable {
               is_purchased, has_cart_activity, is_abandoned_cart, session_revenue, is_closed)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
-        // One buffer for the timestamps, bound as text (SQLite copies it): no String per
-        // value, no array of bindings per row; this runs once per gold row.
-        let holder = BufferHolder(.allocate(byteCount: 64, alignment: 8))
+        // Timestamps written into a stack buffer and bound as text (SQLite copies it): no String
+        // per value, no array of bindings per row; this runs once per gold row.
         return { user, s, closed in
-            let text = holder.buffer
-            func bindTime(_ micros: Int64, at index: Int32) throws {
-                let n = Timestamps.writeISO(micros: micros, into: text)
-                try insert.bindText(UnsafeRawBufferPointer(rebasing: text[0..<n]), at: index)
+            try withUnsafeTemporaryAllocation(byteCount: 64, alignment: 1) { text in
+                func bindTime(_ micros: Int64, at index: Int32) throws {
+                    let n = Timestamps.writeISO(micros: micros, into: text)
+                    try insert.bindText(UnsafeRawBufferPointer(rebasing: text[0..<n]), at: index)
+                }
+                try bindTime(s.start, at: 2)
+                try bindTime(s.end, at: 3)
+                try bindTime(s.windowEnd(gapMicros: gapMicros), at: 4)
             }
             try insert.bind(.text(user), at: 1)
-            try bindTime(s.start, at: 2)
-            try bindTime(s.end, at: 3)
-            try bindTime(s.windowEnd(gapMicros: gapMicros), at: 4)
             try insert.bind(int: s.count, at: 5)
             try insert.bind(int: s.purchased ? 1 : 0, at: 6)
             try insert.bind(int: s.cart ? 1 : 0, at: 7)
@@ -126,11 +126,4 @@ extension GoldTable {
             try insert.execute()
         }
     }
-}
-
-/// Frees a buffer when the closure capturing it is released.
-private final class BufferHolder {
-    let buffer: UnsafeMutableRawBufferPointer
-    init(_ buffer: UnsafeMutableRawBufferPointer) { self.buffer = buffer }
-    deinit { buffer.deallocate() }
 }

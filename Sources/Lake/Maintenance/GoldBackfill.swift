@@ -36,6 +36,7 @@ public final class GoldBackfill {
         let dayMicros: Int64 = 86_400_000_000
         var widen: Int64 = 1
         var sessions: [(user: String, session: Session)] = []
+        let scratches = GoldStage.makeScratches()
         while true {
             var users: [String: UserSessions] = [:]
             let first = Timestamps.date(micros: (fromDay - widen) * dayMicros)
@@ -44,7 +45,7 @@ public final class GoldBackfill {
             for f in try catalog.liveFiles(table: job.silver.table)
             where (f.partition ?? "") >= first && (f.partition ?? "") <= last {
                 result.rowsRead += try GoldStage.addEvents(catalog: catalog, job: job, file: f.path,
-                                                           gapMicros: gapMicros, to: &users)
+                                                           gapMicros: gapMicros, to: &users, scratches: scratches)
             }
             let windowStart = (fromDay - widen) * dayMicros
             let windowEnd = (toDay + widen + 1) * dayMicros

@@ -73,28 +73,6 @@ extension Pipeline {
                 throw error
             }
         }
-        // Silver and gold: one stage object for the run, passes until the stage below is done.
-        func follow<R: PassResult>(
-            _ stage: Stage, after upstream: Stage, lock: StageLock,
-            _ makePass: @escaping @Sendable (Catalog, Int64) throws -> () throws -> R,
-            _ store: @escaping @Sendable (inout PipelineResult, R) -> Void
-        ) {
-            start(stage) { catalog in
-                let r = try StageRunner.run(
-                    catalog: catalog, job: job.name, stage: stage.rawValue, wait: wait, lock: lock
-                ) { runID in
-                    let pass = try makePass(catalog, runID)
-                    var total = R()
-                    try Self.follow(upstream, shared) {
-                        let r = try pass()
-                        total.add(r)
-                        return r.commits > 0
-                    }
-                    return total
-                }
-                results.set { store(&$0, r) }
-            }
-        }
         start(.silver) { catalog in
             // Whatever happens here, bronze must never wait for a reader that is gone.
             defer { feed.stopConsuming() }
@@ -113,29 +91,38 @@ extension Pipeline {
                         feed.stopConsuming()
                     }
                 }
-                try Self.follow(.bronze, shared) {
-                    let r = try stage.run()
-                    total.add(r)
-                    return r.commits > 0
-                }
+                try Self.follow(.bronze, shared, into: &total) { try stage.run() }
                 return total
             }
             results.set { $0.silver = r }
         }
-        follow(.gold, after: .silver, lock: locks.gold, { catalog, runID in
-            try GoldStage(catalog: catalog, job: job, runID: runID).run
-        }, { $0.gold = $1 })
+        // Gold: one stage object for the run, passes until silver is done.
+        start(.gold) { catalog in
+            let r = try StageRunner.run(
+                catalog: catalog, job: job.name, stage: "gold", wait: wait, lock: locks.gold
+            ) { runID in
+                let stage = try GoldStage(catalog: catalog, job: job, runID: runID)
+                var total = GoldResult()
+                try Self.follow(.silver, shared, into: &total) { try stage.run() }
+                return total
+            }
+            results.set { $0.gold = r }
+        }
         threads.wait()
         if let error = shared.firstError { throw error }
         return results.value
     }
 
-    /// Runs `pass` until `upstream` has ended and a pass that began after that found nothing;
-    /// stops early when another stage failed.
-    private static func follow(_ upstream: Stage, _ shared: OverlapState, _ pass: () throws -> Bool) throws {
+    /// Runs `pass` until `upstream` has ended and a pass that began after that found nothing,
+    /// adding each pass's result to `total`; stops early when another stage failed.
+    private static func follow<R: PassResult>(
+        _ upstream: Stage, _ shared: OverlapState, into total: inout R, _ pass: () throws -> R
+    ) throws {
         while !shared.failed {
             let upstreamEnded = shared.hasEnded(upstream)
-            let didWork = try pass()
+            let r = try pass()
+            total.add(r)
+            let didWork = r.commits > 0
             if upstreamEnded && !didWork { return }
             if !didWork { shared.waitForEnd(of: upstream, seconds: 0.02) }
         }
