@@ -41,7 +41,7 @@ let package = Package(
         .executableTarget(
             name: "LakeCLI",
             dependencies: [
-                "Lake", "LakeServer", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "Lake", "LakeServer", "Parquet", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(
             name: "ParquetTool",

@@ -1,3 +1,5 @@
+import Parquet
+
 /// An operating failure (bad flags, I/O, a locked catalog): the operation, the path or SQL, and a
 /// hint that tells the user what to do. Bad *data* is never a `LakeError`: it is quarantined.
 public struct LakeError: Error, CustomStringConvertible, Sendable {
@@ -18,6 +20,6 @@ public struct LakeError: Error, CustomStringConvertible, Sendable {
         if let path { text += " \(path)" }
         text += ": \(message)"
         if let hint { text += " (\(hint))" }
-        return text
+        return text.oneLine
     }
 }

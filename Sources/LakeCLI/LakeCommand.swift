@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Lake
+import Parquet
 
 /// Flags every subcommand shares: where the lake and the job definitions live.
 struct GlobalOptions: ParsableArguments {
@@ -28,6 +29,30 @@ struct LakeCommand: ParsableCommand {
 
     static func main() {
         ProcessSetup.configureMemory()
-        main(nil)
+        var command: ParsableCommand
+        do {
+            command = try parseAsRoot(nil)
+        } catch {
+            exit(withError: error)
+        }
+        do {
+            try command.run()
+        } catch let error as ExitCode {
+            exit(withError: error)
+        } catch let error as CleanExit {
+            exit(withError: error)
+        } catch let error as ValidationError {
+            exit(withError: error)
+        } catch {
+            // Whatever failed, the user sees one line: a Foundation error or a message quoting
+            // a file's bytes can hold line breaks.
+            exit(withError: OneLineError(text: String(describing: error).oneLine))
+        }
     }
+}
+
+/// An error from a command's `run()`, printed as `Error: <one line>` with exit code 1.
+struct OneLineError: Error, CustomStringConvertible {
+    var text: String
+    var description: String { text }
 }

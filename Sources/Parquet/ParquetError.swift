@@ -9,7 +9,7 @@ public struct ParquetError: Error, CustomStringConvertible, Sendable {
         self.message = message
     }
 
-    public var description: String { "parquet file \(path): \(message)" }
+    public var description: String { "parquet file \(path): \(message)".oneLine }
 }
 
 /// An error raised while decoding bytes, before the file path is known; the reader wraps it

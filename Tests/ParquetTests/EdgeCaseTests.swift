@@ -212,3 +212,23 @@ struct EdgeCaseTests {
         #expect(throws: ParquetError.self) { try reader.readAll(columns: ["nope"]) }
     }
 }
+
+@Suite("One-line messages")
+struct OneLineTests {
+    @Test func plainTextIsUnchanged() {
+        #expect("column user_id, row group 3 — ünïcode".oneLine == "column user_id, row group 3 — ünïcode")
+    }
+
+    @Test func everyLineBreakIsEscaped() {
+        let text = "a\nb\rc\td\u{0B}e\u{0C}f\u{1C}g\u{85}h\u{2028}i\u{2029}j\u{7F}k\u{0}l"
+        #expect(text.oneLine == #"a\nb\rc\td\u{B}e\u{C}f\u{1C}g\u{85}h\u{2028}i\u{2029}j\u{7F}k\u{0}l"#)
+        #expect(text.oneLine.split(whereSeparator: \.isNewline).count == 1)
+    }
+
+    @Test func longNamesAreCut() {
+        let name = String(repeating: "x", count: 1000) + "\n"
+        let quoted = name.quotedName(limit: 10)
+        #expect(quoted == "xxxxxxxxxx… (1001 bytes)")
+        #expect("short\n".quotedName() == #"short\n"#)
+    }
+}

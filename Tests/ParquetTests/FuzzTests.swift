@@ -105,6 +105,9 @@ struct FuzzTests {
             if !error.description.contains(path) {
                 outcome.wrongErrors.append("\(label): message without the path: \(error)")
             }
+            if error.description.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) {
+                outcome.wrongErrors.append("\(label): message is not one line: \(error.description.debugDescription)")
+            }
             outcome.rejected += 1
         } catch {
             outcome.wrongErrors.append("\(label): not a ParquetError: \(error)")

@@ -32,6 +32,18 @@ def test_jobs_folder_without_job_files(tmp_path):
     assert "no job files" in one_line(p)
 
 
+def test_path_with_line_breaks_stays_on_one_line(tmp_path):
+    """A path (or any quoted text) holding line breaks is escaped: still one line on stderr."""
+    odd = tmp_path / "empty\njobs\x0cfolder"
+    odd.mkdir()
+    lake = Lake(tmp_path / "lake", jobs=odd)
+    p = lake.run("all", check=False)
+    assert p.returncode != 0
+    line = one_line(p)
+    assert "no job files" in line
+    assert "empty\\njobs\\u{C}folder" in line
+
+
 def test_unknown_job(tmp_path):
     lake = Lake(tmp_path / "lake")
     lake.generate(events=100, seed=1)

@@ -1,5 +1,6 @@
 import CSQLite
 import Foundation
+import Parquet
 
 /// A failed SQLite call: the SQL it ran, SQLite's message, and the database path.
 public struct SQLiteError: Error, CustomStringConvertible, Sendable {
@@ -18,7 +19,7 @@ public struct SQLiteError: Error, CustomStringConvertible, Sendable {
         if code == SQLITE_BUSY || code == SQLITE_LOCKED {
             text += " (another process holds the catalog; retry, or check `lake status`)"
         }
-        return text
+        return text.oneLine
     }
 }
 

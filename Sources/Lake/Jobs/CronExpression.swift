@@ -1,3 +1,5 @@
+import Parquet
+
 /// A 5-field cron expression in UTC (minute, hour, day of month, month, day of week), as
 /// crontab(5) reads it: `*`, numbers, names (`jan`…`dec`, `sun`…`sat`), ranges `a-b`, steps
 /// `*/n` and `a-b/n`, lists of those, and the shortcuts `@hourly`, `@daily`, `@weekly`,
@@ -114,5 +116,5 @@ public struct CronExpression: Sendable, Equatable {
 
 public struct CronError: Error, CustomStringConvertible {
     public var description: String
-    init(_ text: String) { description = text }
+    init(_ text: String) { description = text.oneLine }
 }

@@ -113,10 +113,10 @@ extension Schema {
         var columns: [Column] = []
         for e in elements.dropFirst() {
             guard let type = e.type, e.childCount == nil || e.childCount == 0 else {
-                throw DecodeError("nested schemas are not supported (column \(e.name))")
+                throw DecodeError("nested schemas are not supported (column \(e.name.quotedName()))")
             }
             guard e.repetition != 2 else {
-                throw DecodeError("repeated columns are not supported (column \(e.name))")
+                throw DecodeError("repeated columns are not supported (column \(e.name.quotedName()))")
             }
             var logical = e.logicalType
             if logical == .none {
@@ -128,7 +128,7 @@ extension Schema {
             column.typeLength = e.typeLength
             if type == .fixedLenByteArray {
                 guard let length = e.typeLength, length > 0 else {
-                    throw DecodeError("column \(e.name) is FIXED_LEN_BYTE_ARRAY without a length")
+                    throw DecodeError("column \(e.name.quotedName()) is FIXED_LEN_BYTE_ARRAY without a length")
                 }
             }
             columns.append(column)

@@ -75,14 +75,14 @@ public final class ParquetReader {
             rows = sum
             for (chunk, column) in zip(group.columns, m.schema.columns) {
                 guard chunk.type == column.type else {
-                    throw DecodeError("column \(column.name) chunk type differs from the schema")
+                    throw DecodeError("column \(column.name.quotedName()) chunk type differs from the schema")
                 }
                 // A chunk without bytes has nothing to locate: pyarrow writes offset 0 for the
                 // chunks of an empty row group.
                 let empty = chunk.compressedBytes == 0 && group.rowCount == 0
                 guard chunk.compressedBytes >= 0, empty || (chunk.startOffset >= 4
                     && chunk.startOffset <= size && chunk.compressedBytes <= size - chunk.startOffset)
-                else { throw DecodeError("column \(column.name) chunk lies outside the file") }
+                else { throw DecodeError("column \(column.name.quotedName()) chunk lies outside the file") }
             }
         }
         guard rows == m.rowCount else {
@@ -139,14 +139,14 @@ public final class ParquetReader {
         let rows = metadata.rowGroups[rowGroup].rowCount
         guard chunk.codec == .uncompressed || chunk.codec == .zstd else {
             throw ParquetError(path: path, "unsupported codec \(chunk.codec.name) in column "
-                + "\(schema.columns[column].name); lake reads ZSTD and uncompressed files")
+                + "\(schema.columns[column].name.quotedName()); lake reads ZSTD and uncompressed files")
         }
         guard rows <= Self.rowGroupRowCountMax else {
             throw ParquetError(path: path, "row group \(rowGroup) claims \(rows) rows, more than the reader's budget "
                 + "of \(Self.rowGroupRowCountMax); rewrite the file with smaller row groups")
         }
         guard chunk.valueCount == rows else {
-            throw ParquetError(path: path, "column \(schema.columns[column].name) holds "
+            throw ParquetError(path: path, "column \(schema.columns[column].name.quotedName()) holds "
                 + "\(chunk.valueCount) values for \(rows) rows; the file is damaged")
         }
         var bytes = scratch?.compressed ?? []
@@ -159,7 +159,7 @@ public final class ParquetReader {
             let size = Int(chunk.compressedBytes)
             return try bytes.withUnsafeBytes { try decoder.decode(UnsafeRawBufferPointer(rebasing: $0[0..<size])) }
         } catch let e as DecodeError {
-            throw ParquetError(path: path, "column \(schema.columns[column].name), row group "
+            throw ParquetError(path: path, "column \(schema.columns[column].name.quotedName()), row group "
                 + "\(rowGroup): \(e.message)")
         }
     }
