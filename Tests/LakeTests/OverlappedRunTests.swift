@@ -135,6 +135,54 @@ struct OverlappedRunTests {
         #expect(done.wait(timeout: .now() + 10) == .success, "bronze finished once the reader stopped")
     }
 
+    /// Chunks are allocated at full size and recycled: filling one to its byte limit never
+    /// doubles its storage (doubling growth held ~50 MB in five chunks), a recycled chunk comes
+    /// back to bronze, and a chunk a very long line grew is not kept.
+    @Test func chunksKeepTheirStorage() throws {
+        let limit = 64 << 10
+        let feed = BronzeFeed(chunkRowCountMax: 1000, chunkBytesMax: limit, queuedChunksMax: 4)
+        feed.start(firstID: 1)
+        var id: Int64 = 0
+        func push(_ count: Int, bytes: Int = 1000) {
+            for _ in 0..<count {
+                id += 1
+                [UInt8](repeating: 65, count: bytes).withUnsafeBytes { feed.append(id: id, ingestedAt: 0, line: $0) }
+            }
+        }
+        func nextRows() throws -> BronzeFeed.Chunk? {
+            while let item = try feed.next() { if case .rows(let c) = item { return c } }
+            return nil
+        }
+        push(1)
+        feed.committed(throughID: id)  // chunk A queued; bronze fills a new chunk B
+        let a = try #require(try nextRows())
+        let baseA = a.data.withUnsafeBytes { $0.baseAddress }
+        feed.recycle(a)
+        push(66)  // B passes 64 KiB at its 66th line: queued; bronze fills A again
+        let b = try #require(try nextRows())
+        #expect(b.count == 66)
+        #expect(b.data.capacity >= limit && b.data.capacity < limit + limit / 8, "no doubling")
+        push(1)
+        feed.committed(throughID: id)
+        let again = try #require(try nextRows())
+        #expect(again.data.withUnsafeBytes { $0.baseAddress } == baseA, "the recycled chunk was reused")
+        feed.recycle(b)
+        feed.recycle(again)
+        // A 1 MB line grows its chunk past twice the limit: recycling drops that chunk.
+        push(1, bytes: 1 << 20)
+        feed.committed(throughID: id)
+        let big = try #require(try nextRows())
+        #expect(big.data.capacity >= 1 << 20)
+        feed.recycle(big)
+        for _ in 0..<6 {
+            push(1)
+            feed.committed(throughID: id)
+            let c = try #require(try nextRows())
+            #expect(c.data.capacity < 2 * limit, "the grown chunk came back")
+            feed.recycle(c)
+        }
+    }
+
     /// `run all` takes its three stage locks before any stage starts: with gold's lock held
     /// elsewhere it refuses at once and ingests nothing (before, bronze and silver ran while
     /// gold failed, and two racing `run all` could each take some locks and both fail).

@@ -9,7 +9,8 @@ import Foundation
 /// checkpoint never passes what bronze has committed: the crash behaviour is that of the
 /// Parquet path, and the rows are the same bytes the files hold.
 ///
-/// Memory is bounded: at most `queuedChunksMax` chunks wait; bronze blocks when silver is behind
+/// Memory is bounded: chunks are allocated at their full size once and recycled, at most
+/// `queuedChunksMax` wait; bronze blocks when silver is behind
 /// (it never waits for a commit of silver's, so the two cannot deadlock). When silver stops
 /// reading (it failed, or could not use the feed), `stopConsuming` drops whatever bronze queues
 /// afterwards and bronze never blocks again.
@@ -20,6 +21,13 @@ final class BronzeFeed: @unchecked Sendable {
         var ingestedAt: [Int64] = []
         var data: [UInt8] = []
         var ends: [Int] = []
+
+        init(rows: Int = 0, bytes: Int = 0) {
+            ids.reserveCapacity(rows)
+            ingestedAt.reserveCapacity(rows)
+            ends.reserveCapacity(rows)
+            data.reserveCapacity(bytes)
+        }
 
         var count: Int { ids.count }
 
@@ -64,12 +72,21 @@ final class BronzeFeed: @unchecked Sendable {
     private var failed = false
     private var consuming = true
     /// Bronze's chunk being filled (touched by the bronze thread only).
-    private var filling = Chunk()
+    private var filling: Chunk
 
-    init(chunkRowCountMax: Int = 16 * 1024, chunkBytesMax: Int = 8 << 20, queuedChunksMax: Int = 2) {
+    /// 4k rows / 2 MB chunks, 4 queued: ~15 MB in flight (16k / 8 MB / 2 held ~50 MB, with
+    /// doubling growth, for the same speed).
+    init(chunkRowCountMax: Int = 4096, chunkBytesMax: Int = 2 << 20, queuedChunksMax: Int = 4) {
         self.chunkRowCountMax = chunkRowCountMax
         self.chunkBytesMax = chunkBytesMax
         self.queuedChunksMax = queuedChunksMax
+        filling = Chunk()
+        filling = newChunk()
+    }
+
+    /// A chunk sized for a full load (lines are appended whole, so one long line can still grow it).
+    private func newChunk() -> Chunk {
+        Chunk(rows: chunkRowCountMax, bytes: chunkBytesMax + (chunkBytesMax >> 4))
     }
 
     // MARK: bronze's side
@@ -119,18 +136,19 @@ final class BronzeFeed: @unchecked Sendable {
     private func pushFilling() {
         guard filling.count > 0 else { return }
         let full = filling
-        let next: Chunk? = condition.withLock {
+        // nil: nobody reads any more; .some(nil): queued, no spare chunk to fill next.
+        let next: Chunk?? = condition.withLock {
             while consuming && queuedChunks >= queuedChunksMax { condition.wait() }
             guard consuming else { return nil }
             items.append(.rows(full))
             queuedChunks += 1
             condition.broadcast()
-            return spare.popLast() ?? Chunk()
+            return .some(spare.popLast())
         }
-        if let next {
-            filling = next
-        } else {
-            full.removeAll()  // nobody reads: reuse the chunk
+        switch next {
+        case .some(let spare?): filling = spare
+        case .some(nil): filling = newChunk()
+        case nil: full.removeAll()  // nobody reads: reuse the chunk
         }
     }
 
@@ -172,6 +190,8 @@ final class BronzeFeed: @unchecked Sendable {
 
     /// Gives a chunk back for bronze to fill again.
     func recycle(_ chunk: Chunk) {
+        // A chunk a very long line grew is dropped rather than kept at that size.
+        guard chunk.data.capacity <= 2 * chunkBytesMax + (chunkBytesMax >> 3) else { return }
         chunk.removeAll()
         condition.withLock { if spare.count < queuedChunksMax { spare.append(chunk) } }
     }
