@@ -37,15 +37,11 @@ struct LakeCommand: ParsableCommand {
         }
         do {
             try command.run()
-        } catch let error as ExitCode {
-            exit(withError: error)
-        } catch let error as CleanExit {
-            exit(withError: error)
-        } catch let error as ValidationError {
-            exit(withError: error)
         } catch {
-            // Whatever failed, the user sees one line: a Foundation error or a message quoting
-            // a file's bytes can hold line breaks.
+            // ArgumentParser's own errors (help, exit codes, validation) keep their handling;
+            // whatever else failed, the user sees one line: a Foundation error or a message
+            // quoting a file's bytes can hold line breaks.
+            if String(reflecting: type(of: error)).hasPrefix("ArgumentParser.") { exit(withError: error) }
             exit(withError: OneLineError(text: String(describing: error).oneLine))
         }
     }
