@@ -1,4 +1,5 @@
 import Foundation
+import Parquet
 import Testing
 
 @testable import Lake
@@ -88,6 +89,29 @@ struct MaintenanceTests {
         try lake.runAll([eventLine(id: "new", user: "u1", time: "2026-01-29T20:00:00Z")])
         #expect(try lake.accounting()?.balanced == true)
         #expect(try lake.tableRows("silver_clickstream").count == 201)
+    }
+
+    /// Compacted bronze files are written like bronze's own: 32k-row row groups (a bronze row is
+    /// a whole raw line; the default 128k rows held ~55 MB per buffer set, and compaction in
+    /// `--follow` peaked at 210 MB), and the table named in the footer.
+    @Test func compactedBronzeKeepsBronzesRowGroups() throws {
+        let lake = try TestLake("compactrg")
+        defer { lake.remove() }
+        let lines = (0..<40_000).map { "{\"n\":\($0)}" }.joined(separator: "\n") + "\n"
+        try lake.append("a.jsonl", Array(lines.utf8))
+        _ = try lake.runBronze()  // a file per 1000 lines
+        _ = try lake.runSilver()  // compaction merges only files the next stage has read
+        let catalog = try Catalog(paths: lake.paths)
+        #expect(try catalog.liveFiles(table: "bronze_clickstream").count == 40)
+        _ = try StageRunner.run(catalog: catalog, job: "clickstream", stage: "compact", wait: false) { runID in
+            try Compactor(catalog: catalog).compact(table: "bronze_clickstream", job: "clickstream", layer: "bronze", runID: runID)
+        }
+        let files = try catalog.liveFiles(table: "bronze_clickstream")
+        #expect(files.count == 1)
+        let reader = try ParquetReader(path: lake.paths.root + "/" + files[0].path)
+        #expect(reader.metadata.rowGroups.map(\.rowCount) == [32_768, 7_232])
+        #expect(reader.metadata.keyValues.contains { $0.key == "lake.table" && $0.value == "bronze_clickstream" })
+        #expect(try lake.bronzeRows().count == 40_000)
     }
 
     @Test func cronExpressionsParseAndFire() throws {

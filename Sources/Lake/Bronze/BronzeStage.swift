@@ -61,15 +61,7 @@ public final class BronzeStage {
         self.job = job
         self.runID = runID
         self.commitRowCountMax = commitRowCountMax ?? job.bronze.fileRowCountMax
-        var p = WriterProperties()
-        p.rowGroupRowCountMax = 32 * 1024
-        // One core: bronze is one big column (zstd over the raw lines), so spreading columns
-        // over threads has nothing to spread, and encoding in the background measured no
-        // faster here (the cores share memory bandwidth) for +48 MB of RSS (bench/NOTES.md).
-        p.encodeThreads = 1
-        p.encodeInBackground = false
-        p.keyValues = [KeyValue("lake.table", job.bronze.table)]
-        properties = p
+        properties = BronzeTable.writerProperties(table: job.bronze.table)
         try catalog.ensureTable(
             name: job.bronze.table, job: job.name, layer: "bronze", schemaJSON: BronzeTable.schemaJSON,
             partitionColumn: "ingested_at")

@@ -3,6 +3,21 @@ import Parquet
 /// The bronze table: the raw append log. `body` is BYTE_ARRAY without a STRING annotation
 /// because a line may be invalid UTF-8 and bronze keeps it byte-exact (DuckDB: `body::VARCHAR`).
 public enum BronzeTable {
+    /// How bronze files are written, by the bronze stage and by compaction alike. Row groups
+    /// of 32k rows: a bronze row is a whole raw line (~420 B), so the default 128k rows made
+    /// ~55 MB per buffer set (compaction in `--follow` peaked at 210 MB that way). One core:
+    /// bronze is one big column (zstd over the raw lines), so spreading columns over threads
+    /// has nothing to spread, and encoding in the background measured no faster here (the
+    /// cores share memory bandwidth) for +48 MB of RSS (bench/NOTES.md).
+    static func writerProperties(table: String) -> WriterProperties {
+        var p = WriterProperties()
+        p.rowGroupRowCountMax = 32 * 1024
+        p.encodeThreads = 1
+        p.encodeInBackground = false
+        p.keyValues = [KeyValue("lake.table", table)]
+        return p
+    }
+
     public static let schema: Schema = {
         var ingestID = Column("ingest_id", .int64)
         ingestID.dictionary = false

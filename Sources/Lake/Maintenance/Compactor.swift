@@ -52,6 +52,7 @@ public final class Compactor {
                         schema = reader.schema
                         writer = TableWriter(
                             paths: catalog.paths, table: table, schema: reader.schema, snapshot: snapshot,
+                            properties: layer == "bronze" ? BronzeTable.writerProperties(table: table) : WriterProperties(),
                             timeColumn: Self.timeColumn(reader.schema, layer: layer),
                             ingestColumn: reader.schema.index(of: "ingest_id"), fileRowCountMax: targetRowCount)
                     }
