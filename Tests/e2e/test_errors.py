@@ -1,6 +1,8 @@
 """Operating errors (SPEC §2): non-zero exit and one actionable line on stderr naming the problem;
 nothing is ingested. Inputs are 100 generated events at most: only the refusal is at stake."""
 
+import pytest
+
 from conftest import JOBS, Lake
 
 
@@ -23,25 +25,20 @@ def test_missing_jobs_folder(tmp_path):
     assert not (lake.root / "bronze_clickstream").exists()
 
 
-def test_jobs_folder_without_job_files(tmp_path):
-    empty = tmp_path / "empty-jobs"
+@pytest.mark.parametrize("name,shown", [
+    ("empty-jobs", "empty-jobs"),
+    # Quoted text holding line breaks is escaped: still one line on stderr.
+    ("empty\njobs\x0cfolder", "empty\\njobs\\u{C}folder"),
+])
+def test_jobs_folder_without_job_files(tmp_path, name, shown):
+    empty = tmp_path / name
     empty.mkdir()
     lake = Lake(tmp_path / "lake", jobs=empty)
     p = lake.run("all", check=False)
     assert p.returncode != 0
-    assert "no job files" in one_line(p)
-
-
-def test_path_with_line_breaks_stays_on_one_line(tmp_path):
-    """A path (or any quoted text) holding line breaks is escaped: still one line on stderr."""
-    odd = tmp_path / "empty\njobs\x0cfolder"
-    odd.mkdir()
-    lake = Lake(tmp_path / "lake", jobs=odd)
-    p = lake.run("all", check=False)
-    assert p.returncode != 0
     line = one_line(p)
     assert "no job files" in line
-    assert "empty\\njobs\\u{C}folder" in line
+    assert shown in line
 
 
 def test_unknown_job(tmp_path):

@@ -60,6 +60,8 @@ final class BronzeFeed: @unchecked Sendable {
     let chunkRowCountMax: Int
     let chunkBytesMax: Int
     let queuedChunksMax: Int
+    /// Bytes a chunk is allocated with: its limit plus room for the line that crosses it.
+    private let chunkBytesReserved: Int
 
     private let condition = NSCondition()
     private var items: [Item] = []
@@ -80,14 +82,12 @@ final class BronzeFeed: @unchecked Sendable {
         self.chunkRowCountMax = chunkRowCountMax
         self.chunkBytesMax = chunkBytesMax
         self.queuedChunksMax = queuedChunksMax
-        filling = Chunk()
-        filling = newChunk()
+        chunkBytesReserved = chunkBytesMax + chunkBytesMax / 16
+        filling = Chunk(rows: chunkRowCountMax, bytes: chunkBytesReserved)
     }
 
     /// A chunk sized for a full load (lines are appended whole, so one long line can still grow it).
-    private func newChunk() -> Chunk {
-        Chunk(rows: chunkRowCountMax, bytes: chunkBytesMax + (chunkBytesMax >> 4))
-    }
+    private func newChunk() -> Chunk { Chunk(rows: chunkRowCountMax, bytes: chunkBytesReserved) }
 
     // MARK: bronze's side
 
@@ -191,7 +191,7 @@ final class BronzeFeed: @unchecked Sendable {
     /// Gives a chunk back for bronze to fill again.
     func recycle(_ chunk: Chunk) {
         // A chunk a very long line grew is dropped rather than kept at that size.
-        guard chunk.data.capacity <= 2 * chunkBytesMax + (chunkBytesMax >> 3) else { return }
+        guard chunk.data.capacity <= 2 * chunkBytesReserved else { return }
         chunk.removeAll()
         condition.withLock { if spare.count < queuedChunksMax { spare.append(chunk) } }
     }
