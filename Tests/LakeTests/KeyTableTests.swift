@@ -39,6 +39,56 @@ struct KeyTableTests {
     }
 }
 
+/// Dead keys (at or below the watermark the caller passes) are dropped when the table needs
+/// room, so its size follows the live keys, not all keys ever seen; live keys all survive.
+@Suite("Silver key table expiry")
+struct KeyTableExpiryTests {
+    @Test func sizeFollowsTheLiveKeys() {
+        var table = KeyTable()
+        let window: Int64 = 10_000
+        var capacityMax = 0
+        for n in 0..<400_000 as Range<Int64> {
+            let key = SilverState.Key(a: UInt64(n) &* 0x9E37_79B9_7F4A_7C15, b: UInt64(n))
+            table.set(key, n + 1, watermark: n + 1 - window)
+            capacityMax = max(capacityMax, table.capacity)
+        }
+        // 10k live keys fit in 32k slots at most 35% full; without expiry 400k keys need 1M.
+        #expect(capacityMax <= 32_768)
+        #expect(table.count <= 22_938)  // 70% of 32k
+        let watermark: Int64 = 400_000 - window
+        for n in 0..<400_000 as Range<Int64> {
+            let key = SilverState.Key(a: UInt64(n) &* 0x9E37_79B9_7F4A_7C15, b: UInt64(n))
+            if n + 1 > watermark {
+                #expect(table[key] == n + 1, "live key \(n) lost")
+            } else if let t = table[key] {
+                #expect(t <= watermark)
+            }
+        }
+    }
+
+    /// SilverState answers duplicates exactly as SPEC §5 says, whatever the table dropped:
+    /// a key is a duplicate only while its accepted time is above the watermark.
+    @Test func duplicatesFollowTheWatermark() {
+        var state = SilverState(delayMicros: 100)
+        var accepted: [SilverState.Key: Int64] = [:]
+        var rng: UInt64 = 7
+        for step in 0..<200_000 as Range<Int64> {
+            rng = rng &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            let n = (rng >> 33) % 50_000
+            let key = SilverState.Key(a: n &* 0xD6E8_FEB8_6659_FD93, b: n)
+            let time = step / 4 + Int64(rng >> 60)  // mostly rising, a little jitter
+            if state.isLate(time) { continue }
+            let expected = accepted[key].map { $0 > state.watermarkMicros } ?? false
+            #expect(state.isDuplicate(key) == expected, "step \(step)")
+            if !expected {
+                state.accept(key, eventMicros: time)
+                accepted[key] = time
+            }
+        }
+        #expect(state.keys.capacity <= 4_096)
+    }
+}
+
 /// The malloc settings are applied for real: a missing `<features.h>` once made both calls
 /// silently do nothing (session 3, bench/NOTES.md item 20).
 @Suite struct ProcessSetupTests {

@@ -94,6 +94,74 @@ struct EdgeCaseTests {
         }
     }
 
+    /// The byte-array dictionary maps every value to an entry with exactly its bytes: values
+    /// of every length 0...40 that differ in one byte only (first, middle or last: the word
+    /// compare reads overlapping words), in shuffled order, each repeated.
+    @Test func dictionaryEntriesMatchTheirValues() {
+        var values: [[UInt8]] = []
+        for length in 0...40 {
+            let base = (0..<length).map { UInt8(truncatingIfNeeded: $0 &* 37 &+ 11) }
+            values.append(base)
+            for position in Set([0, length / 2, length - 1]) where length > 0 {
+                var changed = base
+                changed[position] ^= 0x01
+                values.append(changed)
+            }
+        }
+        var rng: UInt64 = 42
+        var rows: [Int] = []
+        for _ in 0..<20_000 {
+            rng = rng &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            rows.append(Int(rng >> 33) % values.count)
+        }
+        let buffer = ColumnBuffer(column: .string("s"))
+        for row in rows { values[row].withUnsafeBytes { buffer.append($0) } }
+        guard let d = DictionaryBuilder.build(buffer, bytesMax: 1 << 20) else {
+            Issue.record("no dictionary for \(values.count) distinct values in 20k rows")
+            return
+        }
+        #expect(d.entryCount == Set(values).count)
+        // The entries, decoded from the PLAIN dictionary page body.
+        var entries: [[UInt8]] = []
+        var offset = 0
+        while offset < d.plain.count {
+            let length = d.plain[offset..<offset + 4].reversed().reduce(0) { $0 << 8 | Int($1) }
+            entries.append(Array(d.plain[offset + 4..<offset + 4 + length]))
+            offset += 4 + length
+        }
+        #expect(entries.count == d.entryCount)
+        #expect(Set(entries).count == entries.count, "an entry appears twice")
+        #expect(d.indices.count == rows.count)
+        for (i, row) in rows.enumerated() where entries[Int(d.indices[i])] != values[row] {
+            Issue.record("row \(i): value \(values[row]) got entry \(entries[Int(d.indices[i])])")
+            break
+        }
+    }
+
+    /// The dictionary's word-wise byte compare: equal copies are equal, and a difference in
+    /// any one byte of any length 1...40 is seen.
+    @Test func dictionaryByteCompareSeesEveryByte() {
+        for length in 0...40 {
+            let a = (0..<length).map { UInt8(truncatingIfNeeded: $0 &* 29 &+ 3) }
+            let same = Array(a)
+            a.withUnsafeBytes { pa in
+                same.withUnsafeBytes { pb in
+                    #expect(DictionaryBuilder.equalBytes(pa.baseAddress ?? UnsafeRawPointer(bitPattern: 8)!, pb.baseAddress, length))
+                }
+            }
+            for position in 0..<length {
+                var b = a
+                b[position] ^= 0x80
+                a.withUnsafeBytes { pa in
+                    b.withUnsafeBytes { pb in
+                        #expect(!DictionaryBuilder.equalBytes(pa.baseAddress!, pb.baseAddress, length),
+                                "length \(length), byte \(position)")
+                    }
+                }
+            }
+        }
+    }
+
     /// A dictionary larger than `dictionaryBytesMax` falls back to PLAIN; the same data under
     /// the default limit is dictionary-encoded. Values survive both ways.
     @Test(arguments: Kind.allCases.filter(\.dictionaryCapable))

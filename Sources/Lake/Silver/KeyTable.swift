@@ -1,51 +1,75 @@
 /// Silver's live dedup keys → the event time each was accepted with. Keys are already 128-bit
 /// hashes, so a slot is picked from their low bits directly (a Swift `Dictionary` would hash
 /// them again with SipHash on each of the ~4 lookups a record costs). Open addressing with
-/// linear probing, at most half full; removal shifts the following run back (no tombstones).
+/// linear probing; a slot's key halves and time sit side by side (one cache line per probe);
+/// removal shifts the following run back (no tombstones).
+///
+/// Expired keys are dropped lazily: when an insert finds the table 70% full, the table is
+/// rebuilt with only the keys whose time is above the watermark the caller passes, at a size
+/// that leaves it at most 35% full. So no per-key expiry queue is needed (before: a heap of
+/// (time, key) entries, 24–48 bytes per live key and a push and a pop per accepted record),
+/// and the table takes 34–69 bytes per live key.
 struct KeyTable {
-    private var a: [UInt64]
-    private var b: [UInt64]
-    /// `Int64.min` marks an empty slot (no event time is that small).
-    private var times: [Int64]
+    struct Slot {
+        var a: UInt64
+        var b: UInt64
+        /// `Int64.min` marks an empty slot (no event time is that small).
+        var time: Int64
+
+        static let empty = Slot(a: 0, b: 0, time: Int64.min)
+    }
+
+    private var slots: [Slot]
     private var mask: Int
+    /// Occupied slots, expired keys not yet dropped included.
     private(set) var count = 0
 
     init(capacity: Int = 1024) {
-        var size = 16
-        while size < capacity * 2 { size <<= 1 }
-        a = Array(repeating: 0, count: size)
-        b = Array(repeating: 0, count: size)
-        times = Array(repeating: Int64.min, count: size)
+        let size = Self.size(for: capacity)
+        slots = Array(repeating: .empty, count: size)
         mask = size - 1
     }
 
+    /// The smallest power of two (≥ 16) that holds `count` keys at most 35% full.
+    private static func size(for count: Int) -> Int {
+        var size = 16
+        while size * 7 < count * 20 { size <<= 1 }
+        return size
+    }
+
+    /// Slots in the table (for tests and memory accounting).
+    var capacity: Int { slots.count }
+
     @inline(__always) private func slot(of key: SilverState.Key) -> (index: Int, found: Bool) {
-        var i = Int(truncatingIfNeeded: key.a) & mask
-        while times[i] != Int64.min {
-            if a[i] == key.a && b[i] == key.b { return (i, true) }
-            i = (i + 1) & mask
+        let mask = mask
+        return slots.withUnsafeBufferPointer { slots in
+            var i = Int(truncatingIfNeeded: key.a) & mask
+            while slots[i].time != Int64.min {
+                if slots[i].a == key.a && slots[i].b == key.b { return (i, true) }
+                i = (i + 1) & mask
+            }
+            return (i, false)
         }
-        return (i, false)
     }
 
     subscript(key: SilverState.Key) -> Int64? {
         let (i, found) = slot(of: key)
-        return found ? times[i] : nil
+        return found ? slots[i].time : nil
     }
 
-    mutating func set(_ key: SilverState.Key, _ time: Int64) {
+    /// Remembers `key` with `time`. When the table must make room, keys whose time is at or
+    /// below `watermark` are dropped first (they can no longer make a record a duplicate).
+    mutating func set(_ key: SilverState.Key, _ time: Int64, watermark: Int64 = Int64.min) {
         precondition(time != Int64.min)
         var (i, found) = slot(of: key)
         if !found {
-            if (count + 1) * 2 > times.count {
-                grow()
+            if (count + 1) * 10 > slots.count * 7 {
+                rebuild(keepingAbove: watermark, adding: 1)
                 i = slot(of: key).index
             }
-            a[i] = key.a
-            b[i] = key.b
             count += 1
         }
-        times[i] = time
+        slots[i] = Slot(a: key.a, b: key.b, time: time)
     }
 
     mutating func remove(_ key: SilverState.Key) {
@@ -57,30 +81,35 @@ struct KeyTable {
         var j = hole
         while true {
             j = (j + 1) & mask
-            if times[j] == Int64.min { break }
-            let home = Int(truncatingIfNeeded: a[j]) & mask
+            if slots[j].time == Int64.min { break }
+            let home = Int(truncatingIfNeeded: slots[j].a) & mask
             let distanceToJ = (j - home) & mask
             let distanceToHole = (j - hole) & mask
             if distanceToJ >= distanceToHole {
-                a[hole] = a[j]
-                b[hole] = b[j]
-                times[hole] = times[j]
+                slots[hole] = slots[j]
                 hole = j
             }
         }
-        times[hole] = Int64.min
+        slots[hole] = .empty
     }
 
-    private mutating func grow() {
-        let old = (a, b, times)
-        let size = times.count * 2
-        a = Array(repeating: 0, count: size)
-        b = Array(repeating: 0, count: size)
-        times = Array(repeating: Int64.min, count: size)
-        mask = size - 1
-        count = 0
-        for i in old.2.indices where old.2[i] != Int64.min {
-            set(SilverState.Key(a: old.0[i], b: old.1[i]), old.2[i])
+    /// Rebuilds the table with the keys whose time is above `watermark`, sized so that they
+    /// and `adding` more fit at most 35% full (it may shrink).
+    private mutating func rebuild(keepingAbove watermark: Int64, adding: Int) {
+        let old = slots
+        let live = old.reduce(0) { $0 + ($1.time > watermark ? 1 : 0) }
+        let size = Self.size(for: live + adding)
+        slots = []  // the old array is the only copy left: freed as soon as `old` goes
+        slots = Array(repeating: .empty, count: size)
+        let mask = size - 1
+        self.mask = mask
+        slots.withUnsafeMutableBufferPointer { slots in
+            for entry in old where entry.time > watermark {
+                var i = Int(truncatingIfNeeded: entry.a) & mask
+                while slots[i].time != Int64.min { i = (i + 1) & mask }
+                slots[i] = entry
+            }
         }
+        count = live
     }
 }

@@ -13,15 +13,9 @@ struct SilverState {
     /// Highest accepted event time; `Int64.min` before the first accepted record.
     private(set) var maxEventMicros = Int64.min
     let delayMicros: Int64
+    /// Keys with the event time they were accepted with. Keys at or below the watermark are
+    /// dead (never a duplicate again) and dropped when the table next needs room.
     private(set) var keys = KeyTable()
-    /// Keys by accepted event time, to forget them once the watermark passes them.
-    private var expiry = MinHeap<Expiry>()
-
-    struct Expiry: Comparable {
-        var time: Int64
-        var key: Key
-        static func < (a: Expiry, b: Expiry) -> Bool { a.time < b.time }
-    }
 
     init(delayMicros: Int64) { self.delayMicros = delayMicros }
 
@@ -40,22 +34,9 @@ struct SilverState {
 
     mutating func accept(_ key: Key, eventMicros: Int64) {
         assert(!isLate(eventMicros), "a late record was accepted")
-        keys.set(key, eventMicros)
-        expiry.push(Expiry(time: eventMicros, key: key))
+        if eventMicros > maxEventMicros { maxEventMicros = eventMicros }
+        keys.set(key, eventMicros, watermark: watermarkMicros)
         acceptedSinceSave.append(key)
-        if eventMicros > maxEventMicros {
-            maxEventMicros = eventMicros
-            forgetExpired()
-        }
-    }
-
-    private mutating func forgetExpired() {
-        let w = watermarkMicros
-        while let top = expiry.minimum, top.time <= w {
-            _ = expiry.popMinimum()
-            // The key may have been accepted again later with a newer time.
-            if let t = keys[top.key], t <= w { keys.remove(top.key) }
-        }
     }
 
     // MARK: checkpoint
@@ -68,8 +49,7 @@ struct SilverState {
         self.maxEventMicros = maxEventMicros
         keys = KeyTable(capacity: entries.count)
         for (k, t) in entries where t > watermarkMicros {
-            keys.set(k, t)
-            expiry.push(Expiry(time: t, key: k))
+            keys.set(k, t, watermark: watermarkMicros)
         }
     }
 

@@ -17,8 +17,10 @@ struct DictionaryBuilder {
         let count = buffer.valueCount
         guard count > 0, buffer.column.type != .boolean, buffer.column.dictionary else { return nil }
         var d = DictionaryBuilder()
-        d.indices.reserveCapacity(count)
-        d.slots = [Int32](repeating: 0, count: 1024)
+        if buffer.column.type != .byteArray {
+            d.indices.reserveCapacity(count)
+            d.slots = [Int32](repeating: 0, count: 1024)
+        }
         let ok: Bool
         switch buffer.column.type {
         case .int32: ok = d.addFixed(buffer.int32s.lazy.map { UInt64(UInt32(bitPattern: $0)) }, width: 4, bytesMax: bytesMax)
@@ -73,41 +75,121 @@ struct DictionaryBuilder {
 
     private mutating func addByteArrays(_ buffer: ColumnBuffer, bytesMax: Int) -> Bool {
         let total = buffer.valueCount
-        return buffer.bytes.withUnsafeBytes { all -> Bool in
-            for i in 0..<total {
-                let r = buffer.range(i)
-                let value = UnsafeRawBufferPointer(rebasing: all[r])
-                if slots.count < entryCount * 2 + 2 { growBytes() }
-                let mask = slots.count - 1
-                var h = Int(truncatingIfNeeded: Self.hash(value)) & mask
-                while true {
-                    let slot = Int(slots[h])
-                    if slot == 0 {
-                        var length = UInt32(value.count).littleEndian
-                        withUnsafeBytes(of: &length) { plain.append(contentsOf: $0) }
-                        let start = plain.count
-                        plain.append(contentsOf: value)
-                        keyRanges.append(start..<plain.count)
-                        entryCount += 1
-                        slots[h] = Int32(entryCount)
-                        indices.append(UInt32(entryCount - 1))
-                        break
+        var out = [UInt32](repeating: 0, count: total)
+        // Slots: the value's low 32 hash bits in the high half, entry index + 1 in the low
+        // half (0 = empty), so a probe compares bytes only when the hashes agree. A local
+        // table is probed through one pointer (no uniqueness check per value).
+        var table = [UInt64](repeating: 0, count: 1024)
+        let ends = buffer.ends.buffer
+        let ok = buffer.bytes.withUnsafeBytes { all -> Bool in
+            out.withUnsafeMutableBufferPointer { out -> Bool in
+                var i = 0
+                var start = 0
+                while i < total {
+                    if table.count < entryCount * 2 + 2 { table = rehashed(table) }
+                    // Probe until the table needs to grow or a check is due.
+                    let stop = min(total, (i | 1023) + 1)
+                    table.withUnsafeMutableBufferPointer { slots in
+                        let shift = UInt64(64 - slots.count.trailingZeroBitCount)
+                        let mask = slots.count - 1
+                        while i < stop {
+                            if slots.count < entryCount * 2 + 2 { return }
+                            let end = ends[i]
+                            let value = UnsafeRawBufferPointer(rebasing: all[start..<end])
+                            let h = Self.hash(value)
+                            let tag = h << 32
+                            var probe = Int(truncatingIfNeeded: h >> shift)
+                            while true {
+                                let slot = slots[probe]
+                                if slot == 0 {
+                                    out[i] = UInt32(entryCount)
+                                    insert(value)
+                                    slots[probe] = tag | UInt64(entryCount)
+                                    break
+                                }
+                                if slot & 0xFFFF_FFFF_0000_0000 == tag {
+                                    let entry = Int(truncatingIfNeeded: slot & 0xFFFF_FFFF) - 1
+                                    if entryEquals(entry, value) {
+                                        out[i] = UInt32(entry)
+                                        break
+                                    }
+                                }
+                                probe = (probe + 1) & mask
+                            }
+                            start = end
+                            i += 1
+                        }
                     }
-                    let existing = keyRanges[slot - 1]
-                    if existing.count == value.count && plain.withUnsafeBytes({ p in
-                        compareBytes(UnsafeRawBufferPointer(rebasing: p[existing]), value) == 0
-                    }) {
-                        indices.append(UInt32(slot - 1))
-                        break
+                    if i & 1023 == 0 && !worthIt(seen: i, total: total, bytesMax: bytesMax) {
+                        return false
                     }
-                    h = (h + 1) & mask
                 }
-                if (i + 1) & 1023 == 0 && !worthIt(seen: i + 1, total: total, bytesMax: bytesMax) {
-                    return false
-                }
+                return worthIt(seen: total, total: total, bytesMax: bytesMax)
             }
-            return worthIt(seen: total, total: total, bytesMax: bytesMax)
         }
+        if ok { indices = out }
+        return ok
+    }
+
+    /// Adds a new byte-array entry (its PLAIN form: length, then bytes).
+    @inline(__always)
+    private mutating func insert(_ value: UnsafeRawBufferPointer) {
+        var length = UInt32(value.count).littleEndian
+        withUnsafeBytes(of: &length) { plain.append(contentsOf: $0) }
+        let start = plain.count
+        plain.append(contentsOf: value)
+        keyRanges.append(start..<plain.count)
+        entryCount += 1
+    }
+
+    @inline(__always)
+    private func entryEquals(_ entry: Int, _ value: UnsafeRawBufferPointer) -> Bool {
+        let range = keyRanges[entry]
+        guard range.count == value.count else { return false }
+        return plain.withUnsafeBytes { p in
+            Self.equalBytes(p.baseAddress! + range.lowerBound, value.baseAddress, value.count)
+        }
+    }
+
+    /// Equality of two `count`-byte ranges with word loads (overlapping at the tail), no call.
+    @inline(__always)
+    static func equalBytes(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer?, _ count: Int) -> Bool {
+        guard count > 0, let b else { return true }
+        if count >= 8 {
+            var offset = 0
+            while offset + 8 < count {
+                if a.loadUnaligned(fromByteOffset: offset, as: UInt64.self)
+                    != b.loadUnaligned(fromByteOffset: offset, as: UInt64.self) { return false }
+                offset += 8
+            }
+            return a.loadUnaligned(fromByteOffset: count - 8, as: UInt64.self)
+                == b.loadUnaligned(fromByteOffset: count - 8, as: UInt64.self)
+        }
+        if count >= 4 {
+            return a.loadUnaligned(as: UInt32.self) == b.loadUnaligned(as: UInt32.self)
+                && a.loadUnaligned(fromByteOffset: count - 4, as: UInt32.self)
+                    == b.loadUnaligned(fromByteOffset: count - 4, as: UInt32.self)
+        }
+        for offset in 0..<count where a.load(fromByteOffset: offset, as: UInt8.self) != b.load(fromByteOffset: offset, as: UInt8.self) {
+            return false
+        }
+        return true
+    }
+
+    /// The byte-array slot table at twice the size, every entry placed again.
+    private func rehashed(_ old: [UInt64]) -> [UInt64] {
+        var table = [UInt64](repeating: 0, count: old.count * 2)
+        let shift = UInt64(64 - table.count.trailingZeroBitCount)
+        let mask = table.count - 1
+        plain.withUnsafeBytes { p in
+            for (i, r) in keyRanges.enumerated() {
+                let h = Self.hash(UnsafeRawBufferPointer(rebasing: p[r]))
+                var probe = Int(truncatingIfNeeded: h >> shift)
+                while table[probe] != 0 { probe = (probe + 1) & mask }
+                table[probe] = h << 32 | UInt64(i + 1)
+            }
+        }
+        return table
     }
 
     private mutating func growFixed() {
@@ -120,18 +202,6 @@ struct DictionaryBuilder {
         }
     }
 
-    private mutating func growBytes() {
-        slots = [Int32](repeating: 0, count: slots.count * 2)
-        let mask = slots.count - 1
-        plain.withUnsafeBytes { p in
-            for (i, r) in keyRanges.enumerated() {
-                var h = Int(truncatingIfNeeded: Self.hash(UnsafeRawBufferPointer(rebasing: p[r]))) & mask
-                while slots[h] != 0 { h = (h + 1) & mask }
-                slots[h] = Int32(i + 1)
-            }
-        }
-    }
-
     @inline(__always) static func mix(_ x: UInt64) -> UInt64 {
         var z = x &+ 0x9E37_79B9_7F4A_7C15
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
@@ -139,26 +209,30 @@ struct DictionaryBuilder {
         return z ^ (z >> 31)
     }
 
-    /// A fast non-cryptographic hash over 8-byte words.
+    /// A fast non-cryptographic hash: one multiply per 8-byte word (the tail read as an
+    /// overlapping word), one full mix at the end. Slots are taken from the high bits.
     @inline(__always) static func hash(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
-        var h: UInt64 = 0xCBF2_9CE4_8422_2325 ^ UInt64(bytes.count)
-        var i = 0
         let n = bytes.count
-        while i + 8 <= n {
-            h = mix(h ^ bytes.loadUnaligned(fromByteOffset: i, as: UInt64.self))
-            i += 8
-        }
-        if i < n {
-            var tail: UInt64 = 0
-            var shift: UInt64 = 0
-            while i < n {
-                tail |= UInt64(bytes[i]) << shift
-                shift += 8
-                i += 1
+        var h: UInt64 = 0xCBF2_9CE4_8422_2325 ^ UInt64(truncatingIfNeeded: n)
+        guard let base = bytes.baseAddress else { return mix(h) }
+        if n >= 8 {
+            var i = 0
+            while i + 8 < n {
+                h = (h ^ base.loadUnaligned(fromByteOffset: i, as: UInt64.self)) &* 0x9E37_79B9_7F4A_7C15
+                h ^= h >> 29
+                i += 8
             }
-            h = mix(h ^ tail)
+            h ^= base.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self)
+        } else if n >= 4 {
+            let low = UInt64(base.loadUnaligned(as: UInt32.self))
+            let high = UInt64(base.loadUnaligned(fromByteOffset: n - 4, as: UInt32.self))
+            h ^= low | high << 32
+        } else if n > 0 {
+            let first = UInt64(base.load(as: UInt8.self))
+            let middle = UInt64(base.load(fromByteOffset: n / 2, as: UInt8.self))
+            let last = UInt64(base.load(fromByteOffset: n - 1, as: UInt8.self))
+            h ^= first | middle << 8 | last << 16
         }
-        return h
+        return mix(h)
     }
 }
-
