@@ -273,3 +273,43 @@ func scanDetail(_ bytes: [UInt8]) -> String? {
         #expect(scanner.spans[3].kind == .number)
     }
 }
+
+/// The key lookup the scanner uses (a collision-free hash per object, keys of up to 16 bytes
+/// compared as two words) finds exactly the children a plain search finds: every mapped key,
+/// none of the near misses (first, middle or last byte changed, one byte longer or shorter, another parent's key).
+@Suite("JSON path index")
+struct JSONPathIndexTests {
+    @Test(arguments: [1, 8, 40, 300])
+    func hashedLookupEqualsSearch(keyCount: Int) {
+        var keys = (0..<keyCount).map { i -> String in
+            let stem = ["id", "eventType", "a", "userIdentifier", "x\(i)", "sessionId_long_key_\(i)"][i % 6]
+            return i < 6 ? stem : "\(stem)\(i)"
+        }
+        keys.append("")
+        keys.append("sixteen_bytes_ok")
+        let paths = keys.map { [$0] } + keys.prefix(3).map { ["outer", $0] }
+        let index = JSONPathIndex(paths: paths)
+        var probes = keys + ["outer"]
+        for key in keys where !key.isEmpty {
+            for position in Set([0, key.utf8.count / 2, key.utf8.count - 1]) {
+                var bytes = Array(key.utf8)
+                bytes[position] ^= 0x01
+                probes.append(String(decoding: bytes, as: UTF8.self))
+            }
+            probes.append(key + "x")
+            probes.append(String(key.dropLast()))
+        }
+        for parent in [0] + (0..<index.nodes.count).filter({ index.nodes[$0].childEnd > index.nodes[$0].childStart }) {
+            for probe in probes {
+                // The scanner's case: the key is followed by `":` and a value, so 16 bytes can
+                // be read from its start.
+                let line = Array("\"\(probe)\":\"value padding\"".utf8)
+                let expected = Array(probe.utf8).withUnsafeBytes { index.child(of: parent, key: $0) }
+                let found = line.withUnsafeBytes {
+                    index.child(of: parent, line: $0, start: 1, end: 1 + probe.utf8.count)
+                }
+                #expect(found == expected, "parent \(parent), key \(probe.debugDescription)")
+            }
+        }
+    }
+}

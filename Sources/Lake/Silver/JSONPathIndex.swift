@@ -17,12 +17,20 @@ struct JSONPathIndex: Sendable {
         /// 16 bytes (all of the clickstream's) compare in two instructions.
         var word0: UInt64 = 0
         var word1: UInt64 = 0
+        /// A collision-free hash of the children's keys of at most 16 bytes: slot
+        /// `lookupStart + (keyHash &* lookupMultiplier) >> lookupShift` of `lookup` holds the
+        /// one child that can match. `lookupShift == 0`: no such table, search the children.
+        var lookupStart = 0
+        var lookupMultiplier: UInt64 = 0
+        var lookupShift: UInt64 = 0
     }
 
     private(set) var nodes: [Node] = []
     private(set) var keyBytes: [UInt8] = []
     /// Field indices, referenced by the nodes' leaf and subtree ranges.
     private(set) var fieldIDs: [Int] = []
+    /// Child node ids by key hash (-1: none), per parent; see `Node.lookupStart`.
+    private(set) var lookup: [Int32] = []
     /// The longest path, in keys: bounds the depth of objects the scanner must track.
     let pathLengthMax: Int
 
@@ -85,6 +93,48 @@ struct JSONPathIndex: Sendable {
             node.subtreeEnd = fieldIDs.count
             nodes.append(node)
         }
+        for id in nodes.indices { buildLookup(id) }
+    }
+
+    @inline(__always)
+    static func keyHash(_ w0: UInt64, _ w1: UInt64, _ count: Int) -> UInt64 {
+        w0 ^ (w1 &* 0x9E37_79B9_7F4A_7C15) ^ UInt64(truncatingIfNeeded: count) &* 0xC2B2_AE3D_27D4_EB4F
+    }
+
+    /// Finds a multiplier that sends the node's children (keys of at most 16 bytes) to
+    /// distinct slots of a table of 2…256 slots; leaves the node without a table if none does.
+    private mutating func buildLookup(_ id: Int) {
+        let node = nodes[id]
+        let children = (node.childStart..<node.childEnd).filter { nodes[$0].keyCount <= 16 }
+        guard !children.isEmpty else { return }
+        let hashes = children.map { Self.keyHash(nodes[$0].word0, nodes[$0].word1, nodes[$0].keyCount) }
+        var bits = 1
+        while (1 << bits) < 2 * children.count { bits += 1 }
+        var rng: UInt64 = 0x2545_F491_4F6C_DD1D
+        while bits <= 8 {
+            for _ in 0..<200 {
+                rng = rng &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+                let multiplier = rng | 1
+                let shift = UInt64(64 - bits)
+                var table = [Int32](repeating: -1, count: 1 << bits)
+                var collided = false
+                for (child, hash) in zip(children, hashes) {
+                    let slot = Int(truncatingIfNeeded: (hash &* multiplier) >> shift)
+                    if table[slot] >= 0 {
+                        collided = true
+                        break
+                    }
+                    table[slot] = Int32(child)
+                }
+                if collided { continue }
+                nodes[id].lookupStart = lookup.count
+                nodes[id].lookupMultiplier = multiplier
+                nodes[id].lookupShift = shift
+                lookup.append(contentsOf: table)
+                return
+            }
+            bits += 1
+        }
     }
 
     /// The child of `node` whose key equals `key` (unescaped UTF-8), or -1.
@@ -118,6 +168,13 @@ struct JSONPathIndex: Sendable {
         }
         return nodes.withUnsafeBufferPointer { nodes in
             let parent = nodes[node]
+            if parent.lookupShift != 0 {
+                let slot = Int(truncatingIfNeeded: (Self.keyHash(w0, w1, count) &* parent.lookupMultiplier) >> parent.lookupShift)
+                let candidate = Int(lookup[parent.lookupStart + slot])
+                guard candidate >= 0 else { return -1 }
+                let entry = nodes[candidate]
+                return entry.keyCount == count && entry.word0 == w0 && entry.word1 == w1 ? candidate : -1
+            }
             var candidate = parent.childStart
             while candidate < parent.childEnd {
                 let entry = nodes[candidate]
