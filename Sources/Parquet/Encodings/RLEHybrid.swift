@@ -44,20 +44,37 @@ enum RLEHybrid {
         let groups = (to - from + 7) / 8
         writeVarint(UInt64(groups) << 1 | 1, into: &out)
         if bitWidth == 0 { return }
-        var buffer: UInt64 = 0
-        var bits = 0
-        let end = from + groups * 8
-        for k in from..<end {
-            let v = k < to ? UInt64(values[k]) : 0
-            buffer |= v << UInt64(bits)
-            bits += bitWidth
-            while bits >= 8 {
-                out.append(UInt8(truncatingIfNeeded: buffer))
+        // Exactly `bitWidth` bytes per group of 8 values: size the output once and fill it
+        // through a pointer, four bytes at a time (no append per byte). 8 values of `bitWidth` bits
+        // are whole bytes, so the stores end exactly at the end.
+        let start = out.count
+        let byteCount = groups * bitWidth
+        out.append(contentsOf: repeatElement(0, count: byteCount))
+        out.withUnsafeMutableBytes { raw in
+            let base = raw.baseAddress! + start
+            var buffer: UInt64 = 0
+            var bits = 0
+            var written = 0
+            for k in from..<from + groups * 8 {
+                let v = k < to ? UInt64(values[k]) : 0
+                buffer |= v << UInt64(bits)
+                bits += bitWidth
+                if bits >= 32 {
+                    // bits < 64 here (at most 31 + 32): flush four bytes, keep the rest.
+                    (base + written).storeBytes(of: UInt32(truncatingIfNeeded: buffer).littleEndian, as: UInt32.self)
+                    written += 4
+                    buffer >>= 32
+                    bits -= 32
+                }
+            }
+            while bits > 0 {
+                (base + written).storeBytes(of: UInt8(truncatingIfNeeded: buffer), as: UInt8.self)
+                written += 1
                 buffer >>= 8
                 bits -= 8
             }
+            assert(written == byteCount)
         }
-        if bits > 0 { out.append(UInt8(truncatingIfNeeded: buffer)) }
     }
 
     static func writeVarint(_ value: UInt64, into out: inout [UInt8]) {
