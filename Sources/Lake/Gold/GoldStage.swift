@@ -178,6 +178,13 @@ public final class GoldStage {
         let cart = Array(g.cartEventType.utf8)
         var count = 0
         for rg in reader.metadata.rowGroups.indices {
+            if let n = try addIndexedEvents(
+                reader: reader, rowGroup: rg, columns: columns, purchase: purchase, cart: cart,
+                gapMicros: gapMicros, to: &users, scratches: scratches)
+            {
+                count += n
+                continue
+            }
             let userData = try reader.readColumn(rowGroup: rg, column: columns[0], scratch: scratches[0])
             let timeData = try reader.readColumn(rowGroup: rg, column: columns[1], scratch: scratches[1])
             let typeData = try reader.readColumn(rowGroup: rg, column: columns[2], scratch: scratches[2])
@@ -206,6 +213,61 @@ public final class GoldStage {
             }
         }
         return count
+    }
+
+    /// `addEvents` for one row group whose user and event-type chunks are dictionary-encoded
+    /// without nulls (what silver writes): rows are grouped by user index, so each user is
+    /// looked up once per row group rather than once per event, and no value is built per row
+    /// (before: a `String` and a hash per event, and the user bytes copied out per row). Each
+    /// user's events keep their row order; users are independent, so the result is the
+    /// row-by-row one. nil when the chunks are not like that.
+    private static func addIndexedEvents(
+        reader: ParquetReader, rowGroup rg: Int, columns: [Int], purchase: [UInt8], cart: [UInt8],
+        gapMicros: Int64, to users: inout [String: UserSessions], scratches: [ColumnScratch]
+    ) throws -> Int? {
+        guard let userData = try reader.readDictionaryIndexed(rowGroup: rg, column: columns[0], scratch: scratches[0]),
+              userData.validity == nil, case .bytes(let names) = userData.dictionary,
+              let typeData = try reader.readDictionaryIndexed(rowGroup: rg, column: columns[2], scratch: scratches[2]),
+              typeData.validity == nil, case .bytes(let typeNames) = typeData.dictionary
+        else { return nil }
+        let timeData = try reader.readColumn(rowGroup: rg, column: columns[1], scratch: scratches[1])
+        let revenueData = try reader.readColumn(rowGroup: rg, column: columns[3], scratch: scratches[3])
+        defer {
+            scratches[1].recycle(timeData)
+            scratches[3].recycle(revenueData)
+        }
+        guard case .int64(let times) = timeData.values, case .double(let revenue) = revenueData.values,
+              timeData.validity == nil, userData.indices.count == times.count, typeData.indices.count == times.count
+        else { return nil }
+        // Per event type: 1 purchase, 2 cart activity.
+        let typeFlags = (0..<typeNames.count).map { i -> UInt8 in
+            (typeNames[i].elementsEqual(purchase) ? 1 : 0) | (typeNames[i].elementsEqual(cart) ? 2 : 0)
+        }
+        // Rows grouped by user index, in row order within each user (a counting sort).
+        let userIndices = userData.indices
+        var starts = [Int](repeating: 0, count: names.count + 1)
+        for u in userIndices { starts[Int(u) + 1] += 1 }
+        for u in 0..<names.count { starts[u + 1] += starts[u] }
+        var next = starts
+        var rows = [Int32](repeating: 0, count: userIndices.count)
+        for (row, u) in userIndices.enumerated() {
+            rows[next[Int(u)]] = Int32(row)
+            next[Int(u)] += 1
+        }
+        let typeIndices = typeData.indices
+        func add(_ range: Range<Int>, to sessions: inout UserSessions) {
+            for position in range {
+                let row = Int(rows[position])
+                let flags = typeFlags[Int(typeIndices[row])]
+                let amount = revenueData.isNull(row) ? 0 : Session.micros(ofAmount: revenue[row])
+                sessions.add(Session(event: times[row], purchase: flags & 1 != 0, cart: flags & 2 != 0,
+                                     revenueMicros: amount), gapMicros: gapMicros)
+            }
+        }
+        for u in 0..<names.count where starts[u + 1] > starts[u] {
+            add(starts[u]..<starts[u + 1], to: &users[names.string(u), default: UserSessions()])
+        }
+        return times.count
     }
 
     /// Replaces the open rows of the users whose sessions changed and adds the newly closed

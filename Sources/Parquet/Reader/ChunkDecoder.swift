@@ -16,14 +16,17 @@ struct ChunkDecoder {
     private var levels: [UInt32] = []
     private var indices: [UInt32] = []
     private let decompressor: ZstdDecompressor?
+    /// `decodeIndexed`: data pages give their dictionary indices, not values.
+    private var keepIndices = false
+    private var keptIndices: [UInt32] = []
 
-    init(column: Column, codec: Codec, rowCount: Int, scratch: ColumnScratch? = nil) {
+    init(column: Column, codec: Codec, rowCount: Int, scratch: ColumnScratch? = nil, reuseValues: Bool = true) {
         self.column = column
         self.codec = codec
         self.rowCount = rowCount
         decompressor = codec == .zstd ? (scratch?.decompressor ?? ZstdDecompressor()) : nil
         // Decode into the previous row group's arrays (emptied, capacity kept).
-        guard let (spareValidity, spareValues) = scratch?.takeSpare() else { return }
+        guard reuseValues, let (spareValidity, spareValues) = scratch?.takeSpare() else { return }
         validity = spareValidity
         switch spareValues {
         case .boolean(let v): booleans = v
@@ -46,6 +49,28 @@ struct ChunkDecoder {
     }
 
     mutating func decode(_ chunk: UnsafeRawBufferPointer) throws -> ColumnData {
+        try decodePages(chunk)
+        return finish()
+    }
+
+    /// Thrown by a data page that is not dictionary-encoded while decoding indices.
+    struct NotDictionaryEncoded: Error {}
+
+    /// The chunk as its dictionary and one index per present row; nil when a data page is not
+    /// dictionary-encoded (a writer may fall back to PLAIN within a chunk).
+    mutating func decodeIndexed(_ chunk: UnsafeRawBufferPointer) throws -> DictionaryIndexedColumn? {
+        keepIndices = true
+        do {
+            try decodePages(chunk)
+        } catch is NotDictionaryEncoded {
+            return nil
+        }
+        return DictionaryIndexedColumn(
+            column: column, rowCount: validity.count, validity: column.nullable || anyNull ? validity : nil,
+            dictionary: dictionary ?? ColumnValues.empty(column.type), indices: keptIndices)
+    }
+
+    private mutating func decodePages(_ chunk: UnsafeRawBufferPointer) throws {
         var position = 0
         var rowsRead = 0
         while rowsRead < rowCount {
@@ -80,7 +105,6 @@ struct ChunkDecoder {
                 continue
             }
         }
-        return finish()
     }
 
     /// The page's bytes: the body itself when uncompressed, else the decompressor's buffer
@@ -132,6 +156,10 @@ struct ChunkDecoder {
             }
             let present = column.nullable ? levels.reduce(0) { $0 + Int($1) } : count
             let values = UnsafeRawBufferPointer(rebasing: p[offset...])
+            if keepIndices {
+                try appendIndices(h.encoding, values, present: present, rows: count)
+                return
+            }
             if !column.nullable && h.encoding == .plain && column.type == .byteArray {
                 // Straight into the chunk's values: no page-sized array in between.
                 try Self.appendPlainByteArrays(values, count: count, into: &bytes)
@@ -140,6 +168,32 @@ struct ChunkDecoder {
             }
             let decoded = try decodeValues(h.encoding, values, count: present)
             scatter(decoded, levels: column.nullable ? levels : nil, count: count)
+        }
+    }
+
+    /// `decodeIndexed`'s data page: its indices (checked against the dictionary) and validity.
+    private mutating func appendIndices(
+        _ encoding: Encoding, _ p: UnsafeRawBufferPointer, present: Int, rows: Int
+    ) throws {
+        guard encoding == .rleDictionary || encoding == .plainDictionary else { throw NotDictionaryEncoded() }
+        guard let dictionary else { throw DecodeError("dictionary-encoded page without a dictionary") }
+        guard present == 0 || p.count >= 1 else { throw DecodeError("dictionary page data is empty") }
+        let start = keptIndices.count
+        if present > 0 {
+            try RLEHybrid.decode(
+                UnsafeRawBufferPointer(rebasing: p[1...]), bitWidth: Int(p[0]), count: present, into: &keptIndices)
+        }
+        let entries = dictionary.count
+        for i in keptIndices[start...] where Int(i) >= entries {
+            throw DecodeError("dictionary index \(i) ≥ \(entries)")
+        }
+        if column.nullable {
+            for level in levels[0..<rows] {
+                validity.append(level != 0)
+                if level == 0 { anyNull = true }
+            }
+        } else {
+            validity.append(contentsOf: repeatElement(true, count: rows))
         }
     }
 

@@ -133,6 +133,25 @@ public final class ParquetReader {
     /// Reads one column chunk of one row group. With a `scratch` (one per column being
     /// streamed), the chunk's buffers are those of the previous call, not new ones.
     public func readColumn(rowGroup: Int, column: Int, scratch: ColumnScratch? = nil) throws -> ColumnData {
+        try withChunk(rowGroup: rowGroup, column: column, scratch: scratch) { decoder, chunk in
+            try decoder.decode(chunk)
+        }
+    }
+
+    /// Reads one column chunk as its dictionary and one index per present row, or nil when
+    /// the chunk is not dictionary-encoded throughout (read it with `readColumn` then). The
+    /// scratch keeps the compressed bytes and the zstd context, as for `readColumn`.
+    public func readDictionaryIndexed(rowGroup: Int, column: Int, scratch: ColumnScratch? = nil) throws -> DictionaryIndexedColumn? {
+        try withChunk(rowGroup: rowGroup, column: column, scratch: scratch, reuseValues: false) { decoder, chunk in
+            try decoder.decodeIndexed(chunk)
+        }
+    }
+
+    /// Checks the chunk's metadata, reads its bytes and runs `body` with a decoder for it.
+    private func withChunk<R>(
+        rowGroup: Int, column: Int, scratch: ColumnScratch?, reuseValues: Bool = true,
+        _ body: (inout ChunkDecoder, UnsafeRawBufferPointer) throws -> R
+    ) throws -> R {
         precondition(metadata.rowGroups.indices.contains(rowGroup), "no row group \(rowGroup)")
         precondition(schema.columns.indices.contains(column), "no column \(column)")
         let chunk = metadata.rowGroups[rowGroup].columns[column]
@@ -155,9 +174,10 @@ public final class ParquetReader {
         try Self.pread(fd: fd, path: path, offset: chunk.startOffset, count: Int(chunk.compressedBytes), into: &bytes)
         do {
             var decoder = ChunkDecoder(
-                column: schema.columns[column], codec: chunk.codec, rowCount: Int(rows), scratch: scratch)
+                column: schema.columns[column], codec: chunk.codec, rowCount: Int(rows),
+                scratch: scratch, reuseValues: reuseValues)
             let size = Int(chunk.compressedBytes)
-            return try bytes.withUnsafeBytes { try decoder.decode(UnsafeRawBufferPointer(rebasing: $0[0..<size])) }
+            return try bytes.withUnsafeBytes { try body(&decoder, UnsafeRawBufferPointer(rebasing: $0[0..<size])) }
         } catch let e as DecodeError {
             throw ParquetError(path: path, "column \(schema.columns[column].name.quotedName()), row group "
                 + "\(rowGroup): \(e.message)")
