@@ -54,7 +54,12 @@ enum Clickstream {
 func parse(
     _ bytes: [UInt8], _ parser: inout EventParser, _ record: inout ParsedRecord
 ) -> ParseOutcome {
-    bytes.withUnsafeBytes { parser.parse($0, into: &record) }
+    bytes.withUnsafeBytes {
+        let outcome = parser.parse($0, into: &record)
+        // The record's strings point into `bytes`: keep them readable after this returns.
+        record.copyStringsIntoArena()
+        return outcome
+    }
 }
 
 /// Parses one line with a fresh parser; returns the outcome and the record.

@@ -41,6 +41,26 @@ struct SilverTests {
         #expect(a.bronzeRows == 9 && a.silverRows == 3 && a.duplicates == 1 && a.quarantined == 5 && a.balanced)
     }
 
+    /// String values without escapes are taken from the line, those with escapes from the
+    /// record's own buffer: rows mixing both come out right, column by column.
+    @Test func escapedAndPlainStringsInOneRecord() throws {
+        let lake = try TestLake("silver-strings")
+        defer { lake.remove() }
+        let lines = [
+            eventLine(id: "p1", user: #"u\"q"#, time: "2026-01-29T10:00:00.000Z"),
+            eventLine(id: #"e\u00e92"#, user: "plain", time: "2026-01-29T10:00:01.000Z"),
+            eventLine(id: "p3", user: #"\u65e5\n"#, type: #"PAGE\u005fVIEW"#, time: "2026-01-29T10:00:02.000Z"),
+        ]
+        try lake.append("a.jsonl", Array((lines.joined(separator: "\n") + "\n").utf8))
+        _ = try lake.runBronze()
+        #expect(try lake.runSilver().accepted == 3)
+        let silver = try lake.tableRows("silver_clickstream").sorted { $0.last! < $1.last! }
+        #expect(silver.map { $0[0] } == ["p1", "e\u{e9}2", "p3"])
+        #expect(silver.map { $0[1] } == ["PAGE_VIEW", "PAGE_VIEW", "PAGE_VIEW"])
+        #expect(silver.map { $0[2] } == ["u\"q", "plain", "\u{65e5}\n"])
+        #expect(silver.map { $0[7] } == ["Android 14", "Android 14", "Android 14"])
+    }
+
     @Test func aKeyIsForgottenOnceTheWatermarkPassesIt() throws {
         let lake = try TestLake("forget")
         defer { lake.remove() }

@@ -56,11 +56,11 @@ public struct EventParser: Sendable {
 
     /// Parses `line` (raw bytes without the trailing `\n`; a trailing `\r` is JSON whitespace)
     /// into `record`, reusing its buffers. `record` holds the values only when the result is
-    /// `.accepted`.
+    /// `.accepted`, and its strings only while `line`'s memory is alive (see `ParsedRecord`).
     public mutating func parse(
         _ line: UnsafeRawBufferPointer, into record: inout ParsedRecord
     ) -> ParseOutcome {
-        record.reset(fieldCount: types.count)
+        record.reset(fieldCount: types.count, line: line)
         do {
             try scanner.scan(line)
         } catch {
@@ -146,7 +146,7 @@ extension EventParser {
         _ record: inout ParsedRecord
     ) -> FieldProblem? {
         guard span.kind == .string else { return .badType(expected: "a string", span: span) }
-        record.setString(field, raw: bytes(line, span), hasEscapes: span.hasEscapes)
+        record.setString(field, lineStart: span.start, count: span.end - span.start, hasEscapes: span.hasEscapes)
         return nil
     }
 

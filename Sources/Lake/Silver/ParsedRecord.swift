@@ -4,19 +4,29 @@
 ///
 /// Field indices are the order of the parser's `fields`. The values are defined only after
 /// `parse` returned `.accepted`; read each field with the accessor of its `FieldType`.
-public struct ParsedRecord: Sendable {
+///
+/// A string without escapes is not copied: its slot points into the line given to `parse`,
+/// so string values can be read only while that line's memory is alive (silver reads them
+/// before it takes the next line; `copyStringsIntoArena()` detaches a record from its line).
+/// Strings with escapes are unescaped into the record's own arena.
+public struct ParsedRecord: @unchecked Sendable {
     struct Slot: Sendable {
         var isNull = true
         /// An `Int64` (int64, timestamp) or a `Double`'s bit pattern.
         var bits: UInt64 = 0
-        /// Strings: the value's bytes in `arena`.
+        /// Strings: where the value's bytes are, in `arena` or (`inLine`) in the parsed line.
         var start = 0
         var count = 0
+        var inLine = false
     }
 
     private(set) var slots: [Slot] = []
-    /// The unescaped bytes of every string field of the record, back to back.
+    /// The unescaped bytes of the string fields that had escapes, back to back.
     private(set) var arena: [UInt8] = []
+    /// The line of the last `parse` (not owned: see the type's documentation).
+    private var line = UnsafeRawBufferPointer(start: nil, count: 0)
+    /// Where slots with `inLine` point.
+    var lineBytes: UnsafeRawBufferPointer { line }
 
     public init() {}
 
@@ -32,6 +42,9 @@ public struct ParsedRecord: Sendable {
         _ field: Int, _ body: (UnsafeRawBufferPointer) throws -> R
     ) rethrows -> R {
         let slot = slots[field]
+        if slot.inLine {
+            return try body(UnsafeRawBufferPointer(rebasing: line[slot.start..<slot.start + slot.count]))
+        }
         return try arena.withUnsafeBytes { bytes in
             try body(UnsafeRawBufferPointer(rebasing: bytes[slot.start..<slot.start + slot.count]))
         }
@@ -54,11 +67,24 @@ public struct ParsedRecord: Sendable {
 
     // MARK: writing (by the parser)
 
-    mutating func reset(fieldCount: Int) {
+    mutating func reset(fieldCount: Int, line: UnsafeRawBufferPointer) {
         if slots.count != fieldCount {
             slots = Array(repeating: Slot(), count: fieldCount)
         }
         arena.removeAll(keepingCapacity: true)
+        self.line = line
+    }
+
+    /// Copies the string values that point into the parsed line into the record's arena, so
+    /// the record stays readable after the line's memory is gone (tests, cold paths).
+    public mutating func copyStringsIntoArena() {
+        for field in slots.indices where slots[field].inLine {
+            let start = arena.count
+            arena.append(contentsOf: line[slots[field].start..<slots[field].start + slots[field].count])
+            slots[field].start = start
+            slots[field].inLine = false
+        }
+        line = UnsafeRawBufferPointer(start: nil, count: 0)
     }
 
     mutating func setNull(_ field: Int) {
@@ -73,14 +99,15 @@ public struct ParsedRecord: Sendable {
         slots[field] = Slot(isNull: false, bits: value.bitPattern)
     }
 
-    /// Appends a string's raw JSON contents to the arena, unescaping when needed.
-    mutating func setString(_ field: Int, raw: UnsafeRawBufferPointer, hasEscapes: Bool) {
-        let start = arena.count
-        if hasEscapes {
-            JSONScanner.unescape(raw, into: &arena)
-        } else {
-            arena.append(contentsOf: raw)
+    /// A string value: its raw JSON contents at `start..<start + count` of the parsed line,
+    /// referenced there, or unescaped into the arena when it has escapes.
+    mutating func setString(_ field: Int, lineStart start: Int, count: Int, hasEscapes: Bool) {
+        guard hasEscapes else {
+            slots[field] = Slot(isNull: false, start: start, count: count, inLine: true)
+            return
         }
-        slots[field] = Slot(isNull: false, start: start, count: arena.count - start)
+        let arenaStart = arena.count
+        JSONScanner.unescape(UnsafeRawBufferPointer(rebasing: line[start..<start + count]), into: &arena)
+        slots[field] = Slot(isNull: false, start: arenaStart, count: arena.count - arenaStart)
     }
 }

@@ -45,6 +45,7 @@ extension SilverTable {
         _ record: ParsedRecord, types: [FieldType], ingestID: Int64, to w: ParquetWriter
     ) throws {
         // One pass over raw buffers: this runs per silver row, for every column.
+        let line = record.lineBytes
         record.arena.withUnsafeBytes { arena in
             record.slots.withUnsafeBufferPointer { slots in
                 types.withUnsafeBufferPointer { types in
@@ -56,7 +57,9 @@ extension SilverTable {
                         }
                         switch types[i] {
                         case .string:
-                            w.append(i, bytes: UnsafeRawBufferPointer(rebasing: arena[slot.start..<(slot.start + slot.count)]))
+                            // In the parsed line unless it had escapes (see ParsedRecord).
+                            let source = slot.inLine ? line : arena
+                            w.append(i, bytes: UnsafeRawBufferPointer(rebasing: source[slot.start..<(slot.start + slot.count)]))
                         case .double: w.append(i, Double(bitPattern: slot.bits))
                         case .int64, .timestamp: w.append(i, Int64(bitPattern: slot.bits))
                         }
