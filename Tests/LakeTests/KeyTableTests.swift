@@ -98,3 +98,58 @@ struct KeyTableExpiryTests {
         #endif
     }
 }
+
+/// Dedup keys are stored in checkpoints: their bytes and hash must never change. The key of a
+/// record equals the reference layout (presence byte; string length + bytes, or 8 bytes of a
+/// number) hashed by the reference `hash64` with both seeds — strings with and without
+/// escapes, a null field, a number field.
+@Suite("Dedup key layout")
+struct DedupKeyLayoutTests {
+    @Test func keysMatchTheReferenceLayout() {
+        let builder = DedupKeyBuilder(
+            fields: [Clickstream.Field.eventID, Clickstream.Field.searchQuery, Clickstream.Field.price,
+                     Clickstream.Field.userID],
+            columns: Clickstream.fields)
+        let lines = [
+            #"{"eventId":"9144266f-3fc5-42c1-8ed6-4d887587225f","eventType":"X","userId":"user_392","timestamp":"2026-01-29T00:00:27.787Z","data":{"price":120.5}}"#,
+            #"{"eventId":"e\u00e9","eventType":"X","userId":"u\"q","timestamp":"2026-01-29T00:00:27Z","data":{"searchQuery":"shoes","price":null}}"#,
+            #"{"eventId":"","eventType":"X","userId":"a","timestamp":"2026-01-29T00:00:27Z"}"#,
+        ]
+        for line in lines {
+            var parser = EventParser(fields: Clickstream.fields, timestampFormat: .iso8601)
+            var record = ParsedRecord()
+            let bytes = Array(line.utf8)
+            bytes.withUnsafeBytes { raw in
+                #expect(parser.parse(raw, into: &record) == .accepted, "\(line)")
+                var reference: [UInt8] = []
+                for f in builder.fields {
+                    if record.isNull(f) {
+                        reference.append(0)
+                        continue
+                    }
+                    reference.append(1)
+                    if Clickstream.fields[f].type == .string {
+                        record.withString(f) { s in
+                            withUnsafeBytes(of: UInt32(s.count).littleEndian) { reference.append(contentsOf: $0) }
+                            reference.append(contentsOf: s)
+                        }
+                    } else {
+                        withUnsafeBytes(of: record.int64(f).littleEndian) { reference.append(contentsOf: $0) }
+                    }
+                }
+                let expected = reference.withUnsafeBytes {
+                    SilverState.Key(a: KeyHash.hash64($0, seed: KeyHash.seedA), b: KeyHash.hash64($0, seed: KeyHash.seedB))
+                }
+                #expect(builder.key(record) == expected, "\(line)")
+            }
+        }
+        // The one-pass hash equals the reference at every length around the word size.
+        for n in 0...40 {
+            let bytes = (0..<n).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ 7) }
+            bytes.withUnsafeBytes {
+                #expect(KeyHash.hash($0) == SilverState.Key(
+                    a: KeyHash.hash64($0, seed: KeyHash.seedA), b: KeyHash.hash64($0, seed: KeyHash.seedB)))
+            }
+        }
+    }
+}

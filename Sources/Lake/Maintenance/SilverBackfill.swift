@@ -41,7 +41,7 @@ public final class SilverBackfill {
             throw LakeError("job \(job.name)", "silver has no column \(s.eventTimeColumn)", hint: "fix [silver.columns]")
         }
         let dedupFields = s.dedupKeys.compactMap { k in s.columns.firstIndex { $0.column == k } }
-        var keys = DedupKeyBuilder(fields: dedupFields, columns: s.columns)
+        let keys = DedupKeyBuilder(fields: dedupFields, columns: s.columns)
         var parser = EventParser(fields: s.columns, timestampFormat: s.timestampFormat)
         var record = ParsedRecord()
         let types = s.columns.map(\.type)

@@ -50,6 +50,9 @@ public struct ParsedRecord: @unchecked Sendable {
         }
     }
 
+    /// The length in bytes of a string field's (unescaped) value; 0 when null.
+    func stringByteCount(_ field: Int) -> Int { slots[field].isNull ? 0 : slots[field].count }
+
     /// The field's value as a `String` (allocates: for tests and cold paths), nil when null.
     public func string(_ field: Int) -> String? {
         if slots[field].isNull { return nil }

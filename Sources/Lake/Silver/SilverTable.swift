@@ -95,35 +95,53 @@ extension SilverTable {
 }
 
 /// Builds the dedup key of a parsed record: the key columns' bytes, length-prefixed, hashed to
-/// 128 bits. Reuses one scratch buffer (no allocation per record).
+/// 128 bits. The bytes are laid out in a stack buffer (no allocation, no array appends per
+/// record): per field a presence byte (0 null, 1 value), then a string's UInt32 length and
+/// bytes, or a number's 8 bytes, little-endian. Saved checkpoints hold these hashes, so the
+/// layout and the hash must never change.
 struct DedupKeyBuilder {
     let fields: [Int]
     let types: [FieldType]
-    private var scratch: [UInt8] = []
 
     init(fields: [Int], columns: [FieldMapping]) {
         self.fields = fields
         types = fields.map { columns[$0].type }
     }
 
-    mutating func key(_ record: ParsedRecord) -> SilverState.Key {
-        scratch.removeAll(keepingCapacity: true)
+    func key(_ record: ParsedRecord) -> SilverState.Key {
+        var size = 0
         for (f, type) in zip(fields, types) {
-            if record.isNull(f) {
-                scratch.append(0)
-                continue
-            }
-            scratch.append(1)
-            switch type {
-            case .string:
-                record.withString(f) { bytes in
-                    withUnsafeBytes(of: UInt32(bytes.count).littleEndian) { scratch.append(contentsOf: $0) }
-                    scratch.append(contentsOf: bytes)
-                }
-            case .double, .int64, .timestamp:
-                withUnsafeBytes(of: record.int64(f).littleEndian) { scratch.append(contentsOf: $0) }
-            }
+            size += 1
+            if record.isNull(f) { continue }
+            size += type == .string ? 4 + record.stringByteCount(f) : 8
         }
-        return scratch.withUnsafeBytes { KeyHash.hash($0) }
+        return withUnsafeTemporaryAllocation(byteCount: size, alignment: 8) { buffer in
+            guard let base = buffer.baseAddress else { return KeyHash.hash(UnsafeRawBufferPointer(buffer)) }
+            var offset = 0
+            for (f, type) in zip(fields, types) {
+                if record.isNull(f) {
+                    base.storeBytes(of: 0, toByteOffset: offset, as: UInt8.self)
+                    offset += 1
+                    continue
+                }
+                base.storeBytes(of: 1, toByteOffset: offset, as: UInt8.self)
+                offset += 1
+                switch type {
+                case .string:
+                    record.withString(f) { bytes in
+                        base.storeBytes(of: UInt32(bytes.count).littleEndian, toByteOffset: offset, as: UInt32.self)
+                        offset += 4
+                        if let source = bytes.baseAddress {
+                            (base + offset).copyMemory(from: source, byteCount: bytes.count)
+                        }
+                        offset += bytes.count
+                    }
+                case .double, .int64, .timestamp:
+                    base.storeBytes(of: record.int64(f).littleEndian, toByteOffset: offset, as: Int64.self)
+                    offset += 8
+                }
+            }
+            return KeyHash.hash(UnsafeRawBufferPointer(buffer))
+        }
     }
 }
