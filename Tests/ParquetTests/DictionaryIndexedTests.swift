@@ -29,20 +29,7 @@ struct DictionaryIndexedTests {
             let indexed = try #require(try reader.readDictionaryIndexed(rowGroup: rg, column: 0, scratch: scratch))
             #expect(indexed.rowCount == plain.rowCount)
             #expect((indexed.validity == nil) == (plain.validity == nil))
-            var next = 0
-            var rebuilt: [Cell] = []
-            for row in 0..<indexed.rowCount {
-                if let v = indexed.validity, !v[row] {
-                    rebuilt.append(.null)
-                    continue
-                }
-                let entry = Int(indexed.indices[next])
-                next += 1
-                rebuilt.append(ColumnData(column: indexed.column, rowCount: 1, validity: nil,
-                                          values: indexed.dictionary.slice(entry)).cells[0])
-            }
-            #expect(next == indexed.indices.count)
-            #expect(rebuilt == plain.cells, "\(kind) nullable \(nullable) row group \(rg)")
+            #expect(indexed.rebuiltCells() == plain.cells, "\(kind) nullable \(nullable) row group \(rg)")
             // Nearly all distinct: PLAIN, so no indices.
             #expect(try reader.readDictionaryIndexed(rowGroup: rg, column: 1, scratch: scratch) == nil)
         }
@@ -53,6 +40,26 @@ extension DictionaryIndexedColumn: Equatable {
     public static func == (a: DictionaryIndexedColumn, b: DictionaryIndexedColumn) -> Bool {
         a.column == b.column && a.rowCount == b.rowCount && a.validity == b.validity
             && a.dictionary == b.dictionary && a.indices == b.indices
+    }
+}
+
+extension DictionaryIndexedColumn {
+    /// The rows' values as cells, looked up in the dictionary; nil when the indices do not
+    /// cover the present rows exactly.
+    func rebuiltCells() -> [Cell]? {
+        var next = 0
+        var cells: [Cell] = []
+        for row in 0..<rowCount {
+            if let v = validity, !v[row] {
+                cells.append(.null)
+                continue
+            }
+            guard next < indices.count else { return nil }
+            let entry = Int(indices[next])
+            next += 1
+            cells.append(ColumnData(column: column, rowCount: 1, validity: nil, values: dictionary.slice(entry)).cells[0])
+        }
+        return next == indices.count ? cells : nil
     }
 }
 

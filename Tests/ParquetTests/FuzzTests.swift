@@ -88,7 +88,15 @@ struct FuzzTests {
                         outcome.wrongErrors.append("\(label): chunk of \(data.rowCount) rows")
                         return
                     }
-                    _ = data.cells
+                    let cells = data.cells
+                    // The same chunk as dictionary indices, when it is dictionary-encoded, must
+                    // give the same values.
+                    if let indexed = try reader.readDictionaryIndexed(rowGroup: g, column: c),
+                        indexed.rebuiltCells() != cells
+                    {
+                        outcome.wrongErrors.append("\(label): dictionary indices disagree with the values")
+                        return
+                    }
                     if let s = reader.metadata.rowGroups[g].columns[c].statistics,
                         let lo = s.min, let hi = s.max
                     {

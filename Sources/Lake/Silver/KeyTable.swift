@@ -1,8 +1,8 @@
 /// Silver's live dedup keys → the event time each was accepted with. Keys are already 128-bit
 /// hashes, so a slot is picked from their low bits directly (a Swift `Dictionary` would hash
 /// them again with SipHash on each of the ~4 lookups a record costs). Open addressing with
-/// linear probing; a slot's key halves and time sit side by side (one cache line per probe);
-/// removal shifts the following run back (no tombstones).
+/// linear probing; a slot's key halves and time sit side by side (one cache line per probe).
+/// Keys are never removed one by one (no tombstones): see below.
 ///
 /// Expired keys are dropped lazily: when an insert finds the table 70% full, the table is
 /// rebuilt with only the keys whose time is above the watermark the caller passes, at a size
@@ -72,34 +72,12 @@ struct KeyTable {
         slots[i] = Slot(a: key.a, b: key.b, time: time)
     }
 
-    mutating func remove(_ key: SilverState.Key) {
-        var (hole, found) = slot(of: key)
-        guard found else { return }
-        count -= 1
-        // Backward shift: move later entries of the run into the hole when their home slot
-        // lies at or before it (cyclically), so lookups never stop early.
-        var j = hole
-        while true {
-            j = (j + 1) & mask
-            if slots[j].time == Int64.min { break }
-            let home = Int(truncatingIfNeeded: slots[j].a) & mask
-            let distanceToJ = (j - home) & mask
-            let distanceToHole = (j - hole) & mask
-            if distanceToJ >= distanceToHole {
-                slots[hole] = slots[j]
-                hole = j
-            }
-        }
-        slots[hole] = .empty
-    }
-
     /// Rebuilds the table with the keys whose time is above `watermark`, sized so that they
     /// and `adding` more fit at most 35% full (it may shrink).
     private mutating func rebuild(keepingAbove watermark: Int64, adding: Int) {
         let old = slots
         let live = old.reduce(0) { $0 + ($1.time > watermark ? 1 : 0) }
         let size = Self.size(for: live + adding)
-        slots = []  // the old array is the only copy left: freed as soon as `old` goes
         slots = Array(repeating: .empty, count: size)
         let mask = size - 1
         self.mask = mask

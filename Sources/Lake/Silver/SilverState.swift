@@ -80,14 +80,19 @@ enum KeyHash {
             b = mix(b ^ word)
             i += 8
         }
+        let tail = tailWord(bytes, from: i)
+        return SilverState.Key(a: mix(a ^ tail), b: mix(b ^ tail))
+    }
+
+    /// The bytes after the last whole word, little-endian, with the end marker mixed in.
+    @inline(__always) private static func tailWord(_ bytes: UnsafeRawBufferPointer, from start: Int) -> UInt64 {
         var tail: UInt64 = 0
         var shift: UInt64 = 0
-        while i < n {
+        for i in start..<bytes.count {
             tail |= UInt64(bytes[i]) << shift
             shift += 8
-            i += 1
         }
-        return SilverState.Key(a: mix(a ^ tail ^ 0xFF), b: mix(b ^ tail ^ 0xFF))
+        return tail ^ 0xFF
     }
 
     @inline(__always) static func mix(_ x: UInt64) -> UInt64 {
@@ -97,22 +102,15 @@ enum KeyHash {
         return z ^ (z >> 31)
     }
 
-    /// The reference definition of one half of a key (tests hold `hash` to it).
+    /// One half of a key on its own: the definition `hash` computes twice in one pass (tests
+    /// hold `hash` to it, and both to values computed outside Swift).
     static func hash64(_ bytes: UnsafeRawBufferPointer, seed: UInt64) -> UInt64 {
         var h = mix(seed ^ UInt64(bytes.count))
         var i = 0
-        let n = bytes.count
-        while i + 8 <= n {
+        while i + 8 <= bytes.count {
             h = mix(h ^ bytes.loadUnaligned(fromByteOffset: i, as: UInt64.self))
             i += 8
         }
-        var tail: UInt64 = 0
-        var shift: UInt64 = 0
-        while i < n {
-            tail |= UInt64(bytes[i]) << shift
-            shift += 8
-            i += 1
-        }
-        return mix(h ^ tail ^ 0xFF)
+        return mix(h ^ tailWord(bytes, from: i))
     }
 }

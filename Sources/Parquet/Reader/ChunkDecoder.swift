@@ -171,18 +171,27 @@ struct ChunkDecoder {
         }
     }
 
+    /// Appends the `count` indices of a dictionary-encoded page body (bit width byte, then
+    /// RLE/bit-packed runs) to `out`; returns the dictionary they index.
+    private static func dictionaryIndices(
+        _ p: UnsafeRawBufferPointer, count: Int, dictionary: ColumnValues?, into out: inout [UInt32]
+    ) throws -> ColumnValues {
+        guard let dictionary else { throw DecodeError("dictionary-encoded page without a dictionary") }
+        guard count == 0 || p.count >= 1 else { throw DecodeError("dictionary page data is empty") }
+        if count > 0 {
+            try RLEHybrid.decode(
+                UnsafeRawBufferPointer(rebasing: p[1...]), bitWidth: Int(p[0]), count: count, into: &out)
+        }
+        return dictionary
+    }
+
     /// `decodeIndexed`'s data page: its indices (checked against the dictionary) and validity.
     private mutating func appendIndices(
         _ encoding: Encoding, _ p: UnsafeRawBufferPointer, present: Int, rows: Int
     ) throws {
         guard encoding == .rleDictionary || encoding == .plainDictionary else { throw NotDictionaryEncoded() }
-        guard let dictionary else { throw DecodeError("dictionary-encoded page without a dictionary") }
-        guard present == 0 || p.count >= 1 else { throw DecodeError("dictionary page data is empty") }
         let start = keptIndices.count
-        if present > 0 {
-            try RLEHybrid.decode(
-                UnsafeRawBufferPointer(rebasing: p[1...]), bitWidth: Int(p[0]), count: present, into: &keptIndices)
-        }
+        let dictionary = try Self.dictionaryIndices(p, count: present, dictionary: dictionary, into: &keptIndices)
         let entries = dictionary.count
         for i in keptIndices[start...] where Int(i) >= entries {
             throw DecodeError("dictionary index \(i) ≥ \(entries)")
@@ -204,14 +213,8 @@ struct ChunkDecoder {
         case .plain:
             return try plainValues(p, count: count)
         case .rleDictionary, .plainDictionary:
-            guard let dictionary else { throw DecodeError("dictionary-encoded page without a dictionary") }
-            guard count == 0 || p.count >= 1 else { throw DecodeError("dictionary page data is empty") }
             indices.removeAll(keepingCapacity: true)
-            if count > 0 {
-                try RLEHybrid.decode(
-                    UnsafeRawBufferPointer(rebasing: p[1...]), bitWidth: Int(p[0]), count: count,
-                    into: &indices)
-            }
+            let dictionary = try Self.dictionaryIndices(p, count: count, dictionary: dictionary, into: &indices)
             return try lookup(dictionary, indices)
         case .rle where column.type == .boolean:
             guard p.count >= 4 else { throw DecodeError("boolean RLE page too short") }
