@@ -73,8 +73,47 @@ struct GoldTests {
         let indexes = try catalog.db.query(
             "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'gold_session_stats' AND sql IS NOT NULL ORDER BY name"
         ).map { $0[0].description }
-        #expect(indexes == ["gold_session_stats_by_start", "gold_session_stats_open_rows"])
+        #expect(indexes == ["gold_session_stats_open_rows"])
         #expect(try catalog.db.query("SELECT count(*) FROM gold_session_stats WHERE is_closed = 0")[0][0].int == 1)
+    }
+
+    /// A new gold table is clustered on (session_start, user_id), with no second index on the
+    /// start; gold finds a user's open rows through the partial index, and a time range is a
+    /// slice of the key. The first run leaves both users' sessions open; the second replaces
+    /// those open rows (a's grows and closes, b's closes) and adds b's new open session.
+    @Test func theGoldTableIsClusteredOnTheSessionStart() throws {
+        let lake = try TestLake("gold-layout")
+        defer { lake.remove() }
+        try run(lake, [
+            eventLine(id: "1", user: "b", type: "ADD_TO_CART", time: "2026-01-29T10:00:00.000Z"),
+            eventLine(id: "2", user: "a", time: "2026-01-29T10:10:00.000Z"),
+        ])
+        try run(lake, [
+            eventLine(id: "3", user: "a", type: "PURCHASE", time: "2026-01-29T10:20:00.000Z", total: 12.5),
+            eventLine(id: "4", user: "b", time: "2026-01-29T11:00:00.000Z"),
+        ])
+        let db = try Catalog(paths: lake.paths).db
+        let key = try db.query(
+            "SELECT name FROM pragma_table_info('gold_session_stats') WHERE pk > 0 ORDER BY pk"
+        ).map { $0[0].description }
+        #expect(key == ["session_start", "user_id"])
+        let indexes = try db.query(
+            "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'gold_session_stats' AND sql IS NOT NULL ORDER BY name"
+        ).map { $0[0].description }
+        #expect(indexes == ["gold_session_stats_open_rows"])
+        let plan = try db.query(
+            "EXPLAIN QUERY PLAN DELETE FROM gold_session_stats WHERE user_id = 'a' AND is_closed = 0"
+        ).map { $0[3].description }.joined(separator: " ")
+        #expect(plan.contains("gold_session_stats_open_rows"))
+        let range = try db.query(
+            "EXPLAIN QUERY PLAN SELECT count(*) FROM gold_session_stats WHERE session_start >= '2026-01-29T10:30'"
+        ).map { $0[3].description }.joined(separator: " ")
+        #expect(range.contains("session_start>?"))
+        #expect(try lake.goldSQLite() == [
+            ["a", "2026-01-29T10:10:00.000Z", "2026-01-29T10:20:00.000Z", "2026-01-29T10:50:00.000Z", "2", "1", "0", "0", "12.5", "1"],
+            ["b", "2026-01-29T10:00:00.000Z", "2026-01-29T10:00:00.000Z", "2026-01-29T10:30:00.000Z", "1", "0", "1", "1", "0.0", "1"],
+            ["b", "2026-01-29T11:00:00.000Z", "2026-01-29T11:00:00.000Z", "2026-01-29T11:30:00.000Z", "1", "0", "0", "0", "0.0", "0"],
+        ])
     }
 
     /// Property: one run vs. many runs over random pieces gives identical gold.

@@ -276,22 +276,22 @@ public final class GoldStage {
     /// committed together.
     private func writeSQLite(closed: [(user: String, session: Session)], changed: [String]) throws {
         let table = job.gold.table
-        // `+is_closed`: look the user up by the primary key; on `is_closed` SQLite would pick the
-        // open-rows index and scan every open session for each user.
-        let delete = try catalog.db.prepare("DELETE FROM \(table) WHERE user_id = ? AND +is_closed = 0")
+        // Through the partial index of open rows, keyed by user (the table's key starts with
+        // the session start, so it cannot find a user's rows).
+        let delete = try catalog.db.prepare("DELETE FROM \(table) WHERE user_id = ? AND is_closed = 0")
         let put = try GoldTable.inserter(catalog.db, table: table, gapMicros: gapMicros)
         let users = changed.sorted()
         for user in users {
             try delete.bind([.text(user)])
             try delete.execute()
         }
-        // In primary-key order (user, start): each b-tree leaf is filled once instead of being
-        // revisited (and re-spilled from the page cache) for every user.
+        // In primary-key order (start, user), as `closed` already is: each b-tree leaf is
+        // filled once instead of being revisited (and re-spilled from the page cache).
         var rows = closed.map { (user: $0.user, session: $0.session, closed: true) }
         for user in users {
             for s in self.users[user]?.sessions ?? [] { rows.append((user, s, false)) }
         }
-        rows.sort { ($0.user, $0.session.start) < ($1.user, $1.session.start) }
+        rows.sort { ($0.session.start, $0.user) < ($1.session.start, $1.user) }
         for r in rows { try put(r.user, r.session, r.closed) }
     }
 }
