@@ -272,6 +272,63 @@ func scanDetail(_ bytes: [UInt8]) -> String? {
         #expect(scanDetail(utf8("{\"a\\u0062c\":7,\"pad\":\"................\"}"), &scanner) == nil)
         #expect(scanner.spans[3].kind == .number)
     }
+
+    /// Property: the key prediction (a scanner guesses each key from the order of the lines
+    /// before) never changes a result. One scanner reads a stream of lines whose keys come in
+    /// a steady order most of the time and then change: reordered, dropped, repeated, spelled
+    /// with an escape, a mapped key's prefix or extension, unmapped keys, whitespace, a key
+    /// right at the end of the line; every line's spans (or error) equal those of a scanner
+    /// that never saw a line before.
+    @Test(arguments: [1, 2, 3] as [UInt64])
+    func keyPredictionNeverChangesAResult(seed: UInt64) {
+        var rng = SeededRandom(seed: seed)
+        let paths = [["eventId"], ["type"], ["typeX"], ["device", "os"], ["device", "ip"], ["data", "price"],
+                     ["data", "currency"], ["a"], ["device"]]
+        let scanner = JSONScanner(paths: paths)
+        let top = ["eventId", "type", "typeX", "typ", "device", "data", "a", "other"]
+        let device = ["os", "ip", "o", "ipv6"]
+        let data = ["price", "currency", "priceX"]
+        func spell(_ key: String) -> String {
+            // Now and then an escaped spelling of the same key, or of a near miss.
+            if Int.random(in: 0..<25, using: &rng) == 0, let first = key.unicodeScalars.first {
+                return "\\u00" + String(first.value, radix: 16) + String(key.dropFirst())
+            }
+            return key
+        }
+        func object(_ keys: [String], _ value: (String) -> String) -> String {
+            var chosen = keys
+            if Int.random(in: 0..<4, using: &rng) == 0 { chosen.shuffle(using: &rng) }
+            if Int.random(in: 0..<5, using: &rng) == 0 { chosen.removeLast(Int.random(in: 0...min(2, chosen.count), using: &rng)) }
+            if Int.random(in: 0..<6, using: &rng) == 0, let k = keys.randomElement(using: &rng) { chosen.append(k) }
+            let space = Int.random(in: 0..<10, using: &rng) == 0 ? " " : ""
+            return "{" + chosen.map { "\(space)\"\(spell($0))\"\(space):\(space)\(value($0))" }.joined(separator: ",") + "}"
+        }
+        var mismatches = 0
+        for i in 0..<3000 {
+            let line = object(top) { key in
+                switch key {
+                case "device": return Int.random(in: 0..<20, using: &rng) == 0 ? "[1]" : object(device) { _ in "\"x\"" }
+                case "data": return Int.random(in: 0..<20, using: &rng) == 0 ? "null" : object(data) { _ in "\(i)" }
+                default: return Int.random(in: 0..<2, using: &rng) == 0 ? "\"v\(i)\"" : "\(i)"
+                }
+            }
+            // Sometimes cut short: the last key's 16-byte window runs past the end.
+            let text = Int.random(in: 0..<30, using: &rng) == 0 ? String(line.prefix(line.count / 2)) : line
+            var fresh = JSONScanner(paths: paths)
+            var reused = scanner
+            let expected = scanDetail(utf8(text), &fresh)
+            let got = scanDetail(utf8(text), &reused)
+            // A missing field's offsets mean nothing (left from an earlier line).
+            func found(_ spans: UnsafeBufferPointer<JSONValueSpan>) -> [JSONValueSpan] {
+                spans.map { $0.kind == .missing ? JSONValueSpan() : $0 }
+            }
+            if got != expected || (got == nil && found(fresh.spans) != found(scanner.spans)) {
+                mismatches += 1
+                if mismatches <= 3 { Issue.record("line \(i) differs: \(text)") }
+            }
+        }
+        #expect(mismatches == 0)
+    }
 }
 
 /// The key lookup the scanner uses (a collision-free hash per object, keys of up to 16 bytes

@@ -23,6 +23,13 @@ struct JSONPathIndex: Sendable {
         var lookupStart = 0
         var lookupMultiplier: UInt64 = 0
         var lookupShift: UInt64 = 0
+        /// The key is at most 16 bytes, none of them a quote, a backslash or a control byte:
+        /// its raw bytes in a line are the key itself, so it can be matched in place
+        /// (`matchesKey`).
+        var matchable = false
+        /// Masks that keep the key's bytes of two words loaded from where a key starts.
+        var mask0: UInt64 = 0
+        var mask1: UInt64 = 0
     }
 
     private(set) var nodes: [Node] = []
@@ -80,6 +87,11 @@ struct JSONPathIndex: Sendable {
             node.keyStart = keyBytes.count
             node.keyCount = keys[old].count
             keyBytes.append(contentsOf: keys[old])
+            node.matchable = !keys[old].isEmpty && keys[old].count <= 16
+                && keys[old].allSatisfy { $0 >= 0x20 && $0 != ASCII.quote && $0 != ASCII.backslash }
+            for i in 0..<min(16, keys[old].count) {
+                if i < 8 { node.mask0 |= 0xFF << (8 * UInt64(i)) } else { node.mask1 |= 0xFF << (8 * UInt64(i - 8)) }
+            }
             for (i, byte) in keys[old].prefix(16).enumerated() {
                 if i < 8 { node.word0 |= UInt64(byte) << (8 * UInt64(i)) } else { node.word1 |= UInt64(byte) << (8 * UInt64(i - 8)) }
             }
@@ -183,6 +195,17 @@ struct JSONPathIndex: Sendable {
             }
             return -1
         }
+    }
+
+    /// Whether the string at `quote` (its opening quote) in `line` is exactly the key of
+    /// `node` (a `matchable` one): its bytes, then the closing quote. Reads 16 bytes after the
+    /// quote, so the caller checks `quote + 17 < line.count`.
+    @inline(__always)
+    static func matchesKey(_ node: Node, line base: UnsafeRawPointer, quote: Int) -> Bool {
+        let w0 = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: quote &+ 1, as: UInt64.self))
+        let w1 = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: quote &+ 9, as: UInt64.self))
+        return (w0 & node.mask0) == node.word0 && (w1 & node.mask1) == node.word1
+            && base.load(fromByteOffset: quote &+ 1 &+ node.keyCount, as: UInt8.self) == ASCII.quote
     }
 
     @inline(__always)

@@ -19,21 +19,68 @@ struct JSONValueSpan: Sendable, Equatable {
 /// `depthMax` levels), so no input can overflow the call stack. Objects on a mapped path are
 /// tracked by their trie node; a key that occurs again resets the fields below it, so the last
 /// occurrence wins, as in most JSON readers.
-struct JSONScanner: Sendable {
+///
+/// A class whose per-line state lives in buffers it allocates once: the loop runs ~20 times
+/// per line for every silver row, and Swift arrays in a mutated struct cost a uniqueness
+/// check and a bounds check per write. One scanner serves one thread.
+final class JSONScanner: @unchecked Sendable {
     /// Containers nested deeper than this are `bad_json` (the top-level object is level 1).
     static let depthMax = 64
 
     let paths: JSONPathIndex
-    /// One span per field, in field order: valid after `scan` returns without throwing.
-    private(set) var spans: [JSONValueSpan]
+    private let fieldCount: Int
+    private let spanStore: UnsafeMutablePointer<JSONValueSpan>
+    /// One span per field, in field order: valid after `scan` returns without throwing, until
+    /// the next `scan`.
+    var spans: UnsafeBufferPointer<JSONValueSpan> { UnsafeBufferPointer(start: spanStore, count: fieldCount) }
+    /// `paths.nodes` and `paths.fieldIDs`, read through plain pointers.
+    private let nodes: UnsafeMutablePointer<JSONPathIndex.Node>
+    private let fieldIDs: UnsafeMutablePointer<Int>
     /// The trie node of each mapped object, by nesting level.
-    private var mappedNodes: [Int]
+    private let mappedNodes: UnsafeMutablePointer<Int>
     private var keyScratch: [UInt8] = []
+    /// Key prediction for mapped objects, whose keys tend to come in the same order line after
+    /// line: `lastKey[level]` is the node of the previous key of the object at that level
+    /// (`Self.firstKey` before its first key, `Self.unknownKey` after a key that is not
+    /// mapped); `firstGuess[node]` the node of the key that came first in `node`'s object last
+    /// time, `nextGuess[node]` the node of the key that followed `node` last time (-1: none).
+    /// A guess is taken only when the line holds exactly that key (`matchesKey`), so what
+    /// `key` returns never depends on the guesses, only how fast it finds it.
+    private let lastKey: UnsafeMutablePointer<Int32>
+    private let firstGuess: UnsafeMutablePointer<Int32>
+    private let nextGuess: UnsafeMutablePointer<Int32>
+    private static let firstKey: Int32 = -1
+    private static let unknownKey: Int32 = -2
 
     init(paths: [[String]]) {
-        self.paths = JSONPathIndex(paths: paths)
-        spans = Array(repeating: JSONValueSpan(), count: paths.count)
-        mappedNodes = Array(repeating: 0, count: self.paths.pathLengthMax + 2)
+        let index = JSONPathIndex(paths: paths)
+        self.paths = index
+        fieldCount = paths.count
+        spanStore = .allocate(capacity: max(1, paths.count))
+        spanStore.initialize(repeating: JSONValueSpan(), count: max(1, paths.count))
+        nodes = .allocate(capacity: index.nodes.count)
+        nodes.initialize(from: index.nodes, count: index.nodes.count)
+        fieldIDs = .allocate(capacity: max(1, index.fieldIDs.count))
+        fieldIDs.initialize(from: index.fieldIDs, count: index.fieldIDs.count)
+        let levels = index.pathLengthMax + 2
+        mappedNodes = .allocate(capacity: levels)
+        mappedNodes.initialize(repeating: 0, count: levels)
+        lastKey = .allocate(capacity: levels)
+        lastKey.initialize(repeating: Self.firstKey, count: levels)
+        firstGuess = .allocate(capacity: index.nodes.count)
+        firstGuess.initialize(repeating: -1, count: index.nodes.count)
+        nextGuess = .allocate(capacity: index.nodes.count)
+        nextGuess.initialize(repeating: -1, count: index.nodes.count)
+    }
+
+    deinit {
+        spanStore.deallocate()
+        nodes.deallocate()
+        fieldIDs.deallocate()
+        mappedNodes.deallocate()
+        lastKey.deallocate()
+        firstGuess.deallocate()
+        nextGuess.deallocate()
     }
 
     /// The state of one scan: where containers are and which of them are on a mapped path.
@@ -47,8 +94,8 @@ struct JSONScanner: Sendable {
         var inArray: Bool { arrayBits & (1 << UInt64(depth - 1)) != 0 }
     }
 
-    mutating func scan(_ line: UnsafeRawBufferPointer) throws(JSONScanError) {
-        for field in spans.indices { spans[field].kind = .missing }
+    func scan(_ line: UnsafeRawBufferPointer) throws(JSONScanError) {
+        for field in 0..<fieldCount { spanStore[field].kind = .missing }
         var cursor = JSONCursor(line)
         cursor.skipByteOrderMark()
         cursor.skipWhitespace()
@@ -60,7 +107,8 @@ struct JSONScanner: Sendable {
         nextValue: while true {
             let start = cursor.index
             guard let byte = cursor.current else { throw JSONScanError(.unexpectedEnd, at: start) }
-            if pending >= 0 { resetFields(below: pending) }
+            // Node 0 is the top-level object, whose fields were all reset above.
+            if pending > 0 { resetFields(below: pending) }
             switch byte {
             case ASCII.openBrace, ASCII.openBracket:
                 if try open(byte, &cursor, &nesting, node: pending) {
@@ -112,7 +160,7 @@ struct JSONScanner: Sendable {
 
     /// Opens the container at the cursor. Returns true when it was empty (and is closed again),
     /// false when the cursor now stands at its first element or key.
-    private mutating func open(
+    private func open(
         _ bracket: UInt8, _ cursor: inout JSONCursor, _ nesting: inout Nesting, node: Int
     ) throws(JSONScanError) -> Bool {
         let start = cursor.index
@@ -123,10 +171,11 @@ struct JSONScanner: Sendable {
         nesting.arrayBits = isArray ? nesting.arrayBits | bit : nesting.arrayBits & ~bit
         if node >= 0 {
             record(node, isArray ? .array : .object, start, start + 1, false)
-            let entry = paths.nodes[node]
+            let entry = nodes[node]
             if !isArray && entry.childEnd > entry.childStart {
                 nesting.mappedDepth = nesting.depth
                 mappedNodes[nesting.depth] = node
+                lastKey[nesting.depth] = Self.firstKey
             }
         }
         cursor.index += 1
@@ -147,23 +196,43 @@ struct JSONScanner: Sendable {
 
     /// Reads `"key" :` at the cursor (whitespace skipped before and after); returns the trie
     /// node of the key when the enclosing object is on a mapped path, else -1.
-    private mutating func key(
+    private func key(
         _ cursor: inout JSONCursor, _ nesting: Nesting
     ) throws(JSONScanError) -> Int {
         guard let byte = cursor.current else {
             throw JSONScanError(.unexpectedEnd, at: cursor.index)
         }
         guard byte == ASCII.quote else { throw JSONScanError(.expectedKey, at: cursor.index) }
-        let start = cursor.index + 1
-        let hasEscapes = try cursor.scanString()
         var node = -1
         if nesting.depth == nesting.mappedDepth {
-            let parent = mappedNodes[nesting.depth]
-            if hasEscapes {
-                node = escapedChild(of: parent, UnsafeRawBufferPointer(rebasing: cursor.bytes[start..<cursor.index - 1]))
+            let depth = nesting.depth
+            let parent = mappedNodes[depth]
+            let previous = lastKey[depth]
+            let guess = previous == Self.firstKey ? firstGuess[parent]
+                : previous == Self.unknownKey ? -1 : nextGuess[Int(previous)]
+            if guess >= 0, cursor.index &+ 17 < cursor.bytes.count, let base = cursor.bytes.baseAddress,
+               nodes[Int(guess)].matchable, JSONPathIndex.matchesKey(nodes[Int(guess)], line: base, quote: cursor.index)
+            {
+                node = Int(guess)
+                cursor.index += nodes[node].keyCount + 2
             } else {
-                node = paths.child(of: parent, line: cursor.bytes, start: start, end: cursor.index - 1)
+                let start = cursor.index + 1
+                if try cursor.scanString() {
+                    node = escapedChild(of: parent, UnsafeRawBufferPointer(rebasing: cursor.bytes[start..<cursor.index - 1]))
+                } else {
+                    node = paths.child(of: parent, line: cursor.bytes, start: start, end: cursor.index - 1)
+                }
+                if node >= 0 {
+                    if previous == Self.firstKey {
+                        firstGuess[parent] = Int32(node)
+                    } else if previous != Self.unknownKey {
+                        nextGuess[Int(previous)] = Int32(node)
+                    }
+                }
             }
+            lastKey[depth] = node >= 0 ? Int32(node) : Self.unknownKey
+        } else {
+            _ = try cursor.scanString()
         }
         cursor.skipWhitespace()
         guard let colon = cursor.current else {
@@ -175,31 +244,31 @@ struct JSONScanner: Sendable {
         return node
     }
 
-    private mutating func escapedChild(of parent: Int, _ raw: UnsafeRawBufferPointer) -> Int {
+    private func escapedChild(of parent: Int, _ raw: UnsafeRawBufferPointer) -> Int {
         keyScratch.removeAll(keepingCapacity: true)
         Self.unescape(raw, into: &keyScratch)
         return keyScratch.withUnsafeBytes { paths.child(of: parent, key: $0) }
     }
 
     @inline(__always)
-    private mutating func resetFields(below node: Int) {
-        let entry = paths.nodes[node]
+    private func resetFields(below node: Int) {
+        let entry = nodes[node]
         // A leaf's own fields are overwritten by `record` right after: only an object on a
         // mapped path can leave fields of an earlier occurrence behind.
         guard entry.childEnd > entry.childStart else { return }
         for position in entry.subtreeStart..<entry.subtreeEnd {
-            spans[paths.fieldIDs[position]].kind = .missing
+            spanStore[fieldIDs[position]].kind = .missing
         }
     }
 
     @inline(__always)
-    private mutating func record(
+    private func record(
         _ node: Int, _ kind: JSONValueSpan.Kind, _ start: Int, _ end: Int, _ hasEscapes: Bool
     ) {
         guard node >= 0 else { return }
-        let entry = paths.nodes[node]
+        let entry = nodes[node]
         for position in entry.leafStart..<entry.leafEnd {
-            spans[paths.fieldIDs[position]] = JSONValueSpan(
+            spanStore[fieldIDs[position]] = JSONValueSpan(
                 kind: kind, start: start, end: end, hasEscapes: hasEscapes)
         }
     }
