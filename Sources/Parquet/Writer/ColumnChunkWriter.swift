@@ -122,12 +122,29 @@ struct ColumnChunkWriter {
         case .float: body.append(contentsOf: b.floats.rawBytes(values))
         case .double: body.append(contentsOf: b.doubles.rawBytes(values))
         case .byteArray:
+            // Each value as its 4-byte length and its bytes, written through a pointer into
+            // space made once for the whole range (two `Array.append`s per value cost more
+            // than the copying on short strings).
+            guard !values.isEmpty else { return }
+            let ends = b.ends.buffer
+            let first = values.lowerBound == 0 ? 0 : ends[values.lowerBound - 1]
+            let total = ends[values.upperBound - 1] - first + 4 * values.count
+            let offset = body.count
+            body.append(contentsOf: repeatElement(0, count: total))
             b.bytes.withUnsafeBytes { all in
-                for i in values {
-                    let r = b.range(i)
-                    var length = UInt32(r.count).littleEndian
-                    withUnsafeBytes(of: &length) { body.append(contentsOf: $0) }
-                    body.append(contentsOf: UnsafeRawBufferPointer(rebasing: all[r]))
+                body.withUnsafeMutableBytes { out in
+                    guard let source = all.baseAddress, let base = out.baseAddress else { return }
+                    var target = base + offset
+                    var start = first
+                    for i in values {
+                        let end = ends[i]
+                        let count = end - start
+                        target.storeBytes(of: UInt32(count).littleEndian, as: UInt32.self)
+                        (target + 4).copyMemory(from: source + start, byteCount: count)
+                        target += 4 + count
+                        start = end
+                    }
+                    precondition(target == base + offset + total, "byte-array page size mismatch")
                 }
             }
         case .int96, .fixedLenByteArray:
