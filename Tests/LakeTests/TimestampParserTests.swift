@@ -130,6 +130,20 @@ import Testing
         }
         #expect(Timestamps.iso(micros: 1_769_680_800_123_456) == "2026-01-29T10:00:00.123Z")
         #expect(Timestamps.iso(micros: -1) == "1969-12-31T23:59:59.999Z")
+        // Every digit position, against text written by hand.
+        let known: [(Int64, String)] = [
+            (0, "1970-01-01T00:00:00.000Z"), (999, "1970-01-01T00:00:00.000Z"),
+            (-62_135_596_800_000_000, "0001-01-01T00:00:00.000Z"),
+            (253_402_300_799_999_999, "9999-12-31T23:59:59.999Z"),
+            (951_782_400_001_000, "2000-02-29T00:00:00.001Z"),
+            (1_000_000_000_987_654, "2001-09-09T01:46:40.987Z"),
+            (1_234_567_890_050_000, "2009-02-13T23:31:30.050Z"),
+            (-2_208_988_800_000_000 + 45_296_789_000, "1900-01-01T12:34:56.789Z"),
+        ]
+        for (micros, text) in known {
+            let n = Timestamps.writeISO(micros: micros, into: buffer)
+            #expect(String(decoding: UnsafeRawBufferPointer(rebasing: buffer[0..<n]), as: UTF8.self) == text)
+        }
     }
 
     @Test func problemsDescribeThemselves() {

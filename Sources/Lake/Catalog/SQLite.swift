@@ -236,6 +236,15 @@ public final class Statement {
         if rc != SQLITE_OK { throw database.error(rc, sql) }
     }
 
+    /// Binds UTF-8 text that SQLite reads in place (no copy): `bytes` must stay valid until
+    /// the statement is stepped for the last time with this binding, and every execution must
+    /// bind the parameter again first (per-row inserts that bind all parameters each row).
+    public func bindTextInPlace(_ bytes: UnsafeRawBufferPointer, at index: Int32) throws {
+        let rc = sqlite3_bind_text(
+            handle, index, bytes.baseAddress?.assumingMemoryBound(to: CChar.self), Int32(bytes.count), nil)
+        if rc != SQLITE_OK { throw database.error(rc, sql) }
+    }
+
     /// Advances; true while a row is available.
     public func step() throws -> Bool {
         let rc = sqlite3_step(handle)

@@ -106,26 +106,41 @@ extension GoldTable {
               is_purchased, has_cart_activity, is_abandoned_cart, session_revenue, is_closed)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
-        // Timestamps written into a stack buffer and bound as text (SQLite copies it): no String
-        // per value, no array of bindings per row; this runs once per gold row.
+        // Timestamps written into a buffer the inserter owns and bound in place, the user bound
+        // from its own UTF-8, both without a copy into SQLite (each used to cost a malloc and a
+        // copy, and the user a C string): this runs once per gold row. Every call binds all ten
+        // parameters before it executes, so no binding outlives the bytes it points to.
+        let text = TextBuffer(byteCount: 3 * 32)
         return { user, s, closed in
-            try withUnsafeTemporaryAllocation(byteCount: 64, alignment: 1) { text in
-                func bindTime(_ micros: Int64, at index: Int32) throws {
-                    let n = Timestamps.writeISO(micros: micros, into: text)
-                    try insert.bindText(UnsafeRawBufferPointer(rebasing: text[0..<n]), at: index)
-                }
-                try bindTime(s.start, at: 2)
-                try bindTime(s.end, at: 3)
-                try bindTime(s.windowEnd(gapMicros: gapMicros), at: 4)
+            let base = text.bytes
+            func bindTime(_ micros: Int64, slot: Int, at index: Int32) throws {
+                let out = UnsafeMutableRawBufferPointer(rebasing: base[(32 * slot)..<(32 * slot + 32)])
+                let n = Timestamps.writeISO(micros: micros, into: out)
+                try insert.bindTextInPlace(UnsafeRawBufferPointer(rebasing: out[0..<n]), at: index)
             }
-            try insert.bind(.text(user), at: 1)
+            try bindTime(s.start, slot: 0, at: 2)
+            try bindTime(s.end, slot: 1, at: 3)
+            try bindTime(s.windowEnd(gapMicros: gapMicros), slot: 2, at: 4)
             try insert.bind(int: s.count, at: 5)
             try insert.bind(int: s.purchased ? 1 : 0, at: 6)
             try insert.bind(int: s.cart ? 1 : 0, at: 7)
             try insert.bind(int: s.abandoned ? 1 : 0, at: 8)
             try insert.bind(double: Double(s.revenueMicros) / 1_000_000, at: 9)
             try insert.bind(int: closed ? 1 : 0, at: 10)
-            try insert.execute()
+            var user = user
+            try user.withUTF8 { bytes in
+                try insert.bindTextInPlace(UnsafeRawBufferPointer(bytes), at: 1)
+                try insert.execute()
+            }
         }
     }
+}
+
+/// Bytes an inserter reuses for every row (see `GoldTable.inserter`).
+private final class TextBuffer {
+    let bytes: UnsafeMutableRawBufferPointer
+
+    init(byteCount: Int) { bytes = .allocate(byteCount: byteCount, alignment: 8) }
+
+    deinit { bytes.deallocate() }
 }
