@@ -141,7 +141,7 @@ struct DedupKeyLayoutTests {
                 let expected = reference.withUnsafeBytes {
                     SilverState.Key(a: KeyHash.hash64($0, seed: KeyHash.seedA), b: KeyHash.hash64($0, seed: KeyHash.seedB))
                 }
-                #expect(builder.key(record) == expected, "\(line)")
+                #expect(builder.key(&record) == expected, "\(line)")
             }
         }
         // Values computed outside Swift (a Python transcription of the definition): the hashes

@@ -70,12 +70,12 @@ public final class SilverBackfill {
                 let day = Timestamps.floorDivide(t, 86_400_000_000).0
                 guard day >= fromDay && day <= toDay, t - ingestedAt <= skewMicros else { return }
                 touched.insert(id)
-                if !seen.insert(keys.key(record)).inserted {
+                if !seen.insert(keys.key(&record)).inserted {
                     duplicatesByDay[day, default: 0] += 1
                     result.duplicates += 1
                     return
                 }
-                try SilverTable.append(record, types: types, ingestID: id, to: silver.writer(dayOf: t))
+                try SilverTable.append(&record, types: types, ingestID: id, to: silver.writer(dayOf: t))
                 result.rowsWritten += 1
             }
             let (quarantineRetired, recovered) = try rewriteQuarantine(removing: touched, into: quarantine)

@@ -32,7 +32,7 @@ public final class SilverStage {
     /// The columns' types, read per row without touching the mapping's strings.
     private let columnTypes: [FieldType]
     private let skewMicros: Int64
-    private var keys: DedupKeyBuilder
+    private let keys: DedupKeyBuilder
     private var result = SilverResult()
     private let progress = Progress("silver rows")
 
@@ -288,7 +288,7 @@ public final class SilverStage {
             return try quarantine(out, ingestID, ingestedAt, body, "late",
                                   "event time \(Timestamps.iso(micros: eventTime)) is at or before the watermark \(Timestamps.iso(micros: state.watermarkMicros))")
         }
-        let key = keys.key(record)
+        let key = keys.key(&record)
         if state.isDuplicate(key) {
             batchCounts.duplicates += 1
             batchDuplicatesByDay[Timestamps.floorDivide(eventTime, 86_400_000_000).0, default: 0] += 1
@@ -300,7 +300,7 @@ public final class SilverStage {
     }
 
     private func writeSilver(_ out: Output, ingestID: Int64, eventTime: Int64) throws {
-        try SilverTable.append(record, types: columnTypes, ingestID: ingestID, to: out.silver.writer(dayOf: eventTime))
+        try SilverTable.append(&record, types: columnTypes, ingestID: ingestID, to: out.silver.writer(dayOf: eventTime))
     }
 
     private func quarantine(

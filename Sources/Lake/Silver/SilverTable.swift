@@ -41,8 +41,9 @@ enum SilverTable {
 
 extension SilverTable {
     /// Appends a parsed record as one silver row (its columns, then `ingest_id`).
+    /// `record` is `inout` only to be borrowed without a copy (it is not changed).
     static func append(
-        _ record: ParsedRecord, types: [FieldType], ingestID: Int64, to w: ParquetWriter
+        _ record: inout ParsedRecord, types: [FieldType], ingestID: Int64, to w: ParquetWriter
     ) throws {
         // One pass over raw buffers: this runs per silver row, for every column.
         let line = record.lineBytes
@@ -108,17 +109,22 @@ struct DedupKeyBuilder {
         types = fields.map { columns[$0].type }
     }
 
-    func key(_ record: ParsedRecord) -> SilverState.Key {
+    /// `record` is borrowed as `inout` (not changed): a by-value copy of a stored record
+    /// retained and released its buffers on every call.
+    func key(_ record: inout ParsedRecord) -> SilverState.Key {
         var size = 0
-        for (f, type) in zip(fields, types) {
+        // Index loops: `zip` over the two arrays retained both per call.
+        for i in 0..<fields.count {
+            let f = fields[i]
             size += 1
             if record.isNull(f) { continue }
-            size += type == .string ? 4 + record.stringByteCount(f) : 8
+            size += types[i] == .string ? 4 + record.stringByteCount(f) : 8
         }
         return withUnsafeTemporaryAllocation(byteCount: size, alignment: 8) { buffer in
             guard let base = buffer.baseAddress else { return KeyHash.hash(UnsafeRawBufferPointer(buffer)) }
             var offset = 0
-            for (f, type) in zip(fields, types) {
+            for i in 0..<fields.count {
+                let f = fields[i], type = types[i]
                 if record.isNull(f) {
                     base.storeBytes(of: 0, toByteOffset: offset, as: UInt8.self)
                     offset += 1
