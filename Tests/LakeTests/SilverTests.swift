@@ -61,6 +61,25 @@ struct SilverTests {
         #expect(silver.map { $0[7] } == ["Android 14", "Android 14", "Android 14"])
     }
 
+    /// A record keeps value semantics although the parser writes its slots in place: a copy
+    /// taken (and detached from its line) before the next parse still reads its own values.
+    @Test func aCopiedRecordKeepsItsValues() throws {
+        var parser = EventParser(fields: Clickstream.fields, timestampFormat: .iso8601)
+        var record = ParsedRecord()
+        func parse(_ line: String) {
+            let bytes = Array(line.utf8)
+            bytes.withUnsafeBytes { #expect(parser.parse($0, into: &record) == .accepted) }
+        }
+        parse(eventLine(id: "first", user: "u1", time: "2026-01-29T10:00:00.000Z"))
+        record.copyStringsIntoArena()
+        let copy = record
+        parse(eventLine(id: "second", user: "u2", type: "PURCHASE", time: "2026-01-29T11:00:00.000Z", total: 9.5))
+        record.copyStringsIntoArena()
+        #expect(copy.string(0) == "first" && copy.string(2) == "u1" && copy.string(1) == "PAGE_VIEW")
+        #expect(copy.timestampMicros(5) == 1_769_680_800_000_000 && copy.isNull(15))
+        #expect(record.string(0) == "second" && record.string(2) == "u2" && record.double(15) == 9.5)
+    }
+
     @Test func aKeyIsForgottenOnceTheWatermarkPassesIt() throws {
         let lake = try TestLake("forget")
         defer { lake.remove() }

@@ -20,7 +20,13 @@ public struct ParsedRecord: @unchecked Sendable {
         var inLine = false
     }
 
-    private(set) var slots: [Slot] = []
+    /// The slots, in storage of their own: the parser sets ~15 per record, and writes into a
+    /// Swift array cost a uniqueness check each. `reset` makes the storage unique once per
+    /// record (copying it if this record was copied), so the setters write through its
+    /// pointer.
+    private var storage = SlotStorage(count: 0)
+    /// The slots of the last parse (valid until the record is next changed).
+    var slots: UnsafeBufferPointer<Slot> { UnsafeBufferPointer(start: storage.base, count: storage.count) }
     /// The unescaped bytes of the string fields that had escapes, back to back.
     private(set) var arena: [UInt8] = []
     /// The line of the last `parse` (not owned: see the type's documentation).
@@ -31,7 +37,7 @@ public struct ParsedRecord: @unchecked Sendable {
     public init() {}
 
     /// The number of fields (0 before the first parse).
-    public var fieldCount: Int { slots.count }
+    public var fieldCount: Int { storage.count }
 
     /// True when the field was absent or `null` (only optional fields can be).
     public func isNull(_ field: Int) -> Bool { slots[field].isNull }
@@ -71,8 +77,10 @@ public struct ParsedRecord: @unchecked Sendable {
     // MARK: writing (by the parser)
 
     mutating func reset(fieldCount: Int, line: UnsafeRawBufferPointer) {
-        if slots.count != fieldCount {
-            slots = Array(repeating: Slot(), count: fieldCount)
+        if storage.count != fieldCount {
+            storage = SlotStorage(count: fieldCount)
+        } else if !isKnownUniquelyReferenced(&storage) {
+            storage = storage.copy()
         }
         arena.removeAll(keepingCapacity: true)
         self.line = line
@@ -81,7 +89,9 @@ public struct ParsedRecord: @unchecked Sendable {
     /// Copies the string values that point into the parsed line into the record's arena, so
     /// the record stays readable after the line's memory is gone (tests, cold paths).
     public mutating func copyStringsIntoArena() {
-        for field in slots.indices where slots[field].inLine {
+        if !isKnownUniquelyReferenced(&storage) { storage = storage.copy() }
+        let slots = storage.base
+        for field in 0..<storage.count where slots[field].inLine {
             let start = arena.count
             arena.append(contentsOf: line[slots[field].start..<slots[field].start + slots[field].count])
             slots[field].start = start
@@ -90,27 +100,56 @@ public struct ParsedRecord: @unchecked Sendable {
         line = UnsafeRawBufferPointer(start: nil, count: 0)
     }
 
+    // The setters run between `reset` (which made the storage unique) and the end of the
+    // same `parse`: nothing can copy the record in between.
+
     mutating func setNull(_ field: Int) {
-        slots[field] = Slot()
+        set(field, Slot())
     }
 
     mutating func setInt64(_ field: Int, _ value: Int64) {
-        slots[field] = Slot(isNull: false, bits: UInt64(bitPattern: value))
+        set(field, Slot(isNull: false, bits: UInt64(bitPattern: value)))
     }
 
     mutating func setDouble(_ field: Int, _ value: Double) {
-        slots[field] = Slot(isNull: false, bits: value.bitPattern)
+        set(field, Slot(isNull: false, bits: value.bitPattern))
+    }
+
+    @inline(__always)
+    private mutating func set(_ field: Int, _ slot: Slot) {
+        precondition(field >= 0 && field < storage.count, "field \(field) out of range")
+        storage.base[field] = slot
     }
 
     /// A string value: its raw JSON contents at `start..<start + count` of the parsed line,
     /// referenced there, or unescaped into the arena when it has escapes.
     mutating func setString(_ field: Int, lineStart start: Int, count: Int, hasEscapes: Bool) {
         guard hasEscapes else {
-            slots[field] = Slot(isNull: false, start: start, count: count, inLine: true)
+            set(field, Slot(isNull: false, start: start, count: count, inLine: true))
             return
         }
         let arenaStart = arena.count
         JSONScanner.unescape(UnsafeRawBufferPointer(rebasing: line[start..<start + count]), into: &arena)
-        slots[field] = Slot(isNull: false, start: arenaStart, count: arena.count - arenaStart)
+        set(field, Slot(isNull: false, start: arenaStart, count: arena.count - arenaStart))
     }
+}
+
+/// The slots of a `ParsedRecord`, copied when a copied record is parsed into again.
+final class SlotStorage: @unchecked Sendable {
+    let base: UnsafeMutablePointer<ParsedRecord.Slot>
+    let count: Int
+
+    init(count: Int) {
+        self.count = count
+        base = .allocate(capacity: max(1, count))
+        base.initialize(repeating: ParsedRecord.Slot(), count: max(1, count))
+    }
+
+    func copy() -> SlotStorage {
+        let c = SlotStorage(count: count)
+        c.base.update(from: base, count: count)
+        return c
+    }
+
+    deinit { base.deallocate() }
 }

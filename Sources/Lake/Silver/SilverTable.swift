@@ -47,23 +47,23 @@ extension SilverTable {
     ) throws {
         // One pass over raw buffers: this runs per silver row, for every column.
         let line = record.lineBytes
+        let slots = record.slots
+        precondition(slots.count >= types.count, "a record of \(slots.count) fields for \(types.count) columns")
         record.arena.withUnsafeBytes { arena in
-            record.slots.withUnsafeBufferPointer { slots in
-                types.withUnsafeBufferPointer { types in
-                    for i in 0..<types.count {
-                        let slot = slots[i]
-                        if slot.isNull {
-                            w.appendNull(i)
-                            continue
-                        }
-                        switch types[i] {
-                        case .string:
-                            // In the parsed line unless it had escapes (see ParsedRecord).
-                            let source = slot.inLine ? line : arena
-                            w.append(i, bytes: UnsafeRawBufferPointer(rebasing: source[slot.start..<(slot.start + slot.count)]))
-                        case .double: w.append(i, Double(bitPattern: slot.bits))
-                        case .int64, .timestamp: w.append(i, Int64(bitPattern: slot.bits))
-                        }
+            types.withUnsafeBufferPointer { types in
+                for i in 0..<types.count {
+                    let slot = slots[i]
+                    if slot.isNull {
+                        w.appendNull(i)
+                        continue
+                    }
+                    switch types[i] {
+                    case .string:
+                        // In the parsed line unless it had escapes (see ParsedRecord).
+                        let source = slot.inLine ? line : arena
+                        w.append(i, bytes: UnsafeRawBufferPointer(rebasing: source[slot.start..<(slot.start + slot.count)]))
+                    case .double: w.append(i, Double(bitPattern: slot.bits))
+                    case .int64, .timestamp: w.append(i, Int64(bitPattern: slot.bits))
                     }
                 }
             }
