@@ -44,6 +44,20 @@ struct RLEHybridTests {
         #expect(decoded == values)
     }
 
+    /// The writer's shortcut for a page of levels without nulls (one run of 1s, written
+    /// directly) gives the bytes the general encoder gives, for every length it is used for.
+    @Test func aRunOfOnesIsWhatTheEncoderWrites() {
+        for count in [8, 9, 15, 16, 63, 64, 127, 128, 129, 1000, 16_383, 16_384, 20_000, 131_072] {
+            var general: [UInt8] = []
+            [UInt32](repeating: 1, count: count).withUnsafeBufferPointer {
+                RLEHybrid.encode($0, bitWidth: 1, into: &general)
+            }
+            var direct: [UInt8] = []
+            RLEHybrid.writeRun(value: 1, count: count, bitWidth: 1, into: &direct)
+            #expect(direct == general, "\(count) levels")
+        }
+    }
+
     @Test func truncatedInputThrows() throws {
         // 13 full groups of 8: no padding, so every byte is needed.
         let values = (0..<104).map { UInt32($0 % 13) }

@@ -85,11 +85,17 @@ struct ColumnChunkWriter {
 
     /// Definition levels for a v1 page: 4-byte length, then the RLE hybrid with bit width 1.
     private mutating func appendLevels(_ b: ColumnBuffer, rows: Range<Int>) {
-        levels.removeAll(keepingCapacity: true)
-        for d in b.defined[rows] { levels.append(UInt32(d)) }
         let lengthAt = body.count
         body.append(contentsOf: [0, 0, 0, 0])
-        levels.withUnsafeBufferPointer { RLEHybrid.encode($0, bitWidth: 1, into: &body) }
+        if b.nullCount == 0 && rows.count >= 8 {
+            // No nulls in the chunk: one run of 1s, what `encode` gives for such a page,
+            // without widening and scanning every level.
+            RLEHybrid.writeRun(value: 1, count: rows.count, bitWidth: 1, into: &body)
+        } else {
+            levels.removeAll(keepingCapacity: true)
+            for d in b.defined[rows] { levels.append(UInt32(d)) }
+            levels.withUnsafeBufferPointer { RLEHybrid.encode($0, bitWidth: 1, into: &body) }
+        }
         let length = UInt32(body.count - lengthAt - 4)
         for k in 0..<4 { body[lengthAt + k] = UInt8(truncatingIfNeeded: length >> (8 * UInt32(k))) }
     }
