@@ -196,7 +196,37 @@ final class JSONScanner: @unchecked Sendable {
 
     /// Reads `"key" :` at the cursor (whitespace skipped before and after); returns the trie
     /// node of the key when the enclosing object is on a mapped path, else -1.
+    @inline(__always)
     private func key(
+        _ cursor: inout JSONCursor, _ nesting: Nesting
+    ) throws(JSONScanError) -> Int {
+        // Inline fast path: the predicted key of a mapped object, its closing quote and the
+        // colon right after it (see `lastKey`); anything else takes `keyInFull`.
+        if nesting.depth == nesting.mappedDepth, let base = cursor.bytes.baseAddress {
+            let depth = nesting.depth
+            let previous = lastKey[depth]
+            let guess = previous == Self.firstKey ? firstGuess[mappedNodes[depth]]
+                : previous == Self.unknownKey ? -1 : nextGuess[Int(previous)]
+            let at = cursor.index
+            if guess >= 0, at &+ 18 < cursor.bytes.count {
+                let node = nodes[Int(guess)]
+                if base.load(fromByteOffset: at, as: UInt8.self) == ASCII.quote, node.matchable,
+                   JSONPathIndex.matchesKey(node, line: base, quote: at),
+                   base.load(fromByteOffset: at &+ node.keyCount &+ 2, as: UInt8.self) == ASCII.colon
+                {
+                    lastKey[depth] = guess
+                    cursor.index = at &+ node.keyCount &+ 3
+                    cursor.skipWhitespace()
+                    return Int(guess)
+                }
+            }
+        }
+        return try keyInFull(&cursor, nesting)
+    }
+
+    /// `key` for every case: whitespace, escapes, unmapped objects, keys not predicted.
+    @inline(never)
+    private func keyInFull(
         _ cursor: inout JSONCursor, _ nesting: Nesting
     ) throws(JSONScanError) -> Int {
         guard let byte = cursor.current else {
