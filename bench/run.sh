@@ -180,8 +180,19 @@ lake status --lake "$LAKE_DIR" --json >"$OUT/lake_status.json"
 sqlite3 "$LAKE_DIR/catalog.db" "SELECT count(*), coalesce(sum(is_closed), 0) FROM gold_session_stats" \
   >"$OUT/lake_gold_sqlite.txt" 2>/dev/null || echo "?|?" >"$OUT/lake_gold_sqlite.txt"
 ALL_DIR=$OUT/lake-all
-note "lake run all (x$REPEAT, fresh lake each)"
-measure_best lake_all "fresh_lake $ALL_DIR" "$LAKE_BIN" run all --lake "$ALL_DIR" --jobs "$JOBS"
+# Each try of run all is paired with a zstd -1 -T1 floor timed right before it: on this shared
+# machine the speed of a whole minute moves both (a floor timed minutes earlier measured
+# 0.74-1.47 s in different runs), so the ratio of a pair is what compares them.
+PAIRED_FLOOR_FILE=$OUT/floor_zstd_paired.txt
+: >"$PAIRED_FLOOR_FILE"
+paired_floor() {
+  local t0 t1
+  t0=$(now_ns); zstd -1 -T1 -q -c "${INPUT[@]}" >/dev/null; t1=$(now_ns)
+  awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f\n", (b - a) / 1e9 }' >>"$PAIRED_FLOOR_FILE"
+}
+note "lake run all (x$REPEAT, fresh lake each, each after a zstd -1 -T1 floor)"
+measure_best lake_all "fresh_lake $ALL_DIR; paired_floor" "$LAKE_BIN" run all --lake "$ALL_DIR" --jobs "$JOBS"
+metric floor_zstd_paired.tries "$(tr '\n' ' ' <"$PAIRED_FLOOR_FILE" | sed 's/ $//')"
 lake status --lake "$ALL_DIR" --json >"$OUT/lake_all_status.json"
 
 # --- DuckDB, one process per stage ----------------------------------------------------------
@@ -360,6 +371,24 @@ for name, s in (("`cat files > /dev/null`", cat_s), ("`zstd -1 -T1 -c files > /d
     w(f"| {name} | {f(s, 3)} | {f(mb / s, 0)} | {f(in_lines / s, 0)} | {f(la / s)}× | {f(s / lb * 100, 0)}% |")
 w("")
 
+def tries(key):
+    return [float(x) for x in m.get(key, "").split()]
+
+# run all against a zstd floor timed right before each of its tries (see bench/run.sh)
+pairs = list(zip(tries("lake_all.tries"), tries("floor_zstd_paired.tries")))
+paired_ratios = sorted(a / z for a, z in pairs if z > 0)
+paired_median = paired_ratios[len(paired_ratios) // 2] if paired_ratios else None
+if pairs:
+    w("`lake run all` against a `zstd -1 -T1` floor timed right before each of its tries (the "
+      "standalone floor above ran minutes earlier; on this shared VM a minute's speed moves both):")
+    w("")
+    w("| try | zstd -1 -T1 s | run all s | run all ÷ floor |")
+    w("|---:|---:|---:|---:|")
+    for i, (a, z) in enumerate(pairs, 1):
+        w(f"| {i} | {f(z, 3)} | {f(a, 3)} | {f(a / z)}× |")
+    w(f"| median | | | {f(paired_median)}× |")
+    w("")
+
 # parquet
 p, o = pq["pyarrow"], pq["ours"]
 rows, nb = pq["rows"], pq["table_nbytes"] / MB
@@ -443,7 +472,13 @@ w("")
 w("| target | figure | status |")
 w("|---|---|---|")
 w(f"| end to end ≥ 3× DuckDB | {f(ratios['all'])}× | {verdict(ratios['all'] >= 3)} |")
-w(f"| end to end within 2× of `zstd -1 -T1` time | {f(la / zstd_s)}× | {verdict(la <= 2 * zstd_s)} |")
+if paired_median is None:
+    w(f"| end to end within 2× of `zstd -1 -T1` time | {f(la / zstd_s)}× | {verdict(la <= 2 * zstd_s)} |")
+else:
+    # Judged on the paired tries (median of the per-pair ratios), not on two bests taken
+    # minutes apart; the standalone ratio is shown beside it.
+    w(f"| end to end within 2× of `zstd -1 -T1` time | {f(paired_median)}× (median of {len(pairs)} paired tries; "
+      f"{f(la / zstd_s)}× against the standalone floor) | {verdict(paired_median <= 2)} |")
 w(f"| silver ≥ 3× DuckDB | {f(ratios['silver'])}× | {verdict(ratios['silver'] >= 3)} |")
 w(f"| bronze ≥ 60% of zstd speed | {f(zstd_s / lb * 100, 0)}% ({f(mb / lb, 0)} vs {f(mb / zstd_s, 0)} MB/s) | {verdict(zstd_s / lb >= 0.6)} |")
 w(f"| peak RSS < 256 MB (every lake run) | {f(rss_peak, 0)} MB | {verdict(rss_peak < 256)} |")
