@@ -27,6 +27,13 @@ public struct ParsedRecord: @unchecked Sendable {
     private var storage = SlotStorage(count: 0)
     /// The slots of the last parse (valid until the record is next changed).
     var slots: UnsafeBufferPointer<Slot> { UnsafeBufferPointer(start: storage.base, count: storage.count) }
+
+    /// One slot, range-checked (the buffer's own subscript is checked in debug builds only).
+    @inline(__always)
+    private func slot(_ field: Int) -> Slot {
+        precondition(field >= 0 && field < storage.count, "field \(field) of a record of \(storage.count)")
+        return storage.base[field]
+    }
     /// The unescaped bytes of the string fields that had escapes, back to back.
     private(set) var arena: [UInt8] = []
     /// The line of the last `parse` (not owned: see the type's documentation).
@@ -40,14 +47,14 @@ public struct ParsedRecord: @unchecked Sendable {
     public var fieldCount: Int { storage.count }
 
     /// True when the field was absent or `null` (only optional fields can be).
-    public func isNull(_ field: Int) -> Bool { slots[field].isNull }
+    public func isNull(_ field: Int) -> Bool { slot(field).isNull }
 
     /// Calls `body` with the field's unescaped UTF-8 bytes, valid only during the call (empty
     /// when the field is null).
     public func withString<R>(
         _ field: Int, _ body: (UnsafeRawBufferPointer) throws -> R
     ) rethrows -> R {
-        let slot = slots[field]
+        let slot = self.slot(field)
         if slot.inLine {
             return try body(UnsafeRawBufferPointer(rebasing: line[slot.start..<slot.start + slot.count]))
         }
@@ -57,22 +64,25 @@ public struct ParsedRecord: @unchecked Sendable {
     }
 
     /// The length in bytes of a string field's (unescaped) value; 0 when null.
-    func stringByteCount(_ field: Int) -> Int { slots[field].isNull ? 0 : slots[field].count }
+    func stringByteCount(_ field: Int) -> Int {
+        let slot = self.slot(field)
+        return slot.isNull ? 0 : slot.count
+    }
 
     /// The field's value as a `String` (allocates: for tests and cold paths), nil when null.
     public func string(_ field: Int) -> String? {
-        if slots[field].isNull { return nil }
+        if slot(field).isNull { return nil }
         return withString(field) { String(decoding: $0, as: UTF8.self) }
     }
 
     /// A `double` field's value (0 when null).
-    public func double(_ field: Int) -> Double { Double(bitPattern: slots[field].bits) }
+    public func double(_ field: Int) -> Double { Double(bitPattern: slot(field).bits) }
 
     /// An `int64` field's value (0 when null).
-    public func int64(_ field: Int) -> Int64 { Int64(bitPattern: slots[field].bits) }
+    public func int64(_ field: Int) -> Int64 { Int64(bitPattern: slot(field).bits) }
 
     /// A `timestamp` field's value: UTC microseconds since 1970-01-01 (0 when null).
-    public func timestampMicros(_ field: Int) -> Int64 { Int64(bitPattern: slots[field].bits) }
+    public func timestampMicros(_ field: Int) -> Int64 { Int64(bitPattern: slot(field).bits) }
 
     // MARK: writing (by the parser)
 

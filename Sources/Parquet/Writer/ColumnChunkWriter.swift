@@ -128,19 +128,15 @@ struct ColumnChunkWriter {
         case .float: body.append(contentsOf: b.floats.rawBytes(values))
         case .double: body.append(contentsOf: b.doubles.rawBytes(values))
         case .byteArray:
-            // Each value as its 4-byte length and its bytes, written through a pointer into
-            // space made once for the whole range (two `Array.append`s per value cost more
-            // than the copying on short strings).
             guard !values.isEmpty else { return }
             let ends = b.ends.buffer
             let first = values.lowerBound == 0 ? 0 : ends[values.lowerBound - 1]
             let total = ends[values.upperBound - 1] - first + 4 * values.count
-            let offset = body.count
-            body.append(contentsOf: repeatElement(0, count: total))
             b.bytes.withUnsafeBytes { all in
-                body.withUnsafeMutableBytes { out in
-                    guard let source = all.baseAddress, let base = out.baseAddress else { return }
-                    var target = base + offset
+                guard let source = all.baseAddress else { return }
+                // Each value as its 4-byte length and its bytes.
+                func write(into base: UnsafeMutableRawPointer) {
+                    var target = base
                     var start = first
                     for i in values {
                         let end = ends[i]
@@ -150,7 +146,29 @@ struct ColumnChunkWriter {
                         target += 4 + count
                         start = end
                     }
-                    precondition(target == base + offset + total, "byte-array page size mismatch")
+                    precondition(target == base + total, "byte-array page size mismatch")
+                }
+                if body.isEmpty {
+                    // A page of values only (a required column, bronze's lines): written through
+                    // a pointer into a body made for it (two `Array.append`s per value cost
+                    // more than the copying on short strings).
+                    body = [UInt8](unsafeUninitializedCapacity: total) { out, initialized in
+                        write(into: UnsafeMutableRawPointer(out.baseAddress!))
+                        initialized = total
+                    }
+                } else {
+                    // After definition levels: appended value by value (growing an array by
+                    // `total` uninitialized bytes has no non-generic form, and the generic one
+                    // runs per byte in debug builds).
+                    var length: UInt32 = 0
+                    var start = first
+                    for i in values {
+                        let end = ends[i]
+                        length = UInt32(end - start).littleEndian
+                        withUnsafeBytes(of: &length) { body.append(contentsOf: $0) }
+                        body.append(contentsOf: UnsafeRawBufferPointer(start: source + start, count: end - start))
+                        start = end
+                    }
                 }
             }
         case .int96, .fixedLenByteArray:
