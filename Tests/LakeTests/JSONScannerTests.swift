@@ -285,8 +285,10 @@ func scanDetail(_ bytes: [UInt8]) -> String? {
         let paths = [["eventId"], ["type"], ["typeX"], ["device", "os"], ["device", "ip"], ["data", "price"],
                      ["data", "currency"], ["a"], ["device"]]
         let scanner = JSONScanner(paths: paths)
-        let top = ["eventId", "type", "typeX", "typ", "device", "data", "a", "other"]
-        let device = ["os", "ip", "o", "ipv6"]
+        // Near misses: a mapped key's prefix or extension, and extensions holding a colon right
+        // where the mapped key's colon would be ("typeX:y" after "type").
+        let top = ["eventId", "type", "typeX", "typeX:y", "typ", "device", "data", "a", "other"]
+        let device = ["os", "ip", "o", "ipv6", "osX:z"]
         let data = ["price", "currency", "priceX"]
         func spell(_ key: String) -> String {
             // Now and then an escaped spelling of the same key, or of a near miss.

@@ -44,8 +44,9 @@ final class JSONScanner: @unchecked Sendable {
     /// (`Self.firstKey` before its first key, `Self.unknownKey` after a key that is not
     /// mapped); `firstGuess[node]` the node of the key that came first in `node`'s object last
     /// time, `nextGuess[node]` the node of the key that followed `node` last time (-1: none).
-    /// A guess is taken only when the line holds exactly that key (`matchesKey`), so what
-    /// `key` returns never depends on the guesses, only how fast it finds it.
+    /// A guess is taken only when the line holds exactly that key and a colon right after it
+    /// (`matchesKey`), so what `key` returns never depends on the guesses, only how fast it
+    /// finds it.
     private let lastKey: UnsafeMutablePointer<Int32>
     private let firstGuess: UnsafeMutablePointer<Int32>
     private let nextGuess: UnsafeMutablePointer<Int32>
@@ -204,9 +205,7 @@ final class JSONScanner: @unchecked Sendable {
         // colon right after it (see `lastKey`); anything else takes `keyInFull`.
         if nesting.depth == nesting.mappedDepth, let base = cursor.bytes.baseAddress {
             let depth = nesting.depth
-            let previous = lastKey[depth]
-            let guess = previous == Self.firstKey ? firstGuess[mappedNodes[depth]]
-                : previous == Self.unknownKey ? -1 : nextGuess[Int(previous)]
+            let guess = predictedKey(depth: depth)
             let at = cursor.index
             if guess >= 0, at &+ 18 < cursor.bytes.count {
                 let node = nodes[Int(guess)]
@@ -224,7 +223,16 @@ final class JSONScanner: @unchecked Sendable {
         return try keyInFull(&cursor, nesting)
     }
 
-    /// `key` for every case: whitespace, escapes, unmapped objects, keys not predicted.
+    /// The node `lastKey` predicts for the next key of the mapped object at `depth`, or -1.
+    @inline(__always)
+    private func predictedKey(depth: Int) -> Int32 {
+        let previous = lastKey[depth]
+        return previous == Self.firstKey ? firstGuess[mappedNodes[depth]]
+            : previous == Self.unknownKey ? -1 : nextGuess[Int(previous)]
+    }
+
+    /// `key` for every case the inline path does not take (whitespace, escapes, unmapped
+    /// objects, keys not predicted): scans and looks the key up, and learns the order.
     @inline(never)
     private func keyInFull(
         _ cursor: inout JSONCursor, _ nesting: Nesting
@@ -237,27 +245,18 @@ final class JSONScanner: @unchecked Sendable {
         if nesting.depth == nesting.mappedDepth {
             let depth = nesting.depth
             let parent = mappedNodes[depth]
-            let previous = lastKey[depth]
-            let guess = previous == Self.firstKey ? firstGuess[parent]
-                : previous == Self.unknownKey ? -1 : nextGuess[Int(previous)]
-            if guess >= 0, cursor.index &+ 17 < cursor.bytes.count, let base = cursor.bytes.baseAddress,
-               nodes[Int(guess)].matchable, JSONPathIndex.matchesKey(nodes[Int(guess)], line: base, quote: cursor.index)
-            {
-                node = Int(guess)
-                cursor.index += nodes[node].keyCount + 2
+            let start = cursor.index + 1
+            if try cursor.scanString() {
+                node = escapedChild(of: parent, UnsafeRawBufferPointer(rebasing: cursor.bytes[start..<cursor.index - 1]))
             } else {
-                let start = cursor.index + 1
-                if try cursor.scanString() {
-                    node = escapedChild(of: parent, UnsafeRawBufferPointer(rebasing: cursor.bytes[start..<cursor.index - 1]))
-                } else {
-                    node = paths.child(of: parent, line: cursor.bytes, start: start, end: cursor.index - 1)
-                }
-                if node >= 0 {
-                    if previous == Self.firstKey {
-                        firstGuess[parent] = Int32(node)
-                    } else if previous != Self.unknownKey {
-                        nextGuess[Int(previous)] = Int32(node)
-                    }
+                node = paths.child(of: parent, line: cursor.bytes, start: start, end: cursor.index - 1)
+            }
+            let previous = lastKey[depth]
+            if node >= 0 {
+                if previous == Self.firstKey {
+                    firstGuess[parent] = Int32(node)
+                } else if previous != Self.unknownKey {
+                    nextGuess[Int(previous)] = Int32(node)
                 }
             }
             lastKey[depth] = node >= 0 ? Int32(node) : Self.unknownKey
