@@ -33,6 +33,38 @@ struct ThreadingTests {
         }
     }
 
+    /// One encoder writes column after column: a chunk whose pages were written through the
+    /// PLAIN byte-array scratch (a required column without dictionary, like bronze's lines or
+    /// silver's `event_id`) must not leak into the next chunk's dictionary page. (A first
+    /// version of the scratch wrote the previous column's last page as the next dictionary.)
+    @Test func scratchPageDoesNotLeakIntoTheNextColumn() throws {
+        let dir = try TempDir()
+        var id = Column("id", .byteArray)
+        id.dictionary = false
+        var body = Column("body", .byteArray)
+        body.dictionary = false
+        let schema = Schema([id, .string("kind", nullable: true), body, Column("n", .int64)])
+        let rows = 6_000
+        let table = Table(schema: schema, columns: [
+            (0..<rows).map { .string("id-\($0 * 7919)") },
+            (0..<rows).map { $0 % 11 == 0 ? .null : .string(["view", "cart", "buy"][$0 % 3]) },
+            (0..<rows).map { .string(String(repeating: "x", count: $0 % 50) + "\($0)") },
+            (0..<rows).map { .i64(Int64($0 % 5)) },
+        ])
+        var p = WriterProperties()
+        p.encodeThreads = 1
+        p.encodeInBackground = false
+        p.rowGroupRowCountMax = 2_500
+        p.dataPageRowCountMax = 700
+        let path = dir.file("scratch.parquet")
+        try table.write(to: path, p)
+        let back = try Table.read(path)
+        for c in schema.columns.indices {
+            let wrong = zip(back.columns[c], table.columns[c]).filter { $0 != $1 }.count
+            #expect(back.columns[c].count == rows && wrong == 0, "column \(schema.columns[c].name): \(wrong) values differ")
+        }
+    }
+
     /// Several writers encoding at once (as silver's partitions do) share the encoder pool.
     @Test func concurrentWritersShareThePool() throws {
         let dir = try TempDir()

@@ -54,6 +54,16 @@ final class GrowableArray<Element: BitwiseCopyable>: RandomAccessCollection {
 
     func removeAll() { count = 0 }
 
+    /// Appends `n` elements that `initialize` writes through the pointer it is given (to the
+    /// first of them); it must initialize all `n`.
+    @inline(__always)
+    func appendUninitialized(count n: Int, _ initialize: (UnsafeMutableRawPointer) throws -> Void) rethrows {
+        precondition(n >= 0)
+        if count + n > capacity { grow(to: count + n) }
+        try initialize(UnsafeMutableRawPointer(base + count))
+        count += n
+    }
+
     private func grow(to needed: Int) {
         var c = capacity
         while c < needed { c *= 2 }
