@@ -333,6 +333,81 @@ func scanDetail(_ bytes: [UInt8]) -> String? {
     }
 }
 
+extension JSONScannerTests {
+    /// Property: the shape path (a line with the same bytes between its values as the last
+    /// line the full scan accepted is checked span by span) gives every line the spans, or the
+    /// error, of a scanner that never saw a line before. One scanner reads a stream where most
+    /// lines keep the shape of an event and their values change — kinds (string, number,
+    /// null, true, false), lengths, escapes — and some carry what the shape path must refuse
+    /// or hand on: bad tokens (`nul`, `1.`, `01`, `-`, an unterminated string, a control
+    /// byte, bad UTF-8, a bad escape), a container where a scalar was, another key of the
+    /// same length, one more space, a repeated key or object, trailing bytes, a truncated line.
+    @Test(arguments: [1, 2, 3] as [UInt64])
+    func shapePathNeverChangesAResult(seed: UInt64) {
+        var rng = SeededRandom(seed: seed)
+        let paths = [["eventId"], ["eventType"], ["userId"], ["timestamp"], ["device", "type"], ["device", "ip"],
+                     ["data", "price"], ["data", "productId"], ["data", "totalAmount"]]
+        let scanner = JSONScanner(paths: paths)
+        let good = ["\"p-1\"", "\"\"", "\"a\\\"b\"", "\"\\u00e9t\\u00e9\"", "\"caf\u{e9}\"", "12", "-0.5", "1e3", "0",
+                    "null", "true", "false", "\"2026-01-29T00:00:27.787Z\"", "\"\(String(repeating: "x", count: 40))\""]
+        let bad = ["nul", "tru", "1.", "01", "-", "\"open", "\"a\u{01}b\"", "\"\\x\"", "{}", "[1]", "{\"k\":1}", "nullx",
+                   "1 2", "\"a\"\"b\""]
+        func value() -> [UInt8] {
+            if Int.random(in: 0..<12, using: &rng) == 0 {
+                if Int.random(in: 0..<6, using: &rng) == 0 { return [0x22, 0xC3, 0x28, 0x22] }  // bad UTF-8
+                return utf8(bad.randomElement(using: &rng)!)
+            }
+            return utf8(good.randomElement(using: &rng)!)
+        }
+        func line() -> [UInt8] {
+            var keys = ["eventId", "eventType", "userId", "timestamp"]
+            if Int.random(in: 0..<40, using: &rng) == 0 { keys[Int.random(in: 0..<4, using: &rng)] = "eventIx" }
+            if Int.random(in: 0..<40, using: &rng) == 0 { keys.append("userId") }
+            var out = utf8("{")
+            for (i, key) in keys.enumerated() {
+                if i > 0 { out += utf8(",") }
+                out += utf8("\"\(key)\":") + value()
+            }
+            let space = Int.random(in: 0..<40, using: &rng) == 0 ? " " : ""
+            out += utf8(",\"device\":{\"type\":\(space)") + value() + utf8(",\"ip\":") + value() + utf8("}")
+            out += utf8(",\"data\":{\"productId\":") + value() + utf8(",\"price\":") + value()
+                + utf8(",\"totalAmount\":") + value() + utf8("}")
+            // Now and then `device` again: its first object's fields are cleared (or replaced).
+            if Int.random(in: 0..<30, using: &rng) == 0 {
+                out += utf8(",\"device\":") + (Bool.random(using: &rng) ? value() : utf8("{\"ip\":") + value() + utf8("}"))
+            }
+            out += utf8("}")
+            switch Int.random(in: 0..<60, using: &rng) {
+            case 0: out += utf8("x")
+            case 1: out += utf8(" ")
+            case 2: out.removeLast(Int.random(in: 1...min(12, out.count), using: &rng))
+            default: break
+            }
+            return out
+        }
+        var mismatches = 0
+        var valid = 0
+        for i in 0..<4000 {
+            let text = line()
+            var fresh = JSONScanner(paths: paths)
+            var reused = scanner
+            let expected = scanDetail(text, &fresh)
+            let got = scanDetail(text, &reused)
+            func found(_ spans: UnsafeBufferPointer<JSONValueSpan>) -> [JSONValueSpan] {
+                spans.map { $0.kind == .missing ? JSONValueSpan() : $0 }
+            }
+            if expected == nil { valid += 1 }
+            if got != expected || (got == nil && found(fresh.spans) != found(scanner.spans)) {
+                mismatches += 1
+                if mismatches <= 3 { Issue.record("line \(i) differs: \(String(decoding: text, as: UTF8.self))") }
+            }
+        }
+        #expect(mismatches == 0)
+        // Both paths were exercised: most lines valid (taking the shape path), many not.
+        #expect(valid > 1000 && valid < 3900)
+    }
+}
+
 /// The key lookup the scanner uses (a collision-free hash per object, keys of up to 16 bytes
 /// compared as two words) finds exactly the children a plain search finds: every mapped key,
 /// none of the near misses (first, middle or last byte changed, one byte longer or shorter, another parent's key).
