@@ -353,7 +353,7 @@ extension JSONScannerTests {
         let bad = ["nul", "tru", "1.", "01", "-", "\"open", "\"a\u{01}b\"", "\"\\x\"", "{}", "[1]", "{\"k\":1}", "nullx",
                    "1 2", "\"a\"\"b\""]
         func value() -> [UInt8] {
-            if Int.random(in: 0..<12, using: &rng) == 0 {
+            if Int.random(in: 0..<100, using: &rng) == 0 {
                 if Int.random(in: 0..<6, using: &rng) == 0 { return [0x22, 0xC3, 0x28, 0x22] }  // bad UTF-8
                 return utf8(bad.randomElement(using: &rng)!)
             }
@@ -361,23 +361,23 @@ extension JSONScannerTests {
         }
         func line() -> [UInt8] {
             var keys = ["eventId", "eventType", "userId", "timestamp"]
-            if Int.random(in: 0..<40, using: &rng) == 0 { keys[Int.random(in: 0..<4, using: &rng)] = "eventIx" }
-            if Int.random(in: 0..<40, using: &rng) == 0 { keys.append("userId") }
+            if Int.random(in: 0..<80, using: &rng) == 0 { keys[Int.random(in: 0..<4, using: &rng)] = "eventIx" }
+            if Int.random(in: 0..<80, using: &rng) == 0 { keys.append("userId") }
             var out = utf8("{")
             for (i, key) in keys.enumerated() {
                 if i > 0 { out += utf8(",") }
                 out += utf8("\"\(key)\":") + value()
             }
-            let space = Int.random(in: 0..<40, using: &rng) == 0 ? " " : ""
+            let space = Int.random(in: 0..<80, using: &rng) == 0 ? " " : ""
             out += utf8(",\"device\":{\"type\":\(space)") + value() + utf8(",\"ip\":") + value() + utf8("}")
             out += utf8(",\"data\":{\"productId\":") + value() + utf8(",\"price\":") + value()
                 + utf8(",\"totalAmount\":") + value() + utf8("}")
             // Now and then `device` again: its first object's fields are cleared (or replaced).
-            if Int.random(in: 0..<30, using: &rng) == 0 {
+            if Int.random(in: 0..<60, using: &rng) == 0 {
                 out += utf8(",\"device\":") + (Bool.random(using: &rng) ? value() : utf8("{\"ip\":") + value() + utf8("}"))
             }
             out += utf8("}")
-            switch Int.random(in: 0..<60, using: &rng) {
+            switch Int.random(in: 0..<100, using: &rng) {
             case 0: out += utf8("x")
             case 1: out += utf8(" ")
             case 2: out.removeLast(Int.random(in: 1...min(12, out.count), using: &rng))
@@ -403,8 +403,29 @@ extension JSONScannerTests {
             }
         }
         #expect(mismatches == 0)
-        // Both paths were exercised: most lines valid (taking the shape path), many not.
-        #expect(valid > 1000 && valid < 3900)
+        // Both paths were exercised: most lines valid, most of them through the shape path.
+        #expect(valid > 2400 && valid < 3900)
+        #expect(scanner.shapeHits > 2000, "shape path taken \(scanner.shapeHits) times")
+    }
+
+    /// Lines of two shapes interleaved would each miss the shape path and be learned in turn:
+    /// after a few misses in a row the scanner rests it (full scans only), then tries again.
+    /// Results are the full scan's throughout.
+    @Test func shapePathRestsWhenShapesAlternate() {
+        let scanner = JSONScanner(paths: [["a"], ["b"]])
+        var fresh = JSONScanner(paths: [["a"], ["b"]])
+        var reused = scanner
+        for i in 0..<3000 {
+            let text = utf8(i % 2 == 0 ? "{\"a\":\(i),\"b\":\"x\"}" : "{\"b\":\"y\",\"a\":\(i)}")
+            #expect(scanDetail(text, &reused) == nil)
+            #expect(scanDetail(text, &fresh) == nil)
+            #expect(scanner.spans[0] == fresh.spans[0] && scanner.spans[1] == fresh.spans[1])
+        }
+        // One steady shape afterwards: taken again once the rest is over.
+        let before = scanner.shapeHits
+        for i in 0..<2000 { _ = scanDetail(utf8("{\"a\":\(i),\"b\":\"x\"}"), &reused) }
+        #expect(before < 20)
+        #expect(scanner.shapeHits - before > 900)
     }
 }
 
