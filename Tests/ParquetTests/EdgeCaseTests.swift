@@ -138,15 +138,16 @@ struct EdgeCaseTests {
         }
     }
 
-    /// The dictionary's word-wise byte compare: equal copies are equal, and a difference in
-    /// any one byte of any length 1...40 is seen.
+    /// The word-wise byte compare (dictionary probes, the lake's JSON shape spans): equal
+    /// copies are equal, and a difference in any one byte of any length 1...40 is seen.
     @Test func dictionaryByteCompareSeesEveryByte() {
         for length in 0...40 {
             let a = (0..<length).map { UInt8(truncatingIfNeeded: $0 &* 29 &+ 3) }
             let same = Array(a)
             a.withUnsafeBytes { pa in
                 same.withUnsafeBytes { pb in
-                    #expect(DictionaryBuilder.equalBytes(pa.baseAddress ?? UnsafeRawPointer(bitPattern: 8)!, pb.baseAddress, length))
+                    let empty = UnsafeRawPointer(bitPattern: 8)!
+                    #expect(RawBytes.equal(pa.baseAddress ?? empty, pb.baseAddress ?? empty, count: length))
                 }
             }
             for position in 0..<length {
@@ -154,7 +155,7 @@ struct EdgeCaseTests {
                 b[position] ^= 0x80
                 a.withUnsafeBytes { pa in
                     b.withUnsafeBytes { pb in
-                        #expect(!DictionaryBuilder.equalBytes(pa.baseAddress!, pb.baseAddress, length),
+                        #expect(!RawBytes.equal(pa.baseAddress!, pb.baseAddress!, count: length),
                                 "length \(length), byte \(position)")
                     }
                 }

@@ -1,3 +1,5 @@
+import Parquet
+
 /// What a mapped path held in the last scanned line: the value's kind and where its bytes are.
 struct JSONValueSpan: Sendable, Equatable {
     enum Kind: UInt8, Sendable {
@@ -182,7 +184,7 @@ final class JSONScanner: @unchecked Sendable {
             let length = spanEnd - spanStart
             // The span, then at least one byte of value.
             guard count - cursor.index > length,
-                  Self.equalBytes(base + cursor.index, shapeBytes + spanStart, length)
+                  RawBytes.equal(base + cursor.index, shapeBytes + spanStart, count: length)
             else { return false }
             cursor.index += length
             spanStart = spanEnd
@@ -203,34 +205,7 @@ final class JSONScanner: @unchecked Sendable {
             }
         }
         let tail = shapeEnds[shapeValues] - spanStart
-        return count - cursor.index == tail && Self.equalBytes(base + cursor.index, shapeBytes + spanStart, tail)
-    }
-
-    /// Equality of `count` bytes with word loads (overlapping at the tail).
-    @inline(__always)
-    private static func equalBytes(_ a: UnsafeRawPointer, _ b: UnsafePointer<UInt8>, _ count: Int) -> Bool {
-        let b = UnsafeRawPointer(b)
-        if count >= 8 {
-            var offset = 0
-            while offset &+ 8 < count {
-                if a.loadUnaligned(fromByteOffset: offset, as: UInt64.self)
-                    != b.loadUnaligned(fromByteOffset: offset, as: UInt64.self) { return false }
-                offset &+= 8
-            }
-            return a.loadUnaligned(fromByteOffset: count &- 8, as: UInt64.self)
-                == b.loadUnaligned(fromByteOffset: count &- 8, as: UInt64.self)
-        }
-        if count >= 4 {
-            return a.loadUnaligned(as: UInt32.self) == b.loadUnaligned(as: UInt32.self)
-                && a.loadUnaligned(fromByteOffset: count &- 4, as: UInt32.self)
-                    == b.loadUnaligned(fromByteOffset: count &- 4, as: UInt32.self)
-        }
-        var offset = 0
-        while offset < count {
-            if a.load(fromByteOffset: offset, as: UInt8.self) != b.load(fromByteOffset: offset, as: UInt8.self) { return false }
-            offset &+= 1
-        }
-        return true
+        return count - cursor.index == tail && RawBytes.equal(base + cursor.index, shapeBytes + spanStart, count: tail)
     }
 
     /// The full scan: validates the whole line and records the mapped values; learns the

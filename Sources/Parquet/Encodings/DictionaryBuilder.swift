@@ -146,34 +146,10 @@ struct DictionaryBuilder {
     private func entryEquals(_ entry: Int, _ value: UnsafeRawBufferPointer) -> Bool {
         let range = keyRanges[entry]
         guard range.count == value.count else { return false }
+        guard let v = value.baseAddress else { return true }
         return plain.withUnsafeBytes { p in
-            Self.equalBytes(p.baseAddress! + range.lowerBound, value.baseAddress, value.count)
+            RawBytes.equal(p.baseAddress! + range.lowerBound, v, count: value.count)
         }
-    }
-
-    /// Equality of two `count`-byte ranges with word loads (overlapping at the tail), no call.
-    @inline(__always)
-    static func equalBytes(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer?, _ count: Int) -> Bool {
-        guard count > 0, let b else { return true }
-        if count >= 8 {
-            var offset = 0
-            while offset + 8 < count {
-                if a.loadUnaligned(fromByteOffset: offset, as: UInt64.self)
-                    != b.loadUnaligned(fromByteOffset: offset, as: UInt64.self) { return false }
-                offset += 8
-            }
-            return a.loadUnaligned(fromByteOffset: count - 8, as: UInt64.self)
-                == b.loadUnaligned(fromByteOffset: count - 8, as: UInt64.self)
-        }
-        if count >= 4 {
-            return a.loadUnaligned(as: UInt32.self) == b.loadUnaligned(as: UInt32.self)
-                && a.loadUnaligned(fromByteOffset: count - 4, as: UInt32.self)
-                    == b.loadUnaligned(fromByteOffset: count - 4, as: UInt32.self)
-        }
-        for offset in 0..<count where a.load(fromByteOffset: offset, as: UInt8.self) != b.load(fromByteOffset: offset, as: UInt8.self) {
-            return false
-        }
-        return true
     }
 
     /// The byte-array slot table at twice the size, every entry placed again.
