@@ -9,12 +9,15 @@
 /// silver appends ~20 values per row (profiles: ~15% of silver's time went to `Array.append`
 /// and its uniqueness checks). Capacity is kept across `removeAll()`, so a reused buffer
 /// allocates nothing.
+@usableFromInline
 final class GrowableArray<Element: BitwiseCopyable>: RandomAccessCollection {
-    private var base: UnsafeMutablePointer<Element>
-    private(set) var count = 0
-    private(set) var capacity: Int
+    // Visible to inlined code (silver's appends are inlined into the Lake module): written only
+    // by this type's own methods.
+    @usableFromInline var base: UnsafeMutablePointer<Element>
+    @usableFromInline var count = 0
+    @usableFromInline var capacity: Int
 
-    init(capacity: Int = 16) {
+    @usableFromInline init(capacity: Int = 16) {
         self.capacity = Swift.max(16, capacity)
         base = Self.reallocate(nil, capacity: self.capacity)
     }
@@ -31,21 +34,21 @@ final class GrowableArray<Element: BitwiseCopyable>: RandomAccessCollection {
         return raw.bindMemory(to: Element.self, capacity: capacity)
     }
 
-    var startIndex: Int { 0 }
-    var endIndex: Int { count }
+    @usableFromInline var startIndex: Int { 0 }
+    @usableFromInline var endIndex: Int { count }
 
-    subscript(i: Int) -> Element {
+    @usableFromInline subscript(i: Int) -> Element {
         precondition(i >= 0 && i < count, "index \(i) out of range 0..<\(count)")
         return base[i]
     }
 
-    @inline(__always) func append(_ value: Element) {
+    @inlinable @inline(__always) func append(_ value: Element) {
         if count == capacity { grow(to: count + 1) }
         (base + count).initialize(to: value)
         count += 1
     }
 
-    @inline(__always) func append(copying values: UnsafeBufferPointer<Element>) {
+    @inlinable @inline(__always) func append(copying values: UnsafeBufferPointer<Element>) {
         guard let source = values.baseAddress else { return }
         if count + values.count > capacity { grow(to: count + values.count) }
         (base + count).initialize(from: source, count: values.count)
@@ -64,7 +67,7 @@ final class GrowableArray<Element: BitwiseCopyable>: RandomAccessCollection {
         count += n
     }
 
-    private func grow(to needed: Int) {
+    @usableFromInline func grow(to needed: Int) {
         var c = capacity
         while c < needed { c *= 2 }
         base = Self.reallocate(base, capacity: c)
@@ -89,7 +92,7 @@ extension GrowableArray where Element == UInt8 {
     /// Appends raw bytes. Values of up to 32 bytes (most string cells) are copied inline as
     /// overlapping word loads and stores, which stay inside both buffers; a `memcpy` call cost
     /// more than the copy on such sizes (silver appends ~11 strings per row).
-    @inline(__always) func append(bytes: UnsafeRawBufferPointer) {
+    @inlinable @inline(__always) func append(bytes: UnsafeRawBufferPointer) {
         let n = bytes.count
         if n <= 32 {
             guard n > 0, let source = bytes.baseAddress else { return }
@@ -102,7 +105,7 @@ extension GrowableArray where Element == UInt8 {
     }
 
     /// Copies 1...32 bytes.
-    @inline(__always)
+    @inlinable @inline(__always)
     static func copySmall(from source: UnsafeRawPointer, to target: UnsafeMutableRawPointer, count n: Int) {
         if n >= 16 {
             let a = source.loadUnaligned(as: UInt64.self)

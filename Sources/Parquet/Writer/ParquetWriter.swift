@@ -28,7 +28,7 @@ public final class ParquetWriter {
     private var spare: [ColumnBuffer]?
     /// Unretained views of `buffers` (which owns them): appends run per value, and reaching a
     /// buffer through them costs no reference counting.
-    private let refs: UnsafeMutableBufferPointer<Unmanaged<ColumnBuffer>>
+    @usableFromInline let refs: UnsafeMutableBufferPointer<Unmanaged<ColumnBuffer>>
     private let encoder: RowGroupEncoder
     /// The row group being encoded in the background, if any.
     private var pending: PendingRowGroup?
@@ -67,14 +67,21 @@ public final class ParquetWriter {
 
     // MARK: appending values of the current row
 
-    public func append(_ column: Int, _ value: Bool) { refs[column]._withUnsafeGuaranteedRef { $0.append(value) } }
-    public func append(_ column: Int, _ value: Int32) { refs[column]._withUnsafeGuaranteedRef { $0.append(value) } }
-    public func append(_ column: Int, _ value: Int64) { refs[column]._withUnsafeGuaranteedRef { $0.append(value) } }
-    public func append(_ column: Int, _ value: Float) { refs[column]._withUnsafeGuaranteedRef { $0.append(value) } }
-    public func append(_ column: Int, _ value: Double) { refs[column]._withUnsafeGuaranteedRef { $0.append(value) } }
+    // Inlinable: silver appends ~17 values per row from the Lake module. A column index out
+    // of range traps (checked here, as the buffer's own subscript is only in debug builds).
+    @inlinable @inline(__always) func buffer(_ column: Int) -> Unmanaged<ColumnBuffer> {
+        precondition(column >= 0 && column < refs.count, "column \(column) out of range")
+        return refs[column]
+    }
 
-    public func append(_ column: Int, bytes: UnsafeRawBufferPointer) {
-        refs[column]._withUnsafeGuaranteedRef { $0.append(bytes) }
+    @inlinable @inline(__always) public func append(_ column: Int, _ value: Bool) { buffer(column)._withUnsafeGuaranteedRef { $0.append(value) } }
+    @inlinable @inline(__always) public func append(_ column: Int, _ value: Int32) { buffer(column)._withUnsafeGuaranteedRef { $0.append(value) } }
+    @inlinable @inline(__always) public func append(_ column: Int, _ value: Int64) { buffer(column)._withUnsafeGuaranteedRef { $0.append(value) } }
+    @inlinable @inline(__always) public func append(_ column: Int, _ value: Float) { buffer(column)._withUnsafeGuaranteedRef { $0.append(value) } }
+    @inlinable @inline(__always) public func append(_ column: Int, _ value: Double) { buffer(column)._withUnsafeGuaranteedRef { $0.append(value) } }
+
+    @inlinable @inline(__always) public func append(_ column: Int, bytes: UnsafeRawBufferPointer) {
+        buffer(column)._withUnsafeGuaranteedRef { $0.append(bytes) }
     }
 
     public func append(_ column: Int, string: String) {
@@ -86,7 +93,7 @@ public final class ParquetWriter {
         bytes.withUnsafeBytes { append(column, bytes: $0) }
     }
 
-    public func appendNull(_ column: Int) { refs[column]._withUnsafeGuaranteedRef { $0.appendNull() } }
+    @inlinable @inline(__always) public func appendNull(_ column: Int) { buffer(column)._withUnsafeGuaranteedRef { $0.appendNull() } }
 
     /// Appends every row of `columns` (read from a file of the same schema), e.g. to merge
     /// files: column by column, one row-group-sized slice at a time, so each column's values are
