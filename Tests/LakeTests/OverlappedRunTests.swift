@@ -42,6 +42,8 @@ struct OverlappedRunTests {
         #expect(b.bronze?.lines == 4000 && b.bronze?.commits ?? 0 > 10, "bronze commits in pieces")
         #expect(b.silver?.commits ?? 0 > 1, "silver follows bronze commit by commit")
         #expect(b.silver?.rowsFromFeed == 4000, "silver read bronze's lines in memory")
+        #expect(b.gold?.eventsFromFeed == b.silver?.accepted && b.gold?.eventsIn == b.silver?.accepted,
+                "gold read silver's rows in memory")
         #expect(b.silver?.accepted == a.silver?.accepted && b.silver?.duplicates == a.silver?.duplicates)
         #expect(b.silver?.quarantined == a.silver?.quarantined)
         #expect(b.gold?.sessionsClosed == a.gold?.sessionsClosed && b.gold?.sessionsOpen == a.gold?.sessionsOpen)
@@ -85,6 +87,7 @@ struct OverlappedRunTests {
         let b = try all.runOverlapped(batchRowCountMax: 256)
         #expect(b.bronze?.lines == 2000)
         #expect(b.silver?.rowsIn == 3000 && b.silver?.rowsFromFeed == 2000)
+        #expect(b.gold?.eventsIn == 3000 && b.gold?.eventsFromFeed == 3000)
         for table in ["silver_clickstream", "quarantine_clickstream", "gold_session_stats"] {
             #expect(try overlapped.tableRows(table).sorted { $0.lexicographicallyPrecedes($1) }
                 == (try sequential.tableRows(table)).sorted { $0.lexicographicallyPrecedes($1) }, "table \(table)")
@@ -92,6 +95,89 @@ struct OverlappedRunTests {
         #expect(try overlapped.goldSQLite() == (try sequential.goldSQLite()))
         let accounting = try #require(try overlapped.accounting())
         #expect(accounting.balanced && accounting.pending == 0 && accounting.bronzeRows == 3000)
+    }
+
+    /// Silver snapshots committed before the run (gold behind) come from Parquet, this run's
+    /// from silver's feed; the tables equal a sequential run over the same input.
+    @Test func goldBacklogThenFeed() throws {
+        let lines = Self.lines(3000)
+        let first = Array((lines[0..<1200].joined(separator: "\n") + "\n").utf8)
+        let rest = Array((lines[1200...].joined(separator: "\n") + "\n").utf8)
+        let sequential = try TestLake("seqg")
+        let overlapped = try TestLake("ovlg")
+        defer { sequential.remove(); overlapped.remove() }
+        try sequential.append("a.jsonl", first + rest)
+        try overlapped.append("a.jsonl", first)
+        _ = try overlapped.runBronze()
+        _ = try overlapped.runSilver(batchRows: 500)
+        try overlapped.append("a.jsonl", rest)
+
+        let one = Pipeline(catalog: try Catalog(paths: sequential.paths), job: sequential.job, stages: Stage.allCases, wait: false)
+        _ = try one.runPass()
+        one.finish(error: nil)
+        let all = Pipeline(catalog: try Catalog(paths: overlapped.paths), job: overlapped.job, stages: Stage.allCases, wait: false)
+        let b = try all.runOverlapped(batchRowCountMax: 256)
+        #expect(b.silver?.accepted == 1800)
+        #expect(b.gold?.eventsIn == 3000 && b.gold?.eventsFromFeed == 1800, "1200 from Parquet, 1800 in memory")
+        for table in ["silver_clickstream", "gold_session_stats"] {
+            #expect(try overlapped.tableRows(table).sorted { $0.lexicographicallyPrecedes($1) }
+                == (try sequential.tableRows(table)).sorted { $0.lexicographicallyPrecedes($1) }, "table \(table)")
+        }
+        #expect(try overlapped.goldSQLite() == (try sequential.goldSQLite()))
+    }
+
+    /// Gold commits only at silver's markers: rows after the last one are never committed. When
+    /// silver abandons the feed, gold says its sessions are ahead of its checkpoint (the caller
+    /// starts again from it); when silver fails, gold reports it. Either way the checkpoint and
+    /// the SQLite rows hold exactly the rows before the last marker.
+    @Test(arguments: [false, true])
+    func goldCommitsOnlyAtSilversMarkers(silverFails: Bool) throws {
+        let lake = try TestLake("goldfeed\(silverFails)")
+        defer { lake.remove() }
+        let feed = SilverFeed(chunkRowCountMax: 3, queuedChunksMax: 100)
+        feed.start(after: 0)
+        let base: Int64 = 1_769_680_800_000_000
+        func row(_ user: String, minute: Int64, purchase: Bool = false, revenue: Double? = nil) {
+            Array(user.utf8).withUnsafeBytes { u in
+                feed.append(user: u, time: base + minute * 60_000_000,
+                            flags: (purchase ? SilverFeed.Chunk.purchase : 0) | (revenue == nil ? 0 : SilverFeed.Chunk.hasRevenue),
+                            revenue: revenue ?? 0)
+            }
+        }
+        row("u1", minute: 0)
+        row("u2", minute: 1)
+        row("u1", minute: 5, purchase: true, revenue: 12.5)
+        row("u3", minute: 90)
+        feed.committed(snapshot: 7, watermark: base + 80 * 60_000_000)
+        // A full chunk after the marker reaches gold; silver's partial chunk never does.
+        row("u1", minute: 100)
+        row("u4", minute: 101)
+        row("u5", minute: 102)
+        row("u6", minute: 103)
+        if silverFails { feed.finish(succeeded: false) } else { feed.abandon() }
+
+        let catalog = try Catalog(paths: lake.paths)
+        var fed: (result: GoldResult, clean: Bool)?
+        let run = {
+            try StageRunner.run(catalog: catalog, job: lake.job.name, stage: "gold", wait: false) { runID in
+                fed = try GoldStage(catalog: catalog, job: lake.job, runID: runID).runFeed(feed)
+            }
+        }
+        if silverFails {
+            #expect(throws: LakeError.self) { try run() }
+        } else {
+            try run()
+            #expect(fed?.clean == false, "three rows were added after the last marker")
+            #expect(fed?.result.eventsFromFeed == 4 && fed?.result.sessionsClosed == 2)
+        }
+        #expect(try catalog.checkpoint(job: lake.job.name, stage: "gold", key: "silver_snapshot").value == "7")
+        // u1's session (minutes 0-5, a purchase of 12.5) and u2's closed at minute 80; u3's open.
+        let rows = try lake.goldSQLite()
+        #expect(rows.map { [$0[0], $0[4], $0[5], $0[8], $0[9]] } == [
+            ["u1", "2", "1", "12.5", "1"], ["u2", "1", "0", "0.0", "1"], ["u3", "1", "0", "0.0", "0"],
+        ])
+        let reloaded = try GoldStage(catalog: catalog, job: lake.job, runID: 0)
+        #expect(try reloaded.run().sessionsOpen == 1, "the checkpoint holds u3's session only")
     }
 
     /// When bronze fails after handing over lines it never committed, silver commits only up to

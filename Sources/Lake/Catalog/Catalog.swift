@@ -192,17 +192,7 @@ public final class Catalog {
                 throw LakeError("commit", path: paths.catalog, "snapshot \(snapshot) is no longer pending",
                     hint: "`lake vacuum` dropped it during a very long run; rerun the stage")
             }
-            for f in add {
-                guard let tableID = try tableID(f.table) else {
-                    preconditionFailure("table \(f.table) not registered before commit")
-                }
-                try db.run("""
-                    INSERT INTO lake_data_file (table_id, path, partition_value, record_count, file_size_bytes,
-                      min_time_us, max_time_us, min_ingest_id, max_ingest_id, begin_snapshot)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """, .int(tableID), .text(f.path), .of(f.partition), .int(f.recordCount), .int(f.fileSizeBytes),
-                    .of(f.minTimeMicros), .of(f.maxTimeMicros), .of(f.minIngestID), .of(f.maxIngestID), .int(snapshot))
-            }
+            try register(add, snapshot: snapshot)
             for id in retire {
                 try db.run("UPDATE lake_data_file SET end_snapshot = ? WHERE file_id = ? AND end_snapshot IS NULL", .int(snapshot), .int(id))
                 guard sqlite3Changes(db) == 1 else {
@@ -214,6 +204,22 @@ public final class Catalog {
         }
         // Free the page cache the transaction filled (a large gold commit fills megabytes).
         _ = try? db.execute("PRAGMA shrink_memory")
+    }
+
+    /// Registers `files` as added by `snapshot` (inside `commit`, whose `add` does this; a body
+    /// may register files it waited for itself).
+    func register(_ files: [DataFile], snapshot: Int64) throws {
+        for f in files {
+            guard let tableID = try tableID(f.table) else {
+                preconditionFailure("table \(f.table) not registered before commit")
+            }
+            try db.run("""
+                INSERT INTO lake_data_file (table_id, path, partition_value, record_count, file_size_bytes,
+                  min_time_us, max_time_us, min_ingest_id, max_ingest_id, begin_snapshot)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """, .int(tableID), .text(f.path), .of(f.partition), .int(f.recordCount), .int(f.fileSizeBytes),
+                .of(f.minTimeMicros), .of(f.maxTimeMicros), .of(f.minIngestID), .of(f.maxIngestID), .int(snapshot))
+        }
     }
 
     // MARK: checkpoints

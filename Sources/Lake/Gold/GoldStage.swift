@@ -8,6 +8,8 @@ public struct GoldResult: Sendable {
     public var sessionsOpen = 0
     public var commits = 0
     public var watermarkMicros: Int64?
+    /// Of `eventsIn`, the rows silver handed over in memory (`lake run all`), not read from Parquet.
+    public var eventsFromFeed = 0
 }
 
 /// `lake run gold`: sessionizes silver rows per user (SPEC §6). Reads silver one committed
@@ -48,11 +50,12 @@ public final class GoldStage {
         var rows: Int64
     }
 
-    /// Processes every pending silver snapshot; the result covers this call only.
-    public func run() throws -> GoldResult {
+    /// Processes every pending silver snapshot (only those up to `through` when given); the
+    /// result covers this call only.
+    public func run(through: Int64? = nil) throws -> GoldResult {
         result = GoldResult()
         while true {
-            let pending = try pendingSnapshots()
+            let pending = try pendingSnapshots().filter { s in through.map { s.id <= $0 } ?? true }
             if pending.isEmpty { break }
             var batch: [SilverSnapshot] = []
             var rows: Int64 = 0
@@ -97,7 +100,14 @@ public final class GoldStage {
         for s in batch {
             for path in s.files { events += try addEvents(file: path) }
         }
-        let watermark = batch.last?.watermark ?? Int64.min
+        try commit(through: batch.last?.id ?? silverSnapshot, watermark: batch.last?.watermark ?? Int64.min,
+                   events: events)
+    }
+
+    /// Closes the sessions the watermark has passed and commits: closed sessions to Parquet and
+    /// SQLite, open ones to SQLite and the checkpoint, which now stands at silver snapshot
+    /// `lastSnapshot` (`events` rows were added since the last commit).
+    private func commit(through lastSnapshot: Int64, watermark: Int64, events: Int) throws {
         var closed: [(user: String, session: Session)] = []
         // Users whose open sessions changed (events added, sessions closed): only their SQLite
         // rows are rewritten, so a commit costs what the batch touched, not every open session.
@@ -112,24 +122,17 @@ public final class GoldStage {
         }
         closed.sort { ($0.session.start, $0.user) < ($1.session.start, $1.user) }
         let snapshot = try catalog.reserveSnapshot(job: job.name, stage: "gold", runID: runID)
-        let writer = TableWriter(paths: catalog.paths, table: job.gold.table, schema: GoldTable.schema,
-                                 snapshot: snapshot, timeColumn: 1, ingestColumn: nil)
-        let files: [DataFile]
-        do {
-            for c in closed {
-                try GoldTable.append(c.user, c.session, closed: true, gapMicros: gapMicros,
-                                     to: writer.writer(dayOf: c.session.start))
-            }
-            files = try writer.finish()
-        } catch {
-            writer.abort()
-            throw error
-        }
-        let lastSnapshot = batch.last?.id ?? silverSnapshot
+        // The closed sessions' Parquet files are written on a thread of their own while this
+        // one writes the SQLite rows (the two took about as long, one after the other, and at
+        // the end of `run all` nothing else was running); the transaction registers the files
+        // once both are done.
+        let parquet = ClosedSessionFiles(
+            paths: catalog.paths, table: job.gold.table, snapshot: snapshot, closed: closed, gapMicros: gapMicros)
         let blob = GoldState.encode(users)
         do {
-            try catalog.commit(snapshot: snapshot, add: files, summary: "gold: \(closed.count) sessions closed") {
+            try catalog.commit(snapshot: snapshot, add: [], summary: "gold: \(closed.count) sessions closed") {
                 try writeSQLite(closed: closed, changed: changed)
+                try catalog.register(try parquet.wait(), snapshot: snapshot)
                 try catalog.setCheckpoint(job: job.name, stage: "gold", key: "silver_snapshot",
                                           value: String(lastSnapshot), state: blob, snapshot: snapshot)
                 try catalog.db.run("UPDATE lake_snapshot SET watermark_us = ? WHERE snapshot_id = ?",
@@ -140,7 +143,7 @@ public final class GoldStage {
                                          watermarkMicros: watermark == Int64.min ? nil : watermark)
             }
         } catch {
-            for f in files { unlink(catalog.paths.root + "/" + f.path) }
+            parquet.remove()
             throw error
         }
         silverSnapshot = lastSnapshot
@@ -148,6 +151,134 @@ public final class GoldStage {
         result.sessionsClosed += closed.count
         result.commits += 1
         result.watermarkMicros = watermark == Int64.min ? nil : watermark
+    }
+
+    /// Adds the rows silver hands over in memory during `lake run all` (see `SilverFeed`) and
+    /// commits at each of silver's commit markers, until silver ends or abandons the feed. The
+    /// feed must start right after this stage's checkpoint. `clean` is false when rows were
+    /// added after the last commit that will never be committed (silver abandoned the feed):
+    /// the sessions are then ahead of the checkpoint and the caller must start again from it.
+    func runFeed(_ feed: SilverFeed) throws -> (result: GoldResult, clean: Bool) {
+        result = GoldResult()
+        var events = 0
+        while let item = try feed.next() {
+            switch item {
+            case .rows(let chunk):
+                events += addFed(chunk)
+                feed.recycle(chunk)
+            case .committed(let snapshot, let watermark):
+                try commit(through: snapshot, watermark: watermark ?? Int64.min, events: events)
+                result.eventsFromFeed += events
+                events = 0
+            }
+        }
+        result.sessionsOpen = users.values.reduce(0) { $0 + $1.sessions.count }
+        return (result, events == 0)
+    }
+
+    /// `addFed`'s scratch, kept across chunks: an open-addressing table of the chunk's users
+    /// (group number + 1, 0 for empty), each group's first row, each row's group, the rows
+    /// ordered by group and where each group starts in that order.
+    private var fedTable: [Int32] = []
+    private var fedFirstRow: [Int32] = []
+    private var fedGroupOf: [Int32] = []
+    private var fedOrder: [Int32] = []
+    private var fedStarts: [Int] = []
+
+    /// A hash of a short byte string from a few word loads (users are ids of ~10 bytes). Its
+    /// high bits are the mixed ones: the low bits of a product see only the low input bits.
+    @inline(__always)
+    static func hash(_ p: UnsafeRawPointer, count n: Int) -> UInt64 {
+        var h = UInt64(truncatingIfNeeded: n) &* 0x9E37_79B9_7F4A_7C15
+        var i = 0
+        while i + 8 <= n {
+            h = (h ^ p.loadUnaligned(fromByteOffset: i, as: UInt64.self)) &* 0xFF51_AFD7_ED55_8CCD
+            i += 8
+        }
+        if i < n {
+            var tail: UInt64 = 0
+            if n >= 8 {
+                tail = p.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self)
+            } else {
+                for k in i..<n { tail = tail << 8 | UInt64(p.load(fromByteOffset: k, as: UInt8.self)) }
+            }
+            h = (h ^ tail) &* 0xC4CE_B9FE_1A85_EC53
+        }
+        return h
+    }
+
+    /// Adds a chunk of fed rows to the sessions. Rows are grouped by user first (a hash table
+    /// of the chunk's user bytes), so each user is looked up once per chunk, as the Parquet
+    /// path looks each one up once per row group; within a user the rows keep their order.
+    private func addFed(_ c: SilverFeed.Chunk) -> Int {
+        let n = c.count
+        guard n > 0 else { return 0 }
+        var bits = 4
+        while (1 << bits) < 2 * n { bits += 1 }
+        let mask = (1 << bits) - 1
+        fedTable.removeAll(keepingCapacity: true)
+        fedTable.append(contentsOf: repeatElement(0, count: 1 << bits))
+        fedFirstRow.removeAll(keepingCapacity: true)
+        fedGroupOf.removeAll(keepingCapacity: true)
+        fedGroupOf.append(contentsOf: repeatElement(0, count: n))
+        var groups = 0
+        fedTable.withUnsafeMutableBufferPointer { table in
+            fedGroupOf.withUnsafeMutableBufferPointer { groupOf in
+                for row in 0..<n {
+                    let user = c.user(row)
+                    let p = user.baseAddress ?? UnsafeRawPointer(c.userBytes)
+                    var slot = Int(truncatingIfNeeded: Self.hash(p, count: user.count) >> UInt64(64 - bits))
+                    while true {
+                        let g = Int(table[slot])
+                        if g == 0 {
+                            fedFirstRow.append(Int32(row))
+                            groups += 1
+                            table[slot] = Int32(groups)
+                            groupOf[row] = Int32(groups - 1)
+                            break
+                        }
+                        let other = c.user(Int(fedFirstRow[g - 1]))
+                        if other.count == user.count
+                            && (user.isEmpty || RawBytes.equal(other.baseAddress!, p, count: user.count))
+                        {
+                            groupOf[row] = Int32(g - 1)
+                            break
+                        }
+                        slot = (slot + 1) & mask
+                    }
+                }
+            }
+        }
+        // Rows ordered by group, in row order within each (a counting sort).
+        fedStarts.removeAll(keepingCapacity: true)
+        fedStarts.append(contentsOf: repeatElement(0, count: groups + 1))
+        for g in fedGroupOf { fedStarts[Int(g) + 1] += 1 }
+        for g in 0..<groups { fedStarts[g + 1] += fedStarts[g] }
+        fedOrder.removeAll(keepingCapacity: true)
+        fedOrder.append(contentsOf: repeatElement(0, count: n))
+        var next = fedStarts
+        for row in 0..<n {
+            let g = Int(fedGroupOf[row])
+            fedOrder[next[g]] = Int32(row)
+            next[g] += 1
+        }
+        let gap = gapMicros
+        let order = fedOrder
+        for g in 0..<groups {
+            let user = String(decoding: c.user(Int(fedFirstRow[g])), as: UTF8.self)
+            let range = fedStarts[g]..<fedStarts[g + 1]
+            func add(to sessions: inout UserSessions) {
+                for position in range {
+                    let row = Int(order[position])
+                    let f = c.flags[row]
+                    let amount = f & SilverFeed.Chunk.hasRevenue != 0 ? Session.micros(ofAmount: c.revenue[row]) : 0
+                    sessions.add(Session(event: c.times[row], purchase: f & SilverFeed.Chunk.purchase != 0,
+                                         cart: f & SilverFeed.Chunk.cart != 0, revenueMicros: amount), gapMicros: gap)
+                }
+            }
+            add(to: &users[user, default: UserSessions()])
+        }
+        return n
     }
 
     /// Adds every event of a silver file to `users`' sessions.
@@ -358,5 +489,50 @@ enum GoldState {
             users[user] = sessions
         }
         return users
+    }
+}
+
+/// The Parquet files of one gold commit's closed sessions, written on a thread of their own
+/// (see `GoldStage.commit`). `wait` returns them durable in place, or throws the writing's
+/// error (having removed what it wrote); `remove` deletes them when the commit fails.
+private final class ClosedSessionFiles: @unchecked Sendable {
+    private let done = DispatchSemaphore(value: 0)
+    private var outcome: Result<[DataFile], Error> = .success([])
+    private var waited = false
+    private let root: String
+
+    init(paths: LakePaths, table: String, snapshot: Int64, closed: [(user: String, session: Session)], gapMicros: Int64) {
+        root = paths.root
+        let thread = Thread { [self] in
+            let writer = TableWriter(paths: paths, table: table, schema: GoldTable.schema,
+                                     snapshot: snapshot, timeColumn: 1, ingestColumn: nil)
+            do {
+                for c in closed {
+                    try GoldTable.append(c.user, c.session, closed: true, gapMicros: gapMicros,
+                                         to: writer.writer(dayOf: c.session.start))
+                }
+                outcome = .success(try writer.finish())
+            } catch {
+                writer.abort()
+                outcome = .failure(error)
+            }
+            done.signal()
+        }
+        thread.name = "lake-gold-files"
+        thread.stackSize = 8 << 20
+        thread.start()
+    }
+
+    func wait() throws -> [DataFile] {
+        if !waited {
+            done.wait()
+            waited = true
+        }
+        return try outcome.get()
+    }
+
+    func remove() {
+        guard let files = try? wait() else { return }
+        for f in files { unlink(root + "/" + f.path) }
     }
 }

@@ -73,13 +73,21 @@ extension Pipeline {
                 throw error
             }
         }
+        // Silver hands gold its accepted rows the same way (`SilverFeed`).
+        let goldFeed = SilverFeed()
         start(.silver) { catalog in
-            // Whatever happens here, bronze must never wait for a reader that is gone.
-            defer { feed.stopConsuming() }
+            // Whatever happens here, bronze must never wait for a reader that is gone, and gold
+            // must learn that silver ended.
+            var succeeded = false
+            defer {
+                feed.stopConsuming()
+                goldFeed.finish(succeeded: succeeded)
+            }
             let r = try StageRunner.run(
                 catalog: catalog, job: job.name, stage: "silver", wait: wait, lock: locks.silver
             ) { runID in
                 let stage = try SilverStage(catalog: catalog, job: job, runID: runID, batchRowCountMax: commitRows)
+                if try !stage.feedGold(goldFeed) { goldFeed.abandon() }
                 var total = SilverResult()
                 if let first = feed.waitForStart() {
                     // Bronze files from before this run first, from Parquet; then the feed,
@@ -94,15 +102,30 @@ extension Pipeline {
                 try Self.follow(.bronze, shared, into: &total) { try stage.run() }
                 return total
             }
+            succeeded = true
             results.set { $0.silver = r }
         }
-        // Gold: one stage object for the run, passes until silver is done.
+        // Gold: silver snapshots from before this run from Parquet, then the feed, then passes
+        // over the files until silver is done (they find nothing when the feed carried all).
         start(.gold) { catalog in
+            defer { goldFeed.stopConsuming() }
             let r = try StageRunner.run(
                 catalog: catalog, job: job.name, stage: "gold", wait: wait, lock: locks.gold
             ) { runID in
-                let stage = try GoldStage(catalog: catalog, job: job, runID: runID)
+                var stage = try GoldStage(catalog: catalog, job: job, runID: runID)
                 var total = GoldResult()
+                if let after = goldFeed.waitForStart() {
+                    total.add(try stage.run(through: after))
+                    if stage.silverSnapshot == after {
+                        let fed = try stage.runFeed(goldFeed)
+                        total.add(fed.result)
+                        // Rows added past the last commit (silver abandoned the feed): start
+                        // again from the checkpoint.
+                        if !fed.clean { stage = try GoldStage(catalog: catalog, job: job, runID: runID) }
+                    } else {
+                        goldFeed.stopConsuming()
+                    }
+                }
                 try Self.follow(.silver, shared, into: &total) { try stage.run() }
                 return total
             }
@@ -203,6 +226,7 @@ extension GoldResult: PassResult {
         sessionsClosed += r.sessionsClosed
         sessionsOpen = r.sessionsOpen
         commits += r.commits
+        eventsFromFeed += r.eventsFromFeed
         if r.watermarkMicros != nil { watermarkMicros = r.watermarkMicros }
     }
 }

@@ -35,6 +35,16 @@ public final class SilverStage {
     private let keys: DedupKeyBuilder
     private var result = SilverResult()
     private let progress = Progress("silver rows")
+    /// Set while `lake run all` hands gold the accepted rows in memory (`feedGold`): the feed
+    /// (owned by the caller, reached per row without reference counting), gold's columns as
+    /// field indices and the event types gold flags.
+    private var goldFeed: Unmanaged<SilverFeed>?
+    private var goldFields = (user: 0, time: 0, type: 0, revenue: 0)
+    /// The purchase and cart event types' bytes, back to back (allocated by `feedGold`).
+    private var goldTypes = UnsafeMutableRawBufferPointer(start: nil, count: 0)
+    private var goldPurchaseCount = 0
+
+    deinit { goldTypes.deallocate() }
 
     public init(catalog: Catalog, job: JobDefinition, runID: Int64, batchRowCountMax: Int = 1_000_000) throws {
         self.catalog = catalog
@@ -172,6 +182,70 @@ public final class SilverStage {
         return result
     }
 
+    /// Hands every row accepted from now on to `feed`, and a marker after each commit. False
+    /// (nothing is handed over) when gold's columns are not silver columns of the types gold
+    /// reads (string user and event type, timestamp or int64 time, double revenue): gold then
+    /// reads the files, and reports such a job the way it always has.
+    func feedGold(_ feed: SilverFeed) throws -> Bool {
+        let g = job.gold
+        let columns = job.silver.columns
+        func field(_ name: String, _ types: [FieldType]) -> Int? {
+            columns.firstIndex { $0.column == name && types.contains($0.type) }
+        }
+        guard let user = field(g.userColumn, [.string]), let time = field(g.timeColumn, [.timestamp, .int64]),
+              let type = field(g.typeColumn, [.string]), let revenue = field(g.revenueColumn, [.double])
+        else { return false }
+        let last = try catalog.db.query("""
+            SELECT max(snapshot_id) FROM lake_snapshot WHERE status = 'committed' AND job = ? AND stage = 'silver'
+            """, .text(job.name)).first?[0].int ?? 0
+        goldFields = (user, time, type, revenue)
+        let types = Array(g.purchaseEventType.utf8) + Array(g.cartEventType.utf8)
+        goldTypes.deallocate()
+        goldTypes = .allocate(byteCount: max(1, types.count), alignment: 8)
+        goldTypes.copyBytes(from: types)
+        goldPurchaseCount = g.purchaseEventType.utf8.count
+        goldFeed = Unmanaged.passUnretained(feed)
+        feed.start(after: last)
+        return true
+    }
+
+    /// Hands an accepted row to gold (see `feedGold`); a row with a null user, event type or
+    /// time ends the feed (gold reads the files from its last commit on). Reads the slots in
+    /// place, as `SilverTable.append` does: this runs per accepted row.
+    @inline(__always)
+    private func handToGold(_ feed: SilverFeed) {
+        let f = goldFields
+        let slots = record.slots
+        let user = slots[f.user], type = slots[f.type], time = slots[f.time], revenue = slots[f.revenue]
+        guard !user.isNull && !type.isNull && !time.isNull else {
+            feed.abandon()
+            goldFeed = nil
+            return
+        }
+        var flags: UInt8 = revenue.isNull ? 0 : SilverFeed.Chunk.hasRevenue
+        let amount = revenue.isNull ? 0 : Double(bitPattern: revenue.bits)
+        let types = UnsafeRawPointer(goldTypes.baseAddress!)
+        let purchaseCount = goldPurchaseCount
+        let cartCount = goldTypes.count - purchaseCount
+        func add(line: UnsafeRawPointer?, arena: UnsafeRawPointer?) {
+            let t = ((type.inLine ? line : arena) ?? types) + type.start
+            if type.count == purchaseCount && RawBytes.equal(t, types, count: purchaseCount) {
+                flags |= SilverFeed.Chunk.purchase
+            }
+            if type.count == cartCount && RawBytes.equal(t, types + purchaseCount, count: cartCount) {
+                flags |= SilverFeed.Chunk.cart
+            }
+            let u = UnsafeRawBufferPointer(start: ((user.inLine ? line : arena) ?? types) + user.start, count: user.count)
+            feed.append(user: u, time: Int64(bitPattern: time.bits), flags: flags, revenue: amount)
+        }
+        let line = record.lineBytes.baseAddress
+        if user.inLine && type.inLine {
+            add(line: line, arena: nil)
+        } else {
+            record.arena.withUnsafeBytes { add(line: line, arena: $0.baseAddress) }
+        }
+    }
+
     /// Opens one commit's writers.
     private func beginBatch() throws -> (snapshot: Int64, out: Output) {
         let snapshot = try catalog.reserveSnapshot(job: job.name, stage: "silver", runID: runID)
@@ -199,6 +273,9 @@ public final class SilverStage {
             throw error
         }
         position = newPosition
+        goldFeed?._withUnsafeGuaranteedRef {
+            $0.committed(snapshot: snapshot, watermark: state.watermarkMicros == Int64.min ? nil : state.watermarkMicros)
+        }
         result.rowsIn += batchCounts.rowsIn
         result.accepted += batchCounts.accepted
         result.duplicates += batchCounts.duplicates
@@ -297,6 +374,7 @@ public final class SilverStage {
         state.accept(key, eventMicros: eventTime)
         batchCounts.accepted += 1
         try writeSilver(out, ingestID: ingestID, eventTime: eventTime)
+        goldFeed?._withUnsafeGuaranteedRef { handToGold($0) }
     }
 
     private func writeSilver(_ out: Output, ingestID: Int64, eventTime: Int64) throws {
