@@ -88,11 +88,7 @@ struct OverlappedRunTests {
         #expect(b.bronze?.lines == 2000)
         #expect(b.silver?.rowsIn == 3000 && b.silver?.rowsFromFeed == 2000)
         #expect(b.gold?.eventsIn == 3000 && b.gold?.eventsFromFeed == 3000)
-        for table in ["silver_clickstream", "quarantine_clickstream", "gold_session_stats"] {
-            #expect(try overlapped.tableRows(table).sorted { $0.lexicographicallyPrecedes($1) }
-                == (try sequential.tableRows(table)).sorted { $0.lexicographicallyPrecedes($1) }, "table \(table)")
-        }
-        #expect(try overlapped.goldSQLite() == (try sequential.goldSQLite()))
+        try Self.expectSameTables(overlapped, sequential)
         let accounting = try #require(try overlapped.accounting())
         #expect(accounting.balanced && accounting.pending == 0 && accounting.bronzeRows == 3000)
     }
@@ -119,11 +115,7 @@ struct OverlappedRunTests {
         let b = try all.runOverlapped(batchRowCountMax: 256)
         #expect(b.silver?.accepted == 1800)
         #expect(b.gold?.eventsIn == 3000 && b.gold?.eventsFromFeed == 1800, "1200 from Parquet, 1800 in memory")
-        for table in ["silver_clickstream", "gold_session_stats"] {
-            #expect(try overlapped.tableRows(table).sorted { $0.lexicographicallyPrecedes($1) }
-                == (try sequential.tableRows(table)).sorted { $0.lexicographicallyPrecedes($1) }, "table \(table)")
-        }
-        #expect(try overlapped.goldSQLite() == (try sequential.goldSQLite()))
+        try Self.expectSameTables(overlapped, sequential)
     }
 
     /// Gold commits only at silver's markers: rows after the last one are never committed. When
@@ -178,6 +170,46 @@ struct OverlappedRunTests {
         ])
         let reloaded = try GoldStage(catalog: catalog, job: lake.job, runID: 0)
         #expect(try reloaded.run().sessionsOpen == 1, "the checkpoint holds u3's session only")
+    }
+
+    /// Under a job whose user column may be null, silver cannot hand gold a row without a user:
+    /// it abandons the feed there and gold, having added rows it will never commit, starts
+    /// again from its checkpoint and reads the files. The tables equal a sequential run's.
+    @Test func nullUserEndsTheGoldFeed() throws {
+        var job = TestLake.clickstreamJob()
+        let user = try #require(job.silver.columns.firstIndex { $0.column == job.gold.userColumn })
+        job.silver.columns[user].required = false
+        var lines = Self.lines(3000)
+        lines[2000] = lines[2000].replacingOccurrences(of: #""userId":"u5","#, with: "")
+        #expect(!lines[2000].contains("userId"))
+        let body = Array((lines.joined(separator: "\n") + "\n").utf8)
+        let sequential = try TestLake("seqn")
+        let overlapped = try TestLake("ovln")
+        defer { sequential.remove(); overlapped.remove() }
+        try sequential.append("a.jsonl", body)
+        try overlapped.append("a.jsonl", body)
+
+        let one = Pipeline(catalog: try Catalog(paths: sequential.paths), job: job, stages: Stage.allCases, wait: false)
+        let a = try one.runPass()
+        one.finish(error: nil)
+        let all = Pipeline(catalog: try Catalog(paths: overlapped.paths), job: job, stages: Stage.allCases, wait: false)
+        // Chunks of 100 rows: rows after silver's last commit before the null user reach gold.
+        let b = try all.runOverlapped(batchRowCountMax: 256, goldFeedChunkRows: 100)
+        #expect(a.silver?.accepted == 3000 && b.silver?.accepted == 3000)
+        #expect(b.gold?.eventsIn == 3000)
+        let fed = b.gold?.eventsFromFeed ?? -1
+        #expect(fed > 0 && fed < 2000, "gold took the feed up to silver's last commit before the null user")
+        try Self.expectSameTables(overlapped, sequential)
+    }
+
+    /// Every table of `lake` holds the rows of `expected`'s (in any order), and so do their
+    /// SQLite gold tables.
+    static func expectSameTables(_ lake: TestLake, _ expected: TestLake) throws {
+        let sortRows = { (rows: [[String]]) in rows.sorted { $0.lexicographicallyPrecedes($1) } }
+        for table in ["silver_clickstream", "quarantine_clickstream", "gold_session_stats"] {
+            #expect(sortRows(try lake.tableRows(table)) == sortRows(try expected.tableRows(table)), "table \(table)")
+        }
+        #expect(try lake.goldSQLite() == (try expected.goldSQLite()))
     }
 
     /// When bronze fails after handing over lines it never committed, silver commits only up to

@@ -9,8 +9,8 @@ import Foundation
 /// checkpoint never passes what bronze has committed: the crash behaviour is that of the
 /// Parquet path, and the rows are the same bytes the files hold.
 ///
-/// Memory is bounded: chunks are allocated at their full size once and recycled, at most
-/// `queuedChunksMax` wait; bronze blocks when silver is behind
+/// The queue is a `HandOff`. Memory is bounded: chunks are allocated at their full size once
+/// and recycled, at most `queuedChunksMax` wait; bronze blocks when silver is behind
 /// (it never waits for a commit of silver's, so the two cannot deadlock). When silver stops
 /// reading (it failed, or could not use the feed), `stopConsuming` drops whatever bronze queues
 /// afterwards and bronze never blocks again.
@@ -59,20 +59,10 @@ final class BronzeFeed: @unchecked Sendable {
 
     let chunkRowCountMax: Int
     let chunkBytesMax: Int
-    let queuedChunksMax: Int
+    var queuedChunksMax: Int { queue.queuedChunksMax }
     /// Bytes a chunk is allocated with: its limit plus room for the line that crosses it.
     private let chunkBytesReserved: Int
-
-    private let condition = NSCondition()
-    private var items: [Item] = []
-    private var head = 0
-    private var queuedChunks = 0
-    private var spare: [Chunk] = []
-    private var firstIDValue: Int64?
-    private var started = false
-    private var finished = false
-    private var failed = false
-    private var consuming = true
+    private let queue: HandOff<Chunk, Int64>
     /// Bronze's chunk being filled (touched by the bronze thread only).
     private var filling: Chunk
 
@@ -87,24 +77,15 @@ final class BronzeFeed: @unchecked Sendable {
     init(chunkRowCountMax: Int = 4096, chunkBytesMax: Int = 2 << 20, queuedChunksMax: Int = 16) {
         self.chunkRowCountMax = chunkRowCountMax
         self.chunkBytesMax = chunkBytesMax
-        self.queuedChunksMax = queuedChunksMax
         chunkBytesReserved = chunkBytesMax + chunkBytesMax / 16
+        queue = HandOff(queuedChunksMax: queuedChunksMax, producer: "bronze", rows: "lines", consumer: "silver")
         filling = Chunk(rows: chunkRowCountMax, bytes: chunkBytesReserved)
     }
-
-    /// A chunk sized for a full load (lines are appended whole, so one long line can still grow it).
-    private func newChunk() -> Chunk { Chunk(rows: chunkRowCountMax, bytes: chunkBytesReserved) }
 
     // MARK: bronze's side
 
     /// Bronze is about to ingest; its first line will get `firstID`.
-    func start(firstID: Int64) {
-        condition.withLock {
-            firstIDValue = firstID
-            started = true
-            condition.broadcast()
-        }
-    }
+    func start(firstID: Int64) { queue.start(firstID) }
 
     /// One ingested line (bronze thread only).
     @inline(__always)
@@ -120,77 +101,34 @@ final class BronzeFeed: @unchecked Sendable {
     /// Bronze's commit of every line appended so far succeeded; its last `ingest_id` is `id`.
     func committed(throughID id: Int64) {
         pushFilling()
-        condition.withLock {
-            guard consuming else { return }
-            items.append(.committed(throughID: id))
-            condition.broadcast()
-        }
+        queue.mark(id)
     }
 
     /// Bronze ended: `succeeded` false means its uncommitted lines will never be committed.
-    func finish(succeeded: Bool) {
-        condition.withLock {
-            if !finished {
-                finished = true
-                failed = !succeeded
-            }
-            started = true
-            condition.broadcast()
-        }
-    }
+    func finish(succeeded: Bool) { queue.finish(succeeded: succeeded) }
 
     private func pushFilling() {
         guard filling.count > 0 else { return }
-        let full = filling
-        // nil: nobody reads any more; .some(nil): queued, no spare chunk to fill next.
-        let next: Chunk?? = condition.withLock {
-            while consuming && queuedChunks >= queuedChunksMax { condition.wait() }
-            guard consuming else { return nil }
-            items.append(.rows(full))
-            queuedChunks += 1
-            condition.broadcast()
-            return .some(spare.popLast())
-        }
-        switch next {
-        case .some(let spare?): filling = spare
-        case .some(nil): filling = newChunk()
-        case nil: full.removeAll()  // nobody reads: reuse the chunk
+        switch queue.push(filling) {
+        case .queued(let spare?): filling = spare
+        // A chunk sized for a full load (lines are appended whole, so one long line can still grow it).
+        case .queued(nil): filling = Chunk(rows: chunkRowCountMax, bytes: chunkBytesReserved)
+        case .dropped: filling.removeAll()  // nobody reads: reuse the chunk
         }
     }
 
     // MARK: silver's side
 
     /// Waits until bronze has started (its first `ingest_id`) or ended without starting (nil).
-    func waitForStart() -> Int64? {
-        condition.withLock {
-            while !started { condition.wait() }
-            return firstIDValue
-        }
-    }
+    func waitForStart() -> Int64? { queue.waitForStart() }
 
     /// The next item, waiting for bronze; nil once bronze has ended and everything was read.
     /// Throws when bronze ended without committing lines already handed out.
     func next() throws -> Item? {
-        try condition.withLock {
-            while head == items.count && !finished { condition.wait() }
-            if head == items.count {
-                if failed {
-                    throw LakeError("run all", "bronze stopped before committing the lines silver was reading",
-                        hint: "see bronze's error; run `lake run all` again")
-                }
-                return nil
-            }
-            let item = items[head]
-            head += 1
-            if head == items.count {
-                items.removeAll(keepingCapacity: true)
-                head = 0
-            }
-            if case .rows = item {
-                queuedChunks -= 1
-                condition.broadcast()
-            }
-            return item
+        switch try queue.next() {
+        case .rows(let chunk)?: return .rows(chunk)
+        case .marker(let id)?: return .committed(throughID: id)
+        case nil: return nil
         }
     }
 
@@ -199,17 +137,9 @@ final class BronzeFeed: @unchecked Sendable {
         // A chunk a very long line grew is dropped rather than kept at that size.
         guard chunk.data.capacity <= 2 * chunkBytesReserved else { return }
         chunk.removeAll()
-        condition.withLock { if spare.count < queuedChunksMax { spare.append(chunk) } }
+        queue.recycle(chunk)
     }
 
     /// Silver will read no more: bronze stops queuing (and never blocks).
-    func stopConsuming() {
-        condition.withLock {
-            consuming = false
-            items.removeAll()
-            head = 0
-            queuedChunks = 0
-            condition.broadcast()
-        }
-    }
+    func stopConsuming() { queue.stopConsuming() }
 }

@@ -17,8 +17,11 @@ extension Pipeline {
     public static let overlappedBatchRowCountMax = 262_144
 
     /// `batchRowCountMax`: lines per bronze commit and rows per silver commit (tests pass a
-    /// small one to make the stages hand work on in many pieces).
-    public func runOverlapped(batchRowCountMax: Int = overlappedBatchRowCountMax) throws -> PipelineResult {
+    /// small one to make the stages hand work on in many pieces, and small `goldFeedChunkRows`
+    /// to make silver hand gold rows between its commits).
+    public func runOverlapped(
+        batchRowCountMax: Int = overlappedBatchRowCountMax, goldFeedChunkRows: Int = 8192
+    ) throws -> PipelineResult {
         precondition(stages == [.bronze, .silver, .gold], "runOverlapped runs the three stages")
         let shared = OverlapState()
         let paths = catalog.paths
@@ -74,7 +77,7 @@ extension Pipeline {
             }
         }
         // Silver hands gold its accepted rows the same way (`SilverFeed`).
-        let goldFeed = SilverFeed()
+        let goldFeed = SilverFeed(chunkRowCountMax: goldFeedChunkRows)
         start(.silver) { catalog in
             // Whatever happens here, bronze must never wait for a reader that is gone, and gold
             // must learn that silver ended.

@@ -18,7 +18,8 @@ import Foundation
 /// handles its own way), it stops the feed (`abandon`); gold then drops what it added since
 /// its last commit and goes on from the files.
 ///
-/// Memory is bounded: chunks are recycled, at most `queuedChunksMax` wait, and silver blocks
+/// The queue is a `HandOff`, as `BronzeFeed`'s. Memory is bounded: chunks are recycled, at
+/// most `queuedChunksMax` wait, and silver blocks
 /// when gold is behind (gold never waits for silver's commits). When gold stops reading
 /// (`stopConsuming`), silver's later rows are dropped and silver never blocks again.
 final class SilverFeed: @unchecked Sendable {
@@ -107,19 +108,8 @@ final class SilverFeed: @unchecked Sendable {
     }
 
     let chunkRowCountMax: Int
-    let queuedChunksMax: Int
-
-    private let condition = NSCondition()
-    private var items: [Item] = []
-    private var head = 0
-    private var queuedChunks = 0
-    private var spare: [Chunk] = []
-    private var afterSnapshot: Int64?
-    private var started = false
-    private var finished = false
-    private var failed = false
-    private var abandoned = false
-    private var consuming = true
+    var queuedChunksMax: Int { queue.queuedChunksMax }
+    private let queue: HandOff<Chunk, (snapshot: Int64, watermark: Int64?)>
     /// Silver's chunk being filled (touched by the silver thread only).
     private var filling: Chunk
 
@@ -127,7 +117,7 @@ final class SilverFeed: @unchecked Sendable {
     /// (256k rows, ~8 MB) can wait while gold commits.
     init(chunkRowCountMax: Int = 8192, queuedChunksMax: Int = 32) {
         self.chunkRowCountMax = chunkRowCountMax
-        self.queuedChunksMax = queuedChunksMax
+        queue = HandOff(queuedChunksMax: queuedChunksMax, producer: "silver", rows: "rows", consumer: "gold")
         filling = Chunk(rows: chunkRowCountMax)
     }
 
@@ -135,13 +125,7 @@ final class SilverFeed: @unchecked Sendable {
 
     /// Silver is about to process rows; the last silver snapshot committed before is
     /// `snapshot` (0: none).
-    func start(after snapshot: Int64) {
-        condition.withLock {
-            afterSnapshot = snapshot
-            started = true
-            condition.broadcast()
-        }
-    }
+    func start(after snapshot: Int64) { queue.start(snapshot) }
 
     /// One accepted row (silver thread only).
     @inline(__always)
@@ -154,52 +138,24 @@ final class SilverFeed: @unchecked Sendable {
     /// Silver's commit of `snapshot`, holding every row appended so far, succeeded.
     func committed(snapshot: Int64, watermark: Int64?) {
         pushFilling()
-        condition.withLock {
-            guard consuming && !abandoned else { return }
-            items.append(.committed(snapshot: snapshot, watermark: watermark))
-            condition.broadcast()
-        }
+        queue.mark((snapshot, watermark))
     }
 
     /// Silver hands over no more rows; gold must go on from the files.
     func abandon() {
         filling.removeAll()
-        condition.withLock {
-            abandoned = true
-            condition.broadcast()
-        }
+        queue.abandon()
     }
-
-    /// Whether rows appended now still reach gold (false after `abandon` or `stopConsuming`).
-    var isOpen: Bool { condition.withLock { consuming && !abandoned } }
 
     /// Silver ended: `succeeded` false means rows after its last marker will never be committed.
-    func finish(succeeded: Bool) {
-        condition.withLock {
-            if !finished {
-                finished = true
-                failed = !succeeded
-            }
-            started = true
-            condition.broadcast()
-        }
-    }
+    func finish(succeeded: Bool) { queue.finish(succeeded: succeeded) }
 
     private func pushFilling() {
         guard filling.count > 0 else { return }
-        let full = filling
-        let next: Chunk?? = condition.withLock {
-            while consuming && !abandoned && queuedChunks >= queuedChunksMax { condition.wait() }
-            guard consuming && !abandoned else { return nil }
-            items.append(.rows(full))
-            queuedChunks += 1
-            condition.broadcast()
-            return .some(spare.popLast())
-        }
-        switch next {
-        case .some(let spare?): filling = spare
-        case .some(nil): filling = Chunk(rows: chunkRowCountMax)
-        case nil: full.removeAll()
+        switch queue.push(filling) {
+        case .queued(let spare?): filling = spare
+        case .queued(nil): filling = Chunk(rows: chunkRowCountMax)
+        case .dropped: filling.removeAll()
         }
     }
 
@@ -207,57 +163,25 @@ final class SilverFeed: @unchecked Sendable {
 
     /// Waits until silver has started (the snapshot the feed follows), or abandoned the feed or
     /// ended without starting it (nil).
-    func waitForStart() -> Int64? {
-        condition.withLock {
-            while !started && !abandoned { condition.wait() }
-            return abandoned ? nil : afterSnapshot
-        }
-    }
+    func waitForStart() -> Int64? { queue.waitForStart() }
 
     /// The next item, waiting for silver; nil once silver has ended (or abandoned the feed) and
     /// every item before was read. Throws when silver ended without committing rows handed out.
     func next() throws -> Item? {
-        try condition.withLock {
-            while head == items.count && !finished && !abandoned { condition.wait() }
-            if head == items.count {
-                if failed && !abandoned {
-                    throw LakeError("run all", "silver stopped before committing the rows gold was reading",
-                        hint: "see silver's error; run `lake run all` again")
-                }
-                return nil
-            }
-            let item = items[head]
-            head += 1
-            if head == items.count {
-                items.removeAll(keepingCapacity: true)
-                head = 0
-            }
-            if case .rows = item {
-                queuedChunks -= 1
-                condition.broadcast()
-            }
-            return item
+        switch try queue.next() {
+        case .rows(let chunk)?: return .rows(chunk)
+        case .marker(let m)?: return .committed(snapshot: m.snapshot, watermark: m.watermark)
+        case nil: return nil
         }
     }
 
-    /// True once silver abandoned the feed (read after `next()` returned nil).
-    var wasAbandoned: Bool { condition.withLock { abandoned } }
-
-    /// Gives a chunk back for silver to fill again.
+    /// Gives a chunk back for silver to fill again (one whose user bytes grew large is dropped).
     func recycle(_ chunk: Chunk) {
         guard chunk.userBytesCapacity <= 64 * chunkRowCountMax else { return }
         chunk.removeAll()
-        condition.withLock { if spare.count < queuedChunksMax { spare.append(chunk) } }
+        queue.recycle(chunk)
     }
 
     /// Gold will read no more: silver stops queuing (and never blocks).
-    func stopConsuming() {
-        condition.withLock {
-            consuming = false
-            items.removeAll()
-            head = 0
-            queuedChunks = 0
-            condition.broadcast()
-        }
-    }
+    func stopConsuming() { queue.stopConsuming() }
 }

@@ -6,7 +6,7 @@
 /// module once per value (those calls were ~16% of silver's thread).
 @usableFromInline
 final class ColumnBuffer {
-    let column: Column
+    @usableFromInline let column: Column
     @usableFromInline let nullable: Bool
     @usableFromInline let physicalType: PhysicalType
     @usableFromInline var rowCount = 0
@@ -36,7 +36,7 @@ final class ColumnBuffer {
     }
 
     @inlinable @inline(__always) func appendNull() {
-        precondition(nullable, "null appended to a REQUIRED column")
+        precondition(nullable, "null appended to REQUIRED column \(column.name)")
         rowCount += 1
         nullCount += 1
         defined.append(0)
