@@ -106,11 +106,14 @@ struct KeyTableExpiryTests {
 /// escapes, a null field, a number field.
 @Suite("Dedup key layout")
 struct DedupKeyLayoutTests {
-    @Test func keysMatchTheReferenceLayout() {
-        let builder = DedupKeyBuilder(
-            fields: [Clickstream.Field.eventID, Clickstream.Field.searchQuery, Clickstream.Field.price,
-                     Clickstream.Field.userID],
-            columns: Clickstream.fields)
+    /// Several fields, and each one-field shape (a string, a number, a string that may be
+    /// null): one-field keys take a path of their own.
+    @Test(arguments: [
+        [Clickstream.Field.eventID, Clickstream.Field.searchQuery, Clickstream.Field.price, Clickstream.Field.userID],
+        [Clickstream.Field.eventID], [Clickstream.Field.price], [Clickstream.Field.searchQuery],
+    ])
+    func keysMatchTheReferenceLayout(fields: [Int]) {
+        let builder = DedupKeyBuilder(fields: fields, columns: Clickstream.fields)
         let lines = [
             #"{"eventId":"9144266f-3fc5-42c1-8ed6-4d887587225f","eventType":"X","userId":"user_392","timestamp":"2026-01-29T00:00:27.787Z","data":{"price":120.5}}"#,
             #"{"eventId":"e\u00e9","eventType":"X","userId":"u\"q","timestamp":"2026-01-29T00:00:27Z","data":{"searchQuery":"shoes","price":null}}"#,

@@ -64,7 +64,10 @@ final class BronzeFeed: @unchecked Sendable {
     private let chunkBytesReserved: Int
     private let queue: HandOff<Chunk, Int64>
     /// Bronze's chunk being filled (touched by the bronze thread only).
-    private var filling: Chunk
+    private var filling: Chunk { didSet { fillingRef = Unmanaged.passUnretained(filling) } }
+    /// `filling` without a reference count, so `append` does not retain and release the chunk
+    /// once per line (~7% of bronze's thread in `perf`).
+    private var fillingRef: Unmanaged<Chunk>
 
     /// 4k rows / 2 MB chunks (16k / 8 MB chunks held ~50 MB with doubling growth, for the
     /// same speed), 16 queued: up to ~64k lines (~27 MB of NDJSON) ahead of silver. Silver
@@ -79,7 +82,9 @@ final class BronzeFeed: @unchecked Sendable {
         self.chunkBytesMax = chunkBytesMax
         chunkBytesReserved = chunkBytesMax + chunkBytesMax / 16
         queue = HandOff(queuedChunksMax: queuedChunksMax, producer: "bronze", rows: "lines", consumer: "silver")
-        filling = Chunk(rows: chunkRowCountMax, bytes: chunkBytesReserved)
+        let first = Chunk(rows: chunkRowCountMax, bytes: chunkBytesReserved)
+        filling = first
+        fillingRef = Unmanaged.passUnretained(first)
     }
 
     // MARK: bronze's side
@@ -90,12 +95,14 @@ final class BronzeFeed: @unchecked Sendable {
     /// One ingested line (bronze thread only).
     @inline(__always)
     func append(id: Int64, ingestedAt: Int64, line: UnsafeRawBufferPointer) {
-        let c = filling
-        c.ids.append(id)
-        c.ingestedAt.append(ingestedAt)
-        c.data.append(contentsOf: line)
-        c.ends.append(c.data.count)
-        if c.count >= chunkRowCountMax || c.data.count >= chunkBytesMax { pushFilling() }
+        let full = fillingRef._withUnsafeGuaranteedRef { c in
+            c.ids.append(id)
+            c.ingestedAt.append(ingestedAt)
+            c.data.append(contentsOf: line)
+            c.ends.append(c.data.count)
+            return c.count >= chunkRowCountMax || c.data.count >= chunkBytesMax
+        }
+        if full { pushFilling() }
     }
 
     /// Bronze's commit of every line appended so far succeeded; its last `ingest_id` is `id`.

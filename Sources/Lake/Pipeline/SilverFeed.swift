@@ -111,14 +111,18 @@ final class SilverFeed: @unchecked Sendable {
     var queuedChunksMax: Int { queue.queuedChunksMax }
     private let queue: HandOff<Chunk, (snapshot: Int64, watermark: Int64?)>
     /// Silver's chunk being filled (touched by the silver thread only).
-    private var filling: Chunk
+    private var filling: Chunk { didSet { fillingRef = Unmanaged.passUnretained(filling) } }
+    /// `filling` without a reference count: `append` runs once per accepted row.
+    private var fillingRef: Unmanaged<Chunk>
 
     /// 8k rows a chunk (~40 bytes a row), 32 queued: a whole silver commit of the overlapped run
     /// (256k rows, ~8 MB) can wait while gold commits.
     init(chunkRowCountMax: Int = 8192, queuedChunksMax: Int = 32) {
         self.chunkRowCountMax = chunkRowCountMax
         queue = HandOff(queuedChunksMax: queuedChunksMax, producer: "silver", rows: "rows", consumer: "gold")
-        filling = Chunk(rows: chunkRowCountMax)
+        let first = Chunk(rows: chunkRowCountMax)
+        filling = first
+        fillingRef = Unmanaged.passUnretained(first)
     }
 
     // MARK: silver's side
@@ -130,9 +134,11 @@ final class SilverFeed: @unchecked Sendable {
     /// One accepted row (silver thread only).
     @inline(__always)
     func append(user: UnsafeRawBufferPointer, time: Int64, flags: UInt8, revenue: Double) {
-        let c = filling
-        c.append(user: user, time: time, flags: flags, revenue: revenue)
-        if c.isFull { pushFilling() }
+        let full = fillingRef._withUnsafeGuaranteedRef { c in
+            c.append(user: user, time: time, flags: flags, revenue: revenue)
+            return c.isFull
+        }
+        if full { pushFilling() }
     }
 
     /// Silver's commit of `snapshot`, holding every row appended so far, succeeded.

@@ -378,7 +378,9 @@ public final class SilverStage {
     }
 
     private func writeSilver(_ out: Output, ingestID: Int64, eventTime: Int64) throws {
-        try SilverTable.append(&record, types: columnTypes, ingestID: ingestID, to: out.silver.writer(dayOf: eventTime))
+        try out.silver.withWriter(dayOf: eventTime) {
+            try SilverTable.append(&record, types: columnTypes, ingestID: ingestID, to: $0)
+        }
     }
 
     private func quarantine(

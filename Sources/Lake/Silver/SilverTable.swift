@@ -112,6 +112,7 @@ struct DedupKeyBuilder {
     /// `record` is borrowed as `inout` (not changed): a by-value copy of a stored record
     /// retained and released its buffers on every call.
     func key(_ record: inout ParsedRecord) -> SilverState.Key {
+        if fields.count == 1 { return key(field: fields[0], type: types[0], &record) }
         var size = 0
         // Index loops: `zip` over the two arrays retained both per call.
         for i in 0..<fields.count {
@@ -146,6 +147,33 @@ struct DedupKeyBuilder {
                     base.storeBytes(of: record.int64(f).littleEndian, toByteOffset: offset, as: Int64.self)
                     offset += 8
                 }
+            }
+            return KeyHash.hash(UnsafeRawBufferPointer(buffer))
+        }
+    }
+
+    /// The common one-field key (`dedup_keys = ["event_id"]`), the same bytes as the loop
+    /// above writes, without the closure that captured (retained and released) both arrays
+    /// once per record.
+    private func key(field f: Int, type: FieldType, _ record: inout ParsedRecord) -> SilverState.Key {
+        if record.isNull(f) {
+            return withUnsafeTemporaryAllocation(byteCount: 1, alignment: 8) { buffer in
+                buffer[0] = 0
+                return KeyHash.hash(UnsafeRawBufferPointer(buffer))
+            }
+        }
+        let size = 1 + (type == .string ? 4 + record.stringByteCount(f) : 8)
+        let bits = type == .string ? 0 : record.int64(f)
+        return withUnsafeTemporaryAllocation(byteCount: size, alignment: 8) { buffer in
+            let base = buffer.baseAddress!
+            base.storeBytes(of: 1, as: UInt8.self)
+            if type == .string {
+                record.withString(f) { bytes in
+                    base.storeBytes(of: UInt32(bytes.count).littleEndian, toByteOffset: 1, as: UInt32.self)
+                    if let source = bytes.baseAddress { (base + 5).copyMemory(from: source, byteCount: bytes.count) }
+                }
+            } else {
+                base.storeBytes(of: bits.littleEndian, toByteOffset: 1, as: Int64.self)
             }
             return KeyHash.hash(UnsafeRawBufferPointer(buffer))
         }

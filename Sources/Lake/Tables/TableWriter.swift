@@ -47,7 +47,24 @@ public final class TableWriter {
     }
 
     private var lastDay = Int64.min
-    private var lastWriter: ParquetWriter?
+    private var lastWriter: ParquetWriter? {
+        didSet { lastWriterRef = lastWriter.map { Unmanaged.passUnretained($0) } }
+    }
+    /// `lastWriter` without a reference count: `withWriter(dayOf:)` hands it to the row loop
+    /// without the retain and release a returned reference costs per row (~75 ns each in
+    /// silver's loop, where the writer's count is shared with its encoding threads).
+    private var lastWriterRef: Unmanaged<ParquetWriter>?
+
+    /// Calls `body` with the writer for a row of `micros`'s day: `writer(dayOf:)` for the
+    /// per-row hot path. `body` must not keep the writer.
+    @inline(__always)
+    public func withWriter<R>(dayOf micros: Int64, _ body: (ParquetWriter) throws -> R) throws -> R {
+        if let w = lastWriterRef, Timestamps.floorDivide(micros, 86_400_000_000).0 == lastDay,
+           w._withUnsafeGuaranteedRef({ $0.rowsWritten < fileRowCountMax }) {
+            return try w._withUnsafeGuaranteedRef(body)
+        }
+        return try body(writer(dayOf: micros))
+    }
 
     /// The writer for a row whose partition is the UTC date of `micros`. The hot path: the
     /// partition name is built only when the day changes.
