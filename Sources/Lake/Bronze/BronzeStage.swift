@@ -39,6 +39,10 @@ public final class BronzeStage {
     private var lineWriter: Unmanaged<ParquetWriter>?
     private var lineWriterRowsLeft = 0
     private var lineFeed: Unmanaged<BronzeFeed>?
+    /// The landing files' read buffer, allocated at the first file and kept for the next ones.
+    private var readBuffer: UnsafeMutableRawBufferPointer?
+
+    deinit { readBuffer?.deallocate() }
     private var batchRows = 0
     private var batchBytes: Int64 = 0
 
@@ -174,7 +178,10 @@ public final class BronzeStage {
         // pending positions (committed with the lines) at each commit and at the end.
         var end: Int64?
         let source = Array(file.name.utf8)
-        _ = try LineReader.forEachLine(from: input, startingAt: offset, finalPartialLine: false) {
+        if readBuffer == nil {
+            readBuffer = .allocate(byteCount: LineReader.chunkBytes, alignment: 16)
+        }
+        _ = try LineReader.forEachLine(from: input, startingAt: offset, finalPartialLine: false, buffer: readBuffer) {
             line, lineOffset in
             try append(line: line, source: source, offset: lineOffset)
             lines += 1
