@@ -43,6 +43,9 @@ public struct Column: Sendable, Equatable {
     public var statistics = true
     /// Writer hint: try dictionary encoding (off for columns known to be unique).
     public var dictionary = true
+    /// Writer hint: DELTA_BINARY_PACKED instead of PLAIN for an INT64 column without a
+    /// dictionary (nearly sorted values: ids, offsets, times).
+    public var delta = false
 
     public init(
         _ name: String, _ type: PhysicalType, logical: LogicalType = .none, nullable: Bool = false

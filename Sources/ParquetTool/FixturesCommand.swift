@@ -28,6 +28,18 @@ struct FixturesCommand: ParsableCommand {
         try Fixture.write(name: "plain-only", directory: directory, rows: 300, cardinality: .low, properties: noDictionary)
         try Fixture.write(name: "empty", directory: directory, rows: 0, cardinality: .low, properties: WriterProperties())
         try Fixture.write(name: "one-row", directory: directory, rows: 1, cardinality: .low, properties: WriterProperties())
+        // INT64 columns DELTA_BINARY_PACKED (as bronze and silver write ids, offsets and
+        // times): pages of 300 rows end mid-block, nulls leave gaps in the deltas.
+        var deltaPages = WriterProperties()
+        deltaPages.rowGroupRowCountMax = 1000
+        deltaPages.dataPageRowCountMax = 300
+        try Fixture.write(
+            name: "delta", directory: directory, rows: 2500, cardinality: .high, properties: deltaPages,
+            schema: Schema(Fixture.schema.columns.map { c in
+                var c = c
+                if c.type == .int64 { c.delta = true }
+                return c
+            }))
         var tiny = WriterProperties()
         tiny.rowGroupRowCountMax = 1
         try Fixture.write(name: "row-groups-of-one", directory: directory, rows: 7, cardinality: .high, properties: tiny)
@@ -67,7 +79,7 @@ enum Fixture {
 
     static func write(
         name: String, directory: String, rows: Int, cardinality: Cardinality,
-        properties: WriterProperties, sidecarRows: Bool = true
+        properties: WriterProperties, sidecarRows: Bool = true, schema: Schema = Fixture.schema
     ) throws {
         let path = directory + "/" + name + ".parquet"
         let w = try ParquetWriter(path: path, schema: schema, properties: properties)

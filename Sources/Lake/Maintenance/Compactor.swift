@@ -51,7 +51,8 @@ public final class Compactor {
                     if writer == nil {
                         schema = reader.schema
                         writer = TableWriter(
-                            paths: catalog.paths, table: table, schema: reader.schema, snapshot: snapshot,
+                            paths: catalog.paths, table: table, schema: Self.writerSchema(reader.schema, layer: layer),
+                            snapshot: snapshot,
                             properties: layer == "bronze" ? BronzeTable.writerProperties(table: table) : WriterProperties(),
                             timeColumn: Self.timeColumn(reader.schema, layer: layer),
                             ingestColumn: reader.schema.index(of: "ingest_id"), fileRowCountMax: targetRowCount)
@@ -91,6 +92,21 @@ public final class Compactor {
             throw error
         }
         return result
+    }
+
+    /// A schema read from a file carries no writer hints (dictionary, statistics, delta):
+    /// give the compacted file those the stage writing the table uses.
+    static func writerSchema(_ read: Schema, layer: String) -> Schema {
+        switch layer {
+        case "bronze":
+            return Schema(read.columns.map { c in
+                BronzeTable.schema.columns.first { $0.name == c.name && $0.type == c.type && $0.nullable == c.nullable } ?? c
+            })
+        case "silver":
+            return Schema(read.columns.map(SilverTable.writerHints))
+        default:
+            return read
+        }
     }
 
     static func timeColumn(_ schema: Schema, layer: String) -> Int? {

@@ -15,7 +15,7 @@ struct DictionaryBuilder {
     /// Builds the dictionary for the non-null values of `buffer`; nil when PLAIN is better.
     static func build(_ buffer: ColumnBuffer, bytesMax: Int) -> DictionaryBuilder? {
         let count = buffer.valueCount
-        guard count > 0, buffer.column.type != .boolean, buffer.column.dictionary else { return nil }
+        guard count > 0, buffer.column.type != .boolean, buffer.column.dictionary, !buffer.column.delta else { return nil }
         var d = DictionaryBuilder()
         if buffer.column.type != .byteArray {
             d.indices.reserveCapacity(count)

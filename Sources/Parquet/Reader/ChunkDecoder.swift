@@ -216,6 +216,11 @@ struct ChunkDecoder {
             indices.removeAll(keepingCapacity: true)
             let dictionary = try Self.dictionaryIndices(p, count: count, dictionary: dictionary, into: &indices)
             return try lookup(dictionary, indices)
+        case .deltaBinaryPacked where column.type == .int64 || column.type == .int32:
+            var values: [Int64] = []
+            try DeltaBinaryPacked.decode(p, count: count, into: &values)
+            // INT32 writers wrap in 32 bits: the low 32 bits of the 64-bit sums are theirs.
+            return column.type == .int64 ? .int64(values) : .int32(values.map { Int32(truncatingIfNeeded: $0) })
         case .rle where column.type == .boolean:
             guard p.count >= 4 else { throw DecodeError("boolean RLE page too short") }
             let length = Int(p.loadUnaligned(as: UInt32.self).littleEndian)

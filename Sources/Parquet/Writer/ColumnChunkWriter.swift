@@ -52,6 +52,10 @@ struct ColumnChunkWriter {
             if let dictionary {
                 appendIndices(dictionary, values: valueIndex..<(valueIndex + values))
                 encoding = .rleDictionary
+            } else if b.column.delta && b.column.type == .int64 {
+                let page = valueIndex..<(valueIndex + values)
+                DeltaBinaryPacked.encode(UnsafeBufferPointer(rebasing: b.int64s.buffer[page]), into: &body)
+                encoding = .deltaBinaryPacked
             } else {
                 appendPlain(b, values: valueIndex..<(valueIndex + values))
                 encoding = .plain
@@ -65,7 +69,8 @@ struct ColumnChunkWriter {
             valueIndex += values
         } while row < b.rowCount
         let encodings: [Encoding] = dictionary != nil
-            ? [.plain, .rle, .rleDictionary] : [.plain, .rle]
+            ? [.plain, .rle, .rleDictionary]
+            : b.column.delta && b.column.type == .int64 ? [.deltaBinaryPacked, .rle] : [.plain, .rle]
         return ColumnChunkMetadata(
             type: b.column.type, encodings: encodings, path: [b.column.name],
             codec: properties.codec, valueCount: Int64(b.rowCount),
