@@ -70,14 +70,17 @@ final class BronzeFeed: @unchecked Sendable {
     private var fillingRef: Unmanaged<Chunk>
 
     /// 4k rows / 2 MB chunks (16k / 8 MB chunks held ~50 MB with doubling growth, for the
-    /// same speed), 16 queued: up to ~64k lines (~27 MB of NDJSON) ahead of silver. Silver
+    /// same speed), 8 queued: up to ~32k lines (~14 MB of NDJSON) ahead of silver. Silver
     /// must have work queued for as long as bronze is busy with something else than reading:
     /// compressing a 32k-row group (~30 ms) or finishing a commit (15–60 ms with its fsync).
     /// With 4 queued (~25 ms of silver's work) silver waited ~300 ms per 1M-event `run all`
     /// in ~30 waits, while the other core often had nothing to do: `run all` 2.48 s against
     /// 2.16 s with 16 (medians of 8 alternating runs; peak RSS 150 → 169 MB). 32 queued gained
-    /// ~3% more for another 28 MB (bench/NOTES.md).
-    init(chunkRowCountMax: Int = 4096, chunkBytesMax: Int = 2 << 20, queuedChunksMax: Int = 16) {
+    /// ~3% more for another 28 MB (bench/NOTES.md). Since silver and gold got faster (and
+    /// bronze keeps less for itself), 8 queued (~32k lines) run as fast as 16 — 8 alternating
+    /// pairs: wall medians 1.165 against 1.160 s — with 20 MB less peak RSS (180 → 160 MB) and
+    /// ~4k fewer pages to fault in.
+    init(chunkRowCountMax: Int = 4096, chunkBytesMax: Int = 2 << 20, queuedChunksMax: Int = 8) {
         self.chunkRowCountMax = chunkRowCountMax
         self.chunkBytesMax = chunkBytesMax
         chunkBytesReserved = chunkBytesMax + chunkBytesMax / 16
