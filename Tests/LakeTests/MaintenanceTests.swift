@@ -77,6 +77,25 @@ struct MaintenanceTests {
             try lake.tableRows($0).sorted { $0.lexicographicallyPrecedes($1) }
         }
         #expect(after == before)
+        // Compacted files are encoded as the stages write theirs (a file's schema carries no
+        // writer hints): ids, offsets and times DELTA_BINARY_PACKED, bronze bodies PLAIN.
+        let expected: [(table: String, column: String, encoding: Encoding)] = [
+            ("bronze_clickstream", "ingest_id", .deltaBinaryPacked),
+            ("bronze_clickstream", "source_offset", .deltaBinaryPacked),
+            ("bronze_clickstream", "body", .plain),
+            ("silver_clickstream", "ingest_id", .deltaBinaryPacked),
+            ("silver_clickstream", "event_time", .deltaBinaryPacked),
+        ]
+        for e in expected {
+            for file in try catalog.liveFiles(table: e.table) {
+                let reader = try ParquetReader(path: lake.paths.root + "/" + file.path)
+                let c = try #require(reader.schema.index(of: e.column))
+                for group in reader.metadata.rowGroups {
+                    #expect(group.columns[c].encodings.contains(e.encoding), "\(e.table).\(e.column)")
+                    #expect(!group.columns[c].encodings.contains(.rleDictionary), "\(e.table).\(e.column)")
+                }
+            }
+        }
         let kept = try Vacuum.run(catalog, retentionSeconds: 3600)
         #expect(kept.retiredFilesDeleted == 0)
         let v = try Vacuum.run(catalog, retentionSeconds: 0)

@@ -74,6 +74,7 @@ struct DeltaBinaryPackedTests {
             #expect(throws: DecodeError.self) { _ = try decode(Array(good.prefix(cut)), count: 500) }
         }
         #expect(throws: DecodeError.self) { _ = try decode(good, count: 501) }  // more than it holds
+        #expect(throws: DecodeError.self) { _ = try decode(good, count: 499) }  // fewer: the page disagrees
         var badWidth = good
         badWidth[6 + 1] = 65  // the first block's first width, after the header and its min delta
         #expect(throws: DecodeError.self) { _ = try decode(badWidth, count: 500) }

@@ -76,10 +76,9 @@ final class BronzeFeed: @unchecked Sendable {
     /// With 4 queued (~25 ms of silver's work) silver waited ~300 ms per 1M-event `run all`
     /// in ~30 waits, while the other core often had nothing to do: `run all` 2.48 s against
     /// 2.16 s with 16 (medians of 8 alternating runs; peak RSS 150 → 169 MB). 32 queued gained
-    /// ~3% more for another 28 MB (bench/NOTES.md). Since silver and gold got faster (and
-    /// bronze keeps less for itself), 8 queued (~32k lines) run as fast as 16 — 8 alternating
-    /// pairs: wall medians 1.165 against 1.160 s — with 20 MB less peak RSS (180 → 160 MB) and
-    /// ~4k fewer pages to fault in.
+    /// ~3% more for another 28 MB (bench/NOTES.md). Since silver and gold got faster, 8 queued
+    /// (~32k lines) run as fast as 16 — 8 alternating pairs: wall medians 1.165 against
+    /// 1.160 s — with 20 MB less peak RSS (180 → 160 MB) and ~4k fewer pages to fault in.
     init(chunkRowCountMax: Int = 4096, chunkBytesMax: Int = 2 << 20, queuedChunksMax: Int = 8) {
         self.chunkRowCountMax = chunkRowCountMax
         self.chunkBytesMax = chunkBytesMax

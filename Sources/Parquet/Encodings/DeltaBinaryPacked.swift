@@ -89,25 +89,13 @@ enum DeltaBinaryPacked {
     /// Damaged input throws; it never reads past `p`.
     static func decode(_ p: UnsafeRawBufferPointer, count: Int, into out: inout [Int64]) throws {
         var position = 0
-        func varint() throws -> UInt64 {
-            var value: UInt64 = 0
-            var shift: UInt64 = 0
-            while true {
-                guard position < p.count else { throw DecodeError("DELTA_BINARY_PACKED data ends early") }
-                let byte = p[position]
-                position += 1
-                guard shift < 64 else { throw DecodeError("DELTA_BINARY_PACKED varint too long") }
-                value |= UInt64(byte & 0x7F) << shift
-                if byte & 0x80 == 0 { return value }
-                shift += 7
-            }
-        }
+        func varint() throws -> UInt64 { try RLEHybrid.readVarint(p, at: &position, in: "DELTA_BINARY_PACKED") }
         let block = try varint(), miniblocks = try varint(), total = try varint()
         let first = unzigzag(try varint())
         guard block > 0, block % 128 == 0, block <= 1 << 20, miniblocks > 0, block % miniblocks == 0,
               (block / miniblocks) % 32 == 0
         else { throw DecodeError("DELTA_BINARY_PACKED header: block of \(block) values in \(miniblocks) miniblocks") }
-        guard total >= UInt64(count) else {
+        guard total == UInt64(count) else {
             throw DecodeError("DELTA_BINARY_PACKED page holds \(total) values, \(count) expected")
         }
         guard count > 0 else { return }
@@ -117,7 +105,7 @@ enum DeltaBinaryPacked {
         var remaining = count - 1
         let perMiniblock = Int(block / miniblocks)
         let miniblockCount = Int(miniblocks)
-        // One miniblock's bytes copied with 8 bytes of zeros after them, so every value is
+        // One miniblock's bytes copied with 16 bytes of zeros after them, so every value is
         // read with one or two 8-byte loads that stay inside this buffer.
         let scratchBytes = perMiniblock * 8 + 16
         try withUnsafeTemporaryAllocation(byteCount: scratchBytes, alignment: 8) { scratch in
@@ -139,8 +127,8 @@ enum DeltaBinaryPacked {
                             out.append(previous)
                         }
                     } else {
-                        scratch.initializeMemory(as: UInt8.self, repeating: 0)
                         scratch.baseAddress!.copyMemory(from: p.baseAddress! + position, byteCount: bytes)
+                        (scratch.baseAddress! + bytes).initializeMemory(as: UInt8.self, repeating: 0, count: 16)
                         let base = UnsafeRawPointer(scratch.baseAddress!)
                         let mask: UInt64 = width == 64 ? .max : (1 << UInt64(width)) - 1
                         for k in 0..<n {

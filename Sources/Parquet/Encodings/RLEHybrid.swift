@@ -77,6 +77,24 @@ enum RLEHybrid {
         }
     }
 
+    /// Reads a ULEB128 varint at `position` and moves past it (the RLE run headers, the
+    /// DELTA_BINARY_PACKED header and block minimums, the Thrift compact protocol's integers).
+    /// `what` names the data in the error (`"<what> data ends early"`).
+    @inline(__always)
+    static func readVarint(_ bytes: UnsafeRawBufferPointer, at position: inout Int, in what: String) throws -> UInt64 {
+        var value: UInt64 = 0
+        var shift: UInt64 = 0
+        while true {
+            guard position < bytes.count else { throw DecodeError("\(what) data ends early") }
+            let byte = bytes[position]
+            position += 1
+            value |= UInt64(byte & 0x7F) << shift
+            if byte & 0x80 == 0 { return value }
+            shift += 7
+            guard shift < 64 else { throw DecodeError("\(what) varint too long") }
+        }
+    }
+
     static func writeVarint(_ value: UInt64, into out: inout [UInt8]) {
         var v = value
         while v >= 0x80 {
@@ -97,17 +115,7 @@ enum RLEHybrid {
         let valueBytes = (bitWidth + 7) / 8
         let mask: UInt64 = bitWidth == 32 ? 0xFFFF_FFFF : (1 << UInt64(bitWidth)) - 1
         while remaining > 0 {
-            var header: UInt64 = 0
-            var shift: UInt64 = 0
-            while true {
-                guard position < bytes.count else { throw DecodeError("RLE data ends early") }
-                let b = bytes[position]
-                position += 1
-                header |= UInt64(b & 0x7F) << shift
-                if b & 0x80 == 0 { break }
-                shift += 7
-                guard shift < 64 else { throw DecodeError("RLE run header too long") }
-            }
+            let header = try readVarint(bytes, at: &position, in: "RLE")
             if header & 1 == 0 {
                 let runLength = header >> 1
                 guard runLength > 0 else { throw DecodeError("RLE run of length 0") }

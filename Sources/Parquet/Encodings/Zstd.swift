@@ -17,9 +17,9 @@ final class ZstdCompressor {
     }
 
     /// Reused output buffer; it only grows, and without zeroing: zstd writes what it returns,
-    /// and pages never written are never faulted in. (A zero-filled `[UInt8]` cost bronze
-    /// ~11 MB of page faults a run: encoders move between the stages' lanes through the pool,
-    /// and each growth zeroed a fresh page-sized bound.)
+    /// and pages never written are never faulted in. (A zero-filled `[UInt8]` zeroed the whole
+    /// bound at each growth, and encoders move between bronze's and silver's lanes through the
+    /// pool, so bronze's 4 MB pages grew buffer after buffer.)
     private var buffer = UnsafeMutableRawPointer.allocate(byteCount: 1 << 16, alignment: 16)
     private var capacity = 1 << 16
 

@@ -24,15 +24,7 @@ struct CompactReader {
     }
 
     mutating func readVarint() throws -> UInt64 {
-        var result: UInt64 = 0
-        var shift: UInt64 = 0
-        while true {
-            let byte = try readByte()
-            result |= UInt64(byte & 0x7F) << shift
-            if byte & 0x80 == 0 { return result }
-            shift += 7
-            if shift > 63 { throw DecodeError("thrift varint too long") }
-        }
+        try RLEHybrid.readVarint(bytes, at: &position, in: "thrift")
     }
 
     mutating func readI64() throws -> Int64 {
