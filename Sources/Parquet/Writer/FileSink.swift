@@ -37,9 +37,10 @@ final class MemorySink: PageSink {
 /// and not read back by the writer, so the page cache only costs a copy and a fresh page per
 /// 4 KB written; on a VM that hands freed memory back to its host (virtio-balloon free page
 /// reporting) each such page is also faulted in by the host: 117 MB written and fsynced took
-/// 0.39–0.49 s of system time buffered against 0.06–0.07 s wall with O_DIRECT here (bench/NOTES.md
-/// item 51). The last partial block is written after O_DIRECT is switched off. A file system
-/// that refuses O_DIRECT (tmpfs before Linux 6.6, some FUSE mounts) gets buffered writes.
+/// 0.39–0.49 s of system time buffered against 0.06–0.07 s wall with O_DIRECT here
+/// (bench/NOTES.md item 51). Only the last partial 4 KB block is written with O_DIRECT
+/// switched off. A file system that refuses O_DIRECT (tmpfs before Linux 6.6, some FUSE
+/// mounts) gets buffered writes.
 final class FileSink: PageSink {
     let path: String
     private var fd: Int32
@@ -122,11 +123,19 @@ final class FileSink: PageSink {
         direct = false
     }
 
-    /// Writes what is buffered (the tail with O_DIRECT off when it is not a whole number of
-    /// blocks), optionally fsyncs, and closes the file.
+    /// Writes what is buffered (its last partial 4 KB block with O_DIRECT off), optionally
+    /// fsyncs, and closes the file.
     func close(sync: Bool) throws {
-        if used > 0 {
-            if direct && used % Self.alignment != 0 { try directOff() }
+        if direct {
+            // Whole blocks still direct; the rest (under 4 KB) through the page cache.
+            let blocks = used / Self.alignment * Self.alignment
+            if blocks > 0 { try writeAll(UnsafeRawBufferPointer(start: buffer, count: blocks)) }
+            if blocks < used {
+                try directOff()
+                try writeAll(UnsafeRawBufferPointer(start: buffer + blocks, count: used - blocks))
+            }
+            used = 0
+        } else if used > 0 {
             try flushBuffer()
         }
         if sync && fsync(fd) != 0 { throw ParquetError(path: path, "fsync failed: \(errnoText())") }
