@@ -52,6 +52,40 @@ struct TableWriterTests {
         #expect(try leftovers(lake).isEmpty)
     }
 
+    /// Days the caller says are done (silver: its watermark passed their last microsecond)
+    /// are finished at once, in the background; the others stay open. A finished day that
+    /// gets rows again opens a new file; nothing is lost either way.
+    @Test func daysPassedAreFinishedEarly() throws {
+        let lake = try TestLake("tw-days")
+        defer { lake.remove() }
+        let w = TableWriter(paths: lake.paths, table: "t", schema: Self.schema, snapshot: 9,
+                            timeColumn: 0, ingestColumn: 1)
+        func put(_ ts: Int64, _ n: Int64) throws {
+            let f = try w.writer(dayOf: ts)
+            f.append(0, ts)
+            f.append(1, n)
+            try f.endRow()
+        }
+        #expect(w.earliestOpenDayLastMicros == Int64.max)
+        for i in 0..<300 { try put(2 * Self.day + Int64(i), Int64(i)) }  // day 2
+        for i in 0..<300 { try put(5 * Self.day + Int64(i), Int64(300 + i)) }  // day 5
+        #expect(w.earliestOpenDayLastMicros == 3 * Self.day - 1)
+        try w.finishDays(through: 3 * Self.day - 2)  // a microsecond short of day 2's end
+        #expect(w.earliestOpenDayLastMicros == 3 * Self.day - 1)
+        try w.finishDays(through: 3 * Self.day - 1)
+        #expect(w.earliestOpenDayLastMicros == 6 * Self.day - 1)
+        #expect(w.rowCount == 600)
+        try put(2 * Self.day + 7, 600)  // day 2 again: a new file
+        #expect(w.earliestOpenDayLastMicros == 3 * Self.day - 1)
+        try w.finishDays(through: 10 * Self.day)
+        #expect(w.earliestOpenDayLastMicros == Int64.max)
+        let files = try w.finish()
+        #expect(files.count == 3)
+        #expect(files.map(\.recordCount).sorted() == [1, 300, 300])
+        #expect(Set(files.compactMap(\.partition)) == ["1970-01-03", "1970-01-06"])
+        #expect(try leftovers(lake).isEmpty)
+    }
+
     /// abort() after evictions removes every file, the background ones included.
     @Test func abortRemovesBackgroundFiles() throws {
         let lake = try TestLake("tw-abort")

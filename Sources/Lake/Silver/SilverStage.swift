@@ -374,6 +374,10 @@ public final class SilverStage {
         state.accept(key, eventMicros: eventTime)
         batchCounts.accepted += 1
         try writeSilver(out, ingestID: ingestID, eventTime: eventTime)
+        // A day the watermark has passed can get no more rows: its file is finished now.
+        if state.watermarkMicros >= out.silver.earliestOpenDayLastMicros {
+            try out.silver.finishDays(through: state.watermarkMicros)
+        }
         goldFeed?._withUnsafeGuaranteedRef { handToGold($0) }
     }
 

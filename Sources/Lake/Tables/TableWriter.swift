@@ -24,6 +24,8 @@ public final class TableWriter {
         var finalPath: String  // relative to the lake root
         var partition: String
         var lastUse: Int
+        /// For a day partition opened through `writer(dayOf:)`: the day's last microsecond.
+        var dayLastMicros: Int64?
     }
 
     private var openFiles: [String: OpenFile] = [:]
@@ -71,10 +73,36 @@ public final class TableWriter {
     public func writer(dayOf micros: Int64) throws -> ParquetWriter {
         let day = Timestamps.floorDivide(micros, 86_400_000_000).0
         if day == lastDay, let w = lastWriter, w.rowsWritten < fileRowCountMax { return w }
-        let w = try writer(partition: Timestamps.date(micros: micros))
+        let partition = Timestamps.date(micros: micros)
+        let w = try writer(partition: partition)
+        if openFiles[partition]?.dayLastMicros == nil {
+            openFiles[partition]?.dayLastMicros = (day + 1) &* 86_400_000_000 &- 1
+            updateEarliestOpenDay()
+        }
         lastDay = day
         lastWriter = w
         return w
+    }
+
+    /// The last microsecond of the earliest day partition with an open file (`Int64.max` when
+    /// there is none): a caller whose rows can no longer fall at or before some time (silver's
+    /// watermark) compares it with that time on each row, and calls `finishDays(through:)`
+    /// only when a day is done.
+    public private(set) var earliestOpenDayLastMicros = Int64.max
+
+    private func updateEarliestOpenDay() {
+        earliestOpenDayLastMicros = openFiles.values.reduce(Int64.max) { min($0, $1.dayLastMicros ?? Int64.max) }
+    }
+
+    /// Finishes, in the background, the open files of the days that end at or before `micros`.
+    /// Silver calls it when its watermark passes a day: every later row of that day is late
+    /// (quarantined), so its file is complete. Encoding its last row group then overlaps with
+    /// the rows still coming in instead of waiting for the commit, and the writer holds about
+    /// one day of rows instead of `openFilesMax` days (the commit, and the end of `run all`,
+    /// have less left to do).
+    public func finishDays(through micros: Int64) throws {
+        let done = openFiles.values.filter { ($0.dayLastMicros ?? Int64.max) <= micros }.map(\.partition)
+        for partition in done.sorted() { try finish(partition: partition, inBackground: true) }
     }
 
     /// The writer for rows of `partition` (a `YYYY-MM-DD` date), opening a file when needed.
@@ -130,6 +158,7 @@ public final class TableWriter {
 
     private func finish(partition: String, inBackground: Bool = false) throws {
         guard let f = openFiles.removeValue(forKey: partition) else { return }
+        if f.dayLastMicros != nil { updateEarliestOpenDay() }
         if f.writer === lastWriter {
             lastWriter = nil
             lastDay = Int64.min
@@ -186,6 +215,7 @@ public final class TableWriter {
         try? drainBackground()
         for f in openFiles.values { unlink(f.tempPath) }
         openFiles.removeAll()
+        earliestOpenDayLastMicros = Int64.max
         lastWriter = nil
         lastDay = Int64.min
         lastPartitionWriter = nil
