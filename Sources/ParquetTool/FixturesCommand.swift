@@ -23,8 +23,11 @@ struct FixturesCommand: ParsableCommand {
                     directory: directory, rows: 2500, cardinality: cardinality, properties: p)
             }
         }
+        // No dictionaries, and byte arrays PLAIN rather than DELTA_LENGTH_BYTE_ARRAY: every
+        // value PLAIN (the writer's fallback with `deltaLengthByteArrays` off).
         var noDictionary = WriterProperties()
         noDictionary.dictionaryEnabled = false
+        noDictionary.deltaLengthByteArrays = false
         try Fixture.write(name: "plain-only", directory: directory, rows: 300, cardinality: .low, properties: noDictionary)
         try Fixture.write(name: "empty", directory: directory, rows: 0, cardinality: .low, properties: WriterProperties())
         try Fixture.write(name: "one-row", directory: directory, rows: 1, cardinality: .low, properties: WriterProperties())
@@ -40,6 +43,12 @@ struct FixturesCommand: ParsableCommand {
                 if c.type == .int64 { c.delta = true }
                 return c
             }))
+        // Byte arrays without a dictionary, DELTA_LENGTH_BYTE_ARRAY (as bronze's lines and
+        // silver's event ids are written): pages of 300 rows, nulls, empty values.
+        var noDictionaryDelta = deltaPages
+        noDictionaryDelta.dictionaryEnabled = false
+        try Fixture.write(
+            name: "delta-length", directory: directory, rows: 2500, cardinality: .high, properties: noDictionaryDelta)
         var tiny = WriterProperties()
         tiny.rowGroupRowCountMax = 1
         try Fixture.write(name: "row-groups-of-one", directory: directory, rows: 7, cardinality: .high, properties: tiny)

@@ -19,7 +19,7 @@ LARGE_ROWS = 1_000_000
 MATRIX = [f"matrix-{codec}-{cardinality}"
           for codec in ("zstd", "none") for cardinality in ("low", "high")]
 #: Fixtures whose sidecar lists every value.
-SMALL = MATRIX + ["plain-only", "delta", "empty", "one-row", "row-groups-of-one", "key-values"]
+SMALL = MATRIX + ["plain-only", "delta", "delta-length", "empty", "one-row", "row-groups-of-one", "key-values"]
 #: Every fixture `parquet-tool fixtures` writes.
 ALL = SMALL + ["large"]
 

@@ -290,6 +290,13 @@ def test_footer_facts(fixture_dir, sidecar, name):
             if name == "delta" and type_ == "int64":
                 assert "DELTA_BINARY_PACKED" in chunk.encodings and "PLAIN" not in chunk.encodings, where
                 assert not dictionary, where
+            if type_ == "byteArray" and not dictionary:
+                # Byte arrays without a dictionary: DELTA_LENGTH_BYTE_ARRAY, unless the
+                # writer was told PLAIN (plain-only).
+                want = "PLAIN" if name == "plain-only" else "DELTA_LENGTH_BYTE_ARRAY"
+                assert want in chunk.encodings, f"{where}: {chunk.encodings}"
+            if name == "delta-length" and type_ == "byteArray":
+                assert "DELTA_LENGTH_BYTE_ARRAY" in chunk.encodings and not dictionary, where
             assert chunk.is_stats_set, where
             stats = chunk.statistics
             nulls, low, high = brute_force_statistics([r[c] for r in rows], type_, logical)
@@ -506,6 +513,14 @@ REVERSE_VARIANTS = {
     "delta-binary-packed-v2": dict(
         compression="zstd", use_dictionary=False, data_page_version="2.0", data_page_size=700,
         column_encoding={c: "DELTA_BINARY_PACKED" for c in ("i32", "i32_opt", "i64", "i64_opt", "ts", "ts_opt")}),
+    # Strings and binaries DELTA_LENGTH_BYTE_ARRAY, with nulls, empty values and a column of
+    # nulls only, v1 and v2 pages.
+    "delta-length-byte-array": dict(
+        compression="zstd", use_dictionary=False,
+        column_encoding={c: "DELTA_LENGTH_BYTE_ARRAY" for c in ("s", "s_low_opt", "s_all_null", "bin", "bin_opt")}),
+    "delta-length-byte-array-v2": dict(
+        compression="zstd", use_dictionary=False, data_page_version="2.0", data_page_size=700,
+        column_encoding={c: "DELTA_LENGTH_BYTE_ARRAY" for c in ("s", "s_low_opt", "s_all_null", "bin", "bin_opt")}),
     "page-index-checksums-bloom": dict(
         compression="zstd", write_page_index=True, write_page_checksum=True,
         bloom_filter_options={"s": {"ndv": 100}}),

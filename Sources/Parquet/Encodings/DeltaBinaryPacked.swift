@@ -85,9 +85,11 @@ enum DeltaBinaryPacked {
         if bits > 0 { withUnsafeBytes(of: acc.littleEndian) { out.append(contentsOf: $0.prefix(bits / 8)) } }
     }
 
-    /// Decodes `count` values from `p` (a page's values section) and appends them to `out`.
+    /// Decodes `count` values from `p` (a page's values section) and appends them to `out`;
+    /// returns the bytes they took (DELTA_LENGTH_BYTE_ARRAY's data follows its lengths).
     /// Damaged input throws; it never reads past `p`.
-    static func decode(_ p: UnsafeRawBufferPointer, count: Int, into out: inout [Int64]) throws {
+    @discardableResult
+    static func decode(_ p: UnsafeRawBufferPointer, count: Int, into out: inout [Int64]) throws -> Int {
         var position = 0
         func varint() throws -> UInt64 { try RLEHybrid.readVarint(p, at: &position, in: "DELTA_BINARY_PACKED") }
         let block = try varint(), miniblocks = try varint(), total = try varint()
@@ -98,7 +100,7 @@ enum DeltaBinaryPacked {
         guard total == UInt64(count) else {
             throw DecodeError("DELTA_BINARY_PACKED page holds \(total) values, \(count) expected")
         }
-        guard count > 0 else { return }
+        guard count > 0 else { return position }
         if out.isEmpty { out.reserveCapacity(count) }
         out.append(first)
         var previous = first
@@ -147,6 +149,7 @@ enum DeltaBinaryPacked {
                 }
             }
         }
+        return position
     }
 
     @inline(__always) static func zigzag(_ v: Int64) -> UInt64 {

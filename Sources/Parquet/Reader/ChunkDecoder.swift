@@ -15,6 +15,8 @@ struct ChunkDecoder {
     private var dictionary: ColumnValues?
     private var levels: [UInt32] = []
     private var indices: [UInt32] = []
+    /// DELTA_LENGTH_BYTE_ARRAY lengths of the page being decoded (kept between pages).
+    private var byteLengths: [Int64] = []
     private let decompressor: ZstdDecompressor?
     /// `decodeIndexed`: data pages give their dictionary indices, not values.
     private var keepIndices = false
@@ -160,9 +162,15 @@ struct ChunkDecoder {
                 try appendIndices(h.encoding, values, present: present, rows: count)
                 return
             }
-            if !column.nullable && h.encoding == .plain && column.type == .byteArray {
+            if !column.nullable && column.type == .byteArray
+                && (h.encoding == .plain || h.encoding == .deltaLengthByteArray)
+            {
                 // Straight into the chunk's values: no page-sized array in between.
-                try Self.appendPlainByteArrays(values, count: count, into: &bytes)
+                if h.encoding == .plain {
+                    try Self.appendPlainByteArrays(values, count: count, into: &bytes)
+                } else {
+                    try Self.appendDeltaLengthByteArrays(values, count: count, lengths: &byteLengths, into: &bytes)
+                }
                 validity.append(contentsOf: repeatElement(true, count: count))
                 return
             }
@@ -221,6 +229,10 @@ struct ChunkDecoder {
             try DeltaBinaryPacked.decode(p, count: count, into: &values)
             // INT32 writers wrap in 32 bits: the low 32 bits of the 64-bit sums are theirs.
             return column.type == .int64 ? .int64(values) : .int32(values.map { Int32(truncatingIfNeeded: $0) })
+        case .deltaLengthByteArray where column.type == .byteArray:
+            var out = ByteArrays()
+            try Self.appendDeltaLengthByteArrays(p, count: count, lengths: &byteLengths, into: &out)
+            return .bytes(out)
         case .rle where column.type == .boolean:
             guard p.count >= 4 else { throw DecodeError("boolean RLE page too short") }
             let length = Int(p.loadUnaligned(as: UInt32.self).littleEndian)
@@ -280,6 +292,33 @@ struct ChunkDecoder {
             guard length <= p.count - offset else { throw DecodeError("PLAIN byte array runs past the page") }
             out.append(UnsafeRawBufferPointer(rebasing: p[offset..<(offset + length)]))
             offset += length
+        }
+    }
+
+    /// Appends `count` DELTA_LENGTH_BYTE_ARRAY values (their lengths DELTA_BINARY_PACKED, then
+    /// their bytes back to back) from `p` to `out`.
+    private static func appendDeltaLengthByteArrays(
+        _ p: UnsafeRawBufferPointer, count: Int, lengths: inout [Int64], into out: inout ByteArrays
+    ) throws {
+        lengths.removeAll(keepingCapacity: true)
+        var offset = try DeltaBinaryPacked.decode(p, count: count, into: &lengths)
+        var total = 0
+        for length in lengths {
+            guard length >= 0, length <= p.count - offset - total else {
+                throw DecodeError("DELTA_LENGTH_BYTE_ARRAY value runs past the page")
+            }
+            total += Int(length)
+        }
+        if out.data.capacity < out.data.count + total {
+            out.data.reserveCapacity(max(out.data.count + total, 2 * out.data.capacity))
+        }
+        if out.ends.capacity < out.ends.count + count {
+            out.ends.reserveCapacity(max(out.ends.count + count, 2 * out.ends.capacity))
+        }
+        for length in lengths {
+            let n = Int(length)
+            out.append(UnsafeRawBufferPointer(rebasing: p[offset..<(offset + n)]))
+            offset += n
         }
     }
 

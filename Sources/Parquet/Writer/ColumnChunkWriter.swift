@@ -16,6 +16,7 @@ struct ColumnChunkWriter {
     private var pageInScratch = false
     private var header = CompactWriter()
     private var levels: [UInt32] = []
+    private var lengths: [Int64] = []
 
     init(properties: WriterProperties) {
         self.properties = properties
@@ -56,6 +57,9 @@ struct ColumnChunkWriter {
                 let page = valueIndex..<(valueIndex + values)
                 DeltaBinaryPacked.encode(UnsafeBufferPointer(rebasing: b.int64s.buffer[page]), into: &body)
                 encoding = .deltaBinaryPacked
+            } else if b.column.type == .byteArray && properties.deltaLengthByteArrays {
+                appendDeltaLength(b, values: valueIndex..<(valueIndex + values))
+                encoding = .deltaLengthByteArray
             } else {
                 appendPlain(b, values: valueIndex..<(valueIndex + values))
                 encoding = .plain
@@ -70,7 +74,9 @@ struct ColumnChunkWriter {
         } while row < b.rowCount
         let encodings: [Encoding] = dictionary != nil
             ? [.plain, .rle, .rleDictionary]
-            : b.column.delta && b.column.type == .int64 ? [.deltaBinaryPacked, .rle] : [.plain, .rle]
+            : b.column.delta && b.column.type == .int64 ? [.deltaBinaryPacked, .rle]
+            : b.column.type == .byteArray && properties.deltaLengthByteArrays ? [.deltaLengthByteArray, .rle]
+            : [.plain, .rle]
         return ColumnChunkMetadata(
             type: b.column.type, encodings: encodings, path: [b.column.name],
             codec: properties.codec, valueCount: Int64(b.rowCount),
@@ -118,6 +124,24 @@ struct ColumnChunkWriter {
         body.append(UInt8(width))
         d.indices.withUnsafeBufferPointer { all in
             RLEHybrid.encode(UnsafeBufferPointer(rebasing: all[values]), bitWidth: width, into: &body)
+        }
+    }
+
+    /// DELTA_LENGTH_BYTE_ARRAY: the values' lengths DELTA_BINARY_PACKED, then their bytes,
+    /// which lie back to back in the buffer already (one copy).
+    private mutating func appendDeltaLength(_ b: ColumnBuffer, values: Range<Int>) {
+        let ends = b.ends.buffer
+        let first = values.lowerBound == 0 ? 0 : ends[values.lowerBound - 1]
+        lengths.removeAll(keepingCapacity: true)
+        var start = first
+        for i in values {
+            lengths.append(Int64(ends[i] - start))
+            start = ends[i]
+        }
+        lengths.withUnsafeBufferPointer { DeltaBinaryPacked.encode($0, into: &body) }
+        guard start > first else { return }
+        b.bytes.withUnsafeBytes { all in
+            body.append(contentsOf: UnsafeRawBufferPointer(rebasing: all[first..<start]))
         }
     }
 
