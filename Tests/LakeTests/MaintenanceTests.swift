@@ -78,11 +78,13 @@ struct MaintenanceTests {
         }
         #expect(after == before)
         // Compacted files are encoded as the stages write theirs (a file's schema carries no
-        // writer hints): ids, offsets and times DELTA_BINARY_PACKED, bronze bodies PLAIN.
+        // writer hints): ids, offsets and times DELTA_BINARY_PACKED, bronze bodies and silver
+        // event ids (no dictionary) DELTA_LENGTH_BYTE_ARRAY.
         let expected: [(table: String, column: String, encoding: Encoding)] = [
             ("bronze_clickstream", "ingest_id", .deltaBinaryPacked),
             ("bronze_clickstream", "source_offset", .deltaBinaryPacked),
-            ("bronze_clickstream", "body", .plain),
+            ("bronze_clickstream", "body", .deltaLengthByteArray),
+            ("silver_clickstream", "event_id", .deltaLengthByteArray),
             ("silver_clickstream", "ingest_id", .deltaBinaryPacked),
             ("silver_clickstream", "event_time", .deltaBinaryPacked),
         ]
