@@ -72,4 +72,51 @@ struct RLEHybridTests {
             }
         }
     }
+
+    /// The encoder skips eight values at a time where no value equals the next: its bytes are
+    /// those of the plain scalar algorithm (below) for values with runs of every length at
+    /// every position, including runs that start or end inside a skipped stretch.
+    @Test func vectorSkipWritesWhatTheScalarAlgorithmWrites() {
+        func reference(_ values: [UInt32], bitWidth: Int) -> [UInt8] {
+            var out: [UInt8] = []
+            values.withUnsafeBufferPointer { p in
+                let n = p.count
+                var literalStart = 0
+                var i = 0
+                while i < n {
+                    var j = i + 1
+                    while j < n && p[j] == p[i] { j += 1 }
+                    let run = j - i
+                    if run >= 8 {
+                        let pending = i - literalStart
+                        let fill = pending % 8 == 0 ? 0 : 8 - pending % 8
+                        if run - fill >= 8 {
+                            if pending + fill > 0 {
+                                RLEHybrid.bitPack(p, from: literalStart, to: i + fill, bitWidth: bitWidth, into: &out)
+                            }
+                            RLEHybrid.writeRun(value: p[i], count: run - fill, bitWidth: bitWidth, into: &out)
+                            literalStart = j
+                        }
+                    }
+                    i = j
+                }
+                if literalStart < n { RLEHybrid.bitPack(p, from: literalStart, to: n, bitWidth: bitWidth, into: &out) }
+            }
+            return out
+        }
+        var rng = SeededGenerator(seed: 2026)
+        for trial in 0..<400 {
+            let n = Int(rng.next() % 300)
+            var values: [UInt32] = []
+            while values.count < n {
+                let v = UInt32(rng.next() % (trial % 3 == 0 ? 3 : 1000))
+                let length = rng.next() % 4 == 0 ? Int(rng.next() % 20) + 1 : 1
+                values.append(contentsOf: repeatElement(v, count: min(length, n - values.count)))
+            }
+            let width = max(1, RLEHybrid.bitWidth(forMax: Int(values.max() ?? 0)))
+            var out: [UInt8] = []
+            values.withUnsafeBufferPointer { RLEHybrid.encode($0, bitWidth: width, into: &out) }
+            #expect(out == reference(values, bitWidth: width), "trial \(trial)")
+        }
+    }
 }

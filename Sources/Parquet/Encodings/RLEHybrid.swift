@@ -7,9 +7,33 @@ enum RLEHybrid {
         let n = values.count
         var literalStart = 0
         var i = 0
+        let base = UnsafeRawPointer(values.baseAddress)
         while i < n {
+            // Eight positions at a time while no run of 8 can start there: a run from k needs
+            // values[k] equal to values[k+1], k+3, k+5 and k+7. Dictionary indices of unsorted
+            // data have short runs all the time (a 3-value column: a third of neighbours are
+            // equal), and the scalar loop below mispredicts a branch on each; these four vector
+            // compares pass a lane of random 3-value data 1 time in 81. Skipping positions where
+            // no run of 8 starts gives the scalar algorithm's bytes (tested).
+            if let base {
+                while i + 15 <= n {
+                    let p = base + 4 * i
+                    let a = p.loadUnaligned(as: SIMD8<UInt32>.self)
+                    let candidates = (a .== (p + 4).loadUnaligned(as: SIMD8<UInt32>.self))
+                        .& (a .== (p + 12).loadUnaligned(as: SIMD8<UInt32>.self))
+                        .& (a .== (p + 20).loadUnaligned(as: SIMD8<UInt32>.self))
+                        .& (a .== (p + 28).loadUnaligned(as: SIMD8<UInt32>.self))
+                    if any(candidates) { break }
+                    i += 8
+                }
+            }
             let v = values[i]
             var j = i + 1
+            // Long runs (definition levels, sorted values) eight at a time, then one by one.
+            if let base, j + 8 <= n, values[j] == v {
+                let splat = SIMD8<UInt32>(repeating: v)
+                while j + 8 <= n && all((base + 4 * j).loadUnaligned(as: SIMD8<UInt32>.self) .== splat) { j += 8 }
+            }
             while j < n && values[j] == v { j += 1 }
             let run = j - i
             if run >= 8 {
