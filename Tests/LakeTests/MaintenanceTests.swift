@@ -112,7 +112,7 @@ struct MaintenanceTests {
         #expect(try lake.tableRows("silver_clickstream").count == 201)
     }
 
-    /// Compacted bronze files are written like bronze's own: 32k-row row groups (a bronze row is
+    /// Compacted bronze files are written like bronze's own: 16k-row row groups (a bronze row is
     /// a whole raw line; the default 128k rows held ~55 MB per buffer set, and compaction in
     /// `--follow` peaked at 210 MB), and the table named in the footer.
     @Test func compactedBronzeKeepsBronzesRowGroups() throws {
@@ -130,7 +130,7 @@ struct MaintenanceTests {
         let files = try catalog.liveFiles(table: "bronze_clickstream")
         #expect(files.count == 1)
         let reader = try ParquetReader(path: lake.paths.root + "/" + files[0].path)
-        #expect(reader.metadata.rowGroups.map(\.rowCount) == [32_768, 7_232])
+        #expect(reader.metadata.rowGroups.map(\.rowCount) == [16_384, 16_384, 7_232])
         #expect(reader.metadata.keyValues.contains { $0.key == "lake.table" && $0.value == "bronze_clickstream" })
         #expect(try lake.bronzeRows().count == 40_000)
     }

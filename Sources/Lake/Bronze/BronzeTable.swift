@@ -4,14 +4,17 @@ import Parquet
 /// because a line may be invalid UTF-8 and bronze keeps it byte-exact (DuckDB: `body::VARCHAR`).
 public enum BronzeTable {
     /// How bronze files are written, by the bronze stage and by compaction alike. Row groups
-    /// of 32k rows: a bronze row is a whole raw line (~420 B), so the default 128k rows made
-    /// ~55 MB per buffer set (compaction in `--follow` peaked at 210 MB that way). One core:
+    /// of 16k rows (~7 MB): a bronze row is a whole raw line (~420 B), so the default 128k rows
+    /// made ~55 MB per buffer set (compaction in `--follow` peaked at 210 MB that way). 16k
+    /// rather than 32k: bronze compresses a row group at once, and in `run all` silver waits
+    /// on that burst half as long; peak RSS 140 → 125 MB, and after a zstd floor (16 pairs,
+    /// bench/NOTES.md item 56) `run all` ÷ floor median 1.95–2.00× → 1.86–1.87×. One core:
     /// bronze is one big column (zstd over the raw lines), so spreading columns over threads
     /// has nothing to spread, and encoding in the background measured no faster here (the
     /// cores share memory bandwidth) for +48 MB of RSS (bench/NOTES.md).
     static func writerProperties(table: String) -> WriterProperties {
         var p = WriterProperties()
-        p.rowGroupRowCountMax = 32 * 1024
+        p.rowGroupRowCountMax = 16 * 1024
         // 4 MB pages instead of 1 MB: each page is its own zstd frame, and over raw NDJSON
         // zstd -1 runs ~6% faster (and ~1% smaller) on 4 MB frames than on 1 MB ones, as fast
         // as the `zstd -1 -T1` floor over whole files (`zstd -b1 -B1M/-B4M`, bench/NOTES.md).

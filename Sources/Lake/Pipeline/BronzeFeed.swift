@@ -72,7 +72,7 @@ final class BronzeFeed: @unchecked Sendable {
     /// 4k rows / 2 MB chunks (16k / 8 MB chunks held ~50 MB with doubling growth, for the
     /// same speed), 8 queued: up to ~32k lines (~14 MB of NDJSON) ahead of silver. Silver
     /// must have work queued for as long as bronze is busy with something else than reading:
-    /// compressing a 32k-row group (~30 ms) or finishing a commit (15–60 ms with its fsync).
+    /// compressing a 16k-row group (~15 ms) or finishing a commit (15–60 ms with its fsync).
     /// With 4 queued (~25 ms of silver's work) silver waited ~300 ms per 1M-event `run all`
     /// in ~30 waits, while the other core often had nothing to do: `run all` 2.48 s against
     /// 2.16 s with 16 (medians of 8 alternating runs; peak RSS 150 → 169 MB). 32 queued gained
