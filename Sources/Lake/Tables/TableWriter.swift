@@ -76,7 +76,9 @@ public final class TableWriter {
         let partition = Timestamps.date(micros: micros)
         let w = try writer(partition: partition)
         if openFiles[partition]?.dayLastMicros == nil {
-            openFiles[partition]?.dayLastMicros = (day + 1) &* 86_400_000_000 &- 1
+            // The day's last microsecond; the last day Int64 can hold ends at Int64.max.
+            let (end, overflow) = (day + 1).multipliedReportingOverflow(by: 86_400_000_000)
+            openFiles[partition]?.dayLastMicros = overflow ? Int64.max : end - 1
             updateEarliestOpenDay()
         }
         lastDay = day

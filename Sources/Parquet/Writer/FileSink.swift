@@ -146,11 +146,14 @@ final class FileSink: PageSink {
 }
 
 #if os(Linux)
-    // Glibc's Swift module leaves out the _GNU_SOURCE flags; the values are Linux's own.
-    #if arch(x86_64) || arch(i386)
-        let O_DIRECT: Int32 = 0o40000
+    // Glibc's Swift module leaves out the _GNU_SOURCE flags; the values are Linux's own
+    // (arch/*/include/uapi/asm/fcntl.h; the generic value serves x86, riscv64, s390x, loongarch).
+    #if arch(arm64) || arch(arm)
+        let O_DIRECT: Int32 = 0o200000
+    #elseif arch(powerpc64) || arch(powerpc64le)
+        let O_DIRECT: Int32 = 0o400000
     #else
-        let O_DIRECT: Int32 = 0o200000  // arm64, aarch64, riscv64 and most others
+        let O_DIRECT: Int32 = 0o40000
     #endif
 #endif
 
