@@ -9,6 +9,20 @@ import Testing
 /// reading lake's files, and lake reading pyarrow's, are in Tests/interop.
 @Suite("DELTA_LENGTH_BYTE_ARRAY")
 struct DeltaLengthByteArrayTests {
+    /// `strings` as a required string column, uncompressed and without a dictionary, so the
+    /// DELTA_LENGTH_BYTE_ARRAY page lies in the file as written.
+    private func writeUncompressed(_ strings: [String], to path: String) throws {
+        var p = WriterProperties()
+        p.codec = .uncompressed
+        p.dictionaryEnabled = false
+        let w = try ParquetWriter(path: path, schema: Schema([.string("s")]), properties: p)
+        for s in strings {
+            w.append(0, string: s)
+            try w.endRow()
+        }
+        _ = try w.finish()
+    }
+
     /// Encodings.md: "Hello", "World", "Foobar", "ABCDEF" are the lengths 5, 5, 6, 6
     /// DELTA_BINARY_PACKED, then "HelloWorldFoobarABCDEF". Lengths worked by hand: block 128
     /// (80 01), 4 miniblocks, 4 values, first value zigzag(5) = 10; min delta 0, widths 1 0 0 0,
@@ -16,15 +30,7 @@ struct DeltaLengthByteArrayTests {
     @Test func specificationExampleBytes() throws {
         let dir = try TempDir()
         let path = dir.file("hello.parquet")
-        var p = WriterProperties()
-        p.codec = .uncompressed
-        p.dictionaryEnabled = false
-        let w = try ParquetWriter(path: path, schema: Schema([.string("s")]), properties: p)
-        for s in ["Hello", "World", "Foobar", "ABCDEF"] {
-            w.append(0, string: s)
-            try w.endRow()
-        }
-        _ = try w.finish()
+        try writeUncompressed(["Hello", "World", "Foobar", "ABCDEF"], to: path)
         let file = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
         let values = Array("HelloWorldFoobarABCDEF".utf8)
         let lengths: [UInt8] = [0x80, 0x01, 0x04, 0x04, 0x0A, 0x00, 0x01, 0x00, 0x00, 0x00, 0x02, 0x00, 0x00, 0x00]
@@ -105,15 +111,7 @@ struct DeltaLengthByteArrayTests {
     @Test func damagedPagesThrow() throws {
         let dir = try TempDir()
         let path = dir.file("d.parquet")
-        var p = WriterProperties()
-        p.codec = .uncompressed
-        p.dictionaryEnabled = false
-        let w = try ParquetWriter(path: path, schema: Schema([.string("s")]), properties: p)
-        for i in 0..<200 {
-            w.append(0, string: String(repeating: "x", count: i % 13))
-            try w.endRow()
-        }
-        _ = try w.finish()
+        try writeUncompressed((0..<200).map { String(repeating: "x", count: $0 % 13) }, to: path)
         let good = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
         let reader = try ParquetReader(path: path)
         let offset = Int(reader.metadata.rowGroups[0].columns[0].dataPageOffset)

@@ -277,13 +277,7 @@ struct ChunkDecoder {
     private static func appendPlainByteArrays(
         _ p: UnsafeRawBufferPointer, count: Int, into out: inout ByteArrays
     ) throws {
-        // Geometric growth: reserving the exact size page after page (values decoded straight
-        // into the chunk) would copy the chunk's bytes again for every page.
-        if out.data.capacity < out.data.count + p.count {
-            out.data.reserveCapacity(max(out.data.count + p.count, 2 * out.data.capacity))
-        }
-        let ends = out.ends.count + min(count, p.count / 4)
-        if out.ends.capacity < ends { out.ends.reserveCapacity(max(ends, 2 * out.ends.capacity)) }
+        reserve(&out, bytes: p.count, values: min(count, p.count / 4))
         var offset = 0
         for _ in 0..<count {
             guard p.count - offset >= 4 else { throw DecodeError("PLAIN byte array ends early") }
@@ -292,6 +286,18 @@ struct ChunkDecoder {
             guard length <= p.count - offset else { throw DecodeError("PLAIN byte array runs past the page") }
             out.append(UnsafeRawBufferPointer(rebasing: p[offset..<(offset + length)]))
             offset += length
+        }
+    }
+
+    /// Room for `bytes` more bytes and `values` more values in `out`, growing geometrically:
+    /// reserving the exact size page after page (values decoded straight into the chunk)
+    /// would copy the chunk's bytes again for every page.
+    private static func reserve(_ out: inout ByteArrays, bytes: Int, values: Int) {
+        if out.data.capacity < out.data.count + bytes {
+            out.data.reserveCapacity(max(out.data.count + bytes, 2 * out.data.capacity))
+        }
+        if out.ends.capacity < out.ends.count + values {
+            out.ends.reserveCapacity(max(out.ends.count + values, 2 * out.ends.capacity))
         }
     }
 
@@ -309,12 +315,7 @@ struct ChunkDecoder {
             }
             total += Int(length)
         }
-        if out.data.capacity < out.data.count + total {
-            out.data.reserveCapacity(max(out.data.count + total, 2 * out.data.capacity))
-        }
-        if out.ends.capacity < out.ends.count + count {
-            out.ends.reserveCapacity(max(out.ends.count + count, 2 * out.ends.capacity))
-        }
+        reserve(&out, bytes: total, values: count)
         for length in lengths {
             let n = Int(length)
             out.append(UnsafeRawBufferPointer(rebasing: p[offset..<(offset + n)]))

@@ -38,6 +38,12 @@ struct ColumnChunkWriter {
                 valueCount: Int32(dictionary.entryCount))
             try writePage(page, to: sink, sizes: &sizes)
         }
+        // One encoding for every data page of the chunk (the chunk's metadata lists it).
+        let encoding: Encoding =
+            dictionary != nil ? .rleDictionary
+            : b.column.delta && b.column.type == .int64 ? .deltaBinaryPacked
+            : b.column.type == .byteArray && properties.deltaLengthByteArrays ? .deltaLengthByteArray
+            : .plain
         let dataOffset = sink.position
         let rowsPerPage = pageRowCount(b, dictionary: dictionary)
         var row = 0
@@ -49,20 +55,13 @@ struct ColumnChunkWriter {
             body.removeAll(keepingCapacity: true)
             pageInScratch = false
             if b.column.nullable { appendLevels(b, rows: row..<end) }
-            let encoding: Encoding
-            if let dictionary {
-                appendIndices(dictionary, values: valueIndex..<(valueIndex + values))
-                encoding = .rleDictionary
-            } else if b.column.delta && b.column.type == .int64 {
-                let page = valueIndex..<(valueIndex + values)
-                DeltaBinaryPacked.encode(UnsafeBufferPointer(rebasing: b.int64s.buffer[page]), into: &body)
-                encoding = .deltaBinaryPacked
-            } else if b.column.type == .byteArray && properties.deltaLengthByteArrays {
-                appendDeltaLength(b, values: valueIndex..<(valueIndex + values))
-                encoding = .deltaLengthByteArray
-            } else {
-                appendPlain(b, values: valueIndex..<(valueIndex + values))
-                encoding = .plain
+            let pageValues = valueIndex..<(valueIndex + values)
+            switch encoding {
+            case .rleDictionary: appendIndices(dictionary!, values: pageValues)
+            case .deltaBinaryPacked:
+                DeltaBinaryPacked.encode(UnsafeBufferPointer(rebasing: b.int64s.buffer[pageValues]), into: &body)
+            case .deltaLengthByteArray: appendDeltaLength(b, values: pageValues)
+            default: appendPlain(b, values: pageValues)
             }
             var page = PageHeader(
                 kind: .dataPage, uncompressedSize: 0, compressedSize: 0,
@@ -72,11 +71,8 @@ struct ColumnChunkWriter {
             row = end
             valueIndex += values
         } while row < b.rowCount
-        let encodings: [Encoding] = dictionary != nil
-            ? [.plain, .rle, .rleDictionary]
-            : b.column.delta && b.column.type == .int64 ? [.deltaBinaryPacked, .rle]
-            : b.column.type == .byteArray && properties.deltaLengthByteArrays ? [.deltaLengthByteArray, .rle]
-            : [.plain, .rle]
+        // PLAIN for the dictionary page; RLE for the levels.
+        let encodings: [Encoding] = encoding == .rleDictionary ? [.plain, .rle, .rleDictionary] : [encoding, .rle]
         return ColumnChunkMetadata(
             type: b.column.type, encodings: encodings, path: [b.column.name],
             codec: properties.codec, valueCount: Int64(b.rowCount),
