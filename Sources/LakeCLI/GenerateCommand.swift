@@ -2,11 +2,11 @@ import ArgumentParser
 import Foundation
 import Lake
 
-/// `lake generate`: synthetic clickstream files for demos, tests and benchmarks.
+/// `lake generate`: synthetic input files for demos, tests and benchmarks.
 struct GenerateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "generate",
-        abstract: "Write a realistic, deterministic clickstream as NDJSON landing files.",
+        abstract: "Write realistic, deterministic input for a job as NDJSON landing files.",
         discussion: """
             Writes events-00000.jsonl, events-00001.jsonl, … (consecutive pieces of one stream) \
             and a manifest (.manifest.json) with the exact counts silver must report: accepted \
@@ -14,15 +14,25 @@ struct GenerateCommand: ParsableCommand {
             the same bytes. Fault rates are per clean event: the lines they add come on top of \
             --events. Silver quarantines events more than an hour ahead of the time it ingests \
             them, so keep --start in the past.
+
+            --job clickstream: e-commerce events (seed 001). --job transactions: card \
+            transactions as a Python producer writes them (seed 004), one a second on average, \
+            some users buying in bursts of 4–6 within minutes.
             """)
 
     @OptionGroup var global: GlobalOptions
 
+    @Option(help: "The job to write input for.")
+    var job: GeneratorJob = .clickstream
+
     @Option(help: "Clean events to generate.")
     var events = 100_000
 
-    @Option(help: "Distinct users (user_1 … user_<U>).")
-    var users = 1000
+    @Option(help: """
+        Distinct users (clickstream: user_1 … user_<U>, default 1000; transactions: \
+        USER_100 onwards, default and at most 900).
+        """)
+    var users: Int?
 
     @Option(help: "Seed of the pseudo-random generator.")
     var seed: UInt64 = 42
@@ -45,7 +55,7 @@ struct GenerateCommand: ParsableCommand {
     @Option(help: "Rate of malformed lines, spread over every quarantine reason.")
     var malformed = 0.0
 
-    @Option(help: "Output folder (default: <lake>/landing/clickstream).")
+    @Option(help: "Output folder (default: <lake>/landing/<job>).")
     var out: String?
 
     @Option(help: "Manifest path (default: <out>/.manifest.json).")
@@ -56,10 +66,11 @@ struct GenerateCommand: ParsableCommand {
 
     var options: GeneratorOptions {
         var options = GeneratorOptions(
+            job: job,
             outputDirectory: out.map(LakePaths.absolute)
-                ?? global.paths.landing(job: "clickstream"))
+                ?? global.paths.landing(job: job.rawValue))
         options.eventCount = events
-        options.userCount = users
+        options.userCount = users ?? job.defaultUserCount
         options.seed = seed
         options.start = start
         options.fileCount = files
@@ -80,7 +91,7 @@ struct GenerateCommand: ParsableCommand {
         let clock = ContinuousClock()
         let began = clock.now
         let options = self.options
-        let manifest = try ClickstreamGenerator(options: options).run()
+        let manifest = try EventGenerator(options: options).run()
         let elapsed = clock.now - began
         let seconds = Double(elapsed.components.seconds)
             + Double(elapsed.components.attoseconds) / 1e18
@@ -105,6 +116,8 @@ struct GenerateCommand: ParsableCommand {
         FileHandle.standardError.write(Data((warning + "\n").utf8))
     }
 }
+
+extension GeneratorJob: ExpressibleByArgument {}
 
 extension ISO8601DateFormatter {
     fileprivate static var withFraction: ISO8601DateFormatter {

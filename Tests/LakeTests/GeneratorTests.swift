@@ -19,7 +19,7 @@ func makeTemporaryFolder(_ label: String) throws -> String {
         options.eventCount = 20_000
         options.userCount = 500
         configure(&options)
-        let manifest = try ClickstreamGenerator(options: options).run()
+        let manifest = try EventGenerator(options: options).run()
         var bytes: [UInt8] = []
         for file in manifest.files {
             let path = options.outputDirectory + "/" + file.name
@@ -100,14 +100,14 @@ func makeTemporaryFolder(_ label: String) throws -> String {
             $0.fileCount = 3
         }
         var model = OutcomeModel<String>()
-        let ingestedMillis = try #require(EventTime.parse("2090-01-01"))
+        let ingestedMicros = try #require(EventTime.parse("2090-01-01")) * 1000
         for line in lines(result.bytes) {
             switch silverReading(line) {
             case .failure(let reason):
                 model.malformed(reason: reason.text)
             case .success(let record):
-                model.record(key: record.id, eventMillis: record.millis, eventType: record.type,
-                             ingestedMillis: ingestedMillis)
+                model.record(key: record.id, eventMicros: record.millis * 1000,
+                             eventType: record.type, ingestedMicros: ingestedMicros)
             }
         }
         let manifest = result.manifest
@@ -234,10 +234,10 @@ func makeTemporaryFolder(_ label: String) throws -> String {
         let first = try generate { $0.eventCount = 100 }
         var options = GeneratorOptions(outputDirectory: first.folder)
         options.eventCount = 100
-        #expect(throws: LakeError.self) { try ClickstreamGenerator(options: options).run() }
+        #expect(throws: LakeError.self) { try EventGenerator(options: options).run() }
         options.replaceExisting = true
         options.seed = 7
-        let manifest = try ClickstreamGenerator(options: options).run()
+        let manifest = try EventGenerator(options: options).run()
         #expect(manifest.lines == 100)
     }
 
@@ -331,41 +331,41 @@ func makeTemporaryFolder(_ label: String) throws -> String {
     let ingest: Int64 = 10_000_000
 
     @Test func aRecordExactlyAtTheWatermarkIsLate() {
-        var model = Model(watermarkDelayMillis: 600_000)
-        #expect(model.record(key: "a", eventMillis: 1_000_000, eventType: "X",
-                             ingestedMillis: ingest) == .accepted)
-        #expect(model.record(key: "b", eventMillis: 400_000, eventType: "X",
-                             ingestedMillis: ingest) == .quarantined("late"))
-        #expect(model.record(key: "c", eventMillis: 400_001, eventType: "X",
-                             ingestedMillis: ingest) == .accepted)
+        var model = Model(watermarkDelayMicros: 600_000)
+        #expect(model.record(key: "a", eventMicros: 1_000_000, eventType: "X",
+                             ingestedMicros: ingest) == .accepted)
+        #expect(model.record(key: "b", eventMicros: 400_000, eventType: "X",
+                             ingestedMicros: ingest) == .quarantined("late"))
+        #expect(model.record(key: "c", eventMicros: 400_001, eventType: "X",
+                             ingestedMicros: ingest) == .accepted)
         #expect(model.quarantined == ["late": 1])
     }
 
     @Test func duplicatesAreDroppedWhileAboveTheWatermark() {
-        var model = Model(watermarkDelayMillis: 600_000)
-        model.record(key: "a", eventMillis: 1_000_000, eventType: "X", ingestedMillis: ingest)
-        #expect(model.record(key: "a", eventMillis: 1_000_000, eventType: "X",
-                             ingestedMillis: ingest) == .duplicate)
-        model.record(key: "b", eventMillis: 1_600_000, eventType: "X", ingestedMillis: ingest)
+        var model = Model(watermarkDelayMicros: 600_000)
+        model.record(key: "a", eventMicros: 1_000_000, eventType: "X", ingestedMicros: ingest)
+        #expect(model.record(key: "a", eventMicros: 1_000_000, eventType: "X",
+                             ingestedMicros: ingest) == .duplicate)
+        model.record(key: "b", eventMicros: 1_600_000, eventType: "X", ingestedMicros: ingest)
         // W is now 1_000_000: the copy of `a` is late, not a duplicate (checks run in order).
-        #expect(model.record(key: "a", eventMillis: 1_000_000, eventType: "X",
-                             ingestedMillis: ingest) == .quarantined("late"))
+        #expect(model.record(key: "a", eventMicros: 1_000_000, eventType: "X",
+                             ingestedMicros: ingest) == .quarantined("late"))
         // The same key with a newer time is a new event once the old one is forgotten.
-        #expect(model.record(key: "a", eventMillis: 1_000_001, eventType: "X",
-                             ingestedMillis: ingest) == .accepted)
+        #expect(model.record(key: "a", eventMicros: 1_000_001, eventType: "X",
+                             ingestedMicros: ingest) == .accepted)
         #expect(model.acceptedCount == 3 && model.duplicateCount == 1)
         #expect(model.eventTypes == ["X": 3])
     }
 
     @Test func malformedAndFutureRecordsDoNotMoveTheWatermark() {
-        var model = Model(watermarkDelayMillis: 600_000, clockSkewMillisMax: 3_600_000)
-        model.record(key: "a", eventMillis: 1_000_000, eventType: "X", ingestedMillis: 1_000_000)
-        #expect(model.record(key: "f", eventMillis: 4_600_001, eventType: "X",
-                             ingestedMillis: 1_000_000) == .quarantined("future_timestamp"))
+        var model = Model(watermarkDelayMicros: 600_000, clockSkewMicrosMax: 3_600_000)
+        model.record(key: "a", eventMicros: 1_000_000, eventType: "X", ingestedMicros: 1_000_000)
+        #expect(model.record(key: "f", eventMicros: 4_600_001, eventType: "X",
+                             ingestedMicros: 1_000_000) == .quarantined("future_timestamp"))
         #expect(model.malformed(reason: "bad_json") == .quarantined("bad_json"))
-        #expect(model.watermarkMillis == 400_000)
-        #expect(model.record(key: "b", eventMillis: 500_000, eventType: "X",
-                             ingestedMillis: 1_000_000) == .accepted)
+        #expect(model.watermarkMicros == 400_000)
+        #expect(model.record(key: "b", eventMicros: 500_000, eventType: "X",
+                             ingestedMicros: 1_000_000) == .accepted)
         #expect(model.quarantinedCount == 2)
     }
 }

@@ -1,7 +1,7 @@
 /// The clean event stream: every user alternates visits (bursts of events seconds to a few
 /// minutes apart) and idle gaps (mostly over 30 minutes, some under), and the source interleaves
 /// all users in event-time order with a heap keyed by each user's next event time.
-struct ClickstreamSource {
+struct ClickstreamSource: GeneratorSource {
     private struct Cursor: Comparable {
         var millis: Int64
         var user: Int32
@@ -13,6 +13,7 @@ struct ClickstreamSource {
 
     let catalog: ProductCatalog
     let users: UserPool
+    let serializer: EventSerializer
     private var random: RandomSource
     private var cursors = MinHeap<Cursor>()
     /// Per user: the steps of the visit under way (empty while idle), the next step's index,
@@ -25,11 +26,14 @@ struct ClickstreamSource {
     /// Share of idle gaps under 30 minutes (the user comes back within one gold session).
     static let shortIdleShare = 0.15
     static let idleGapMeanMillis = 6 * EventTime.millisPerHour
+    /// Clickstream timestamps carry milliseconds.
+    static let manifestFractionDigits = 3
 
     init(startMillis: Int64, userCount: Int, random: RandomSource) {
         self.random = random
         catalog = ProductCatalog()
         users = UserPool(count: userCount, random: &self.random)
+        serializer = EventSerializer(catalog: catalog, users: users)
         visitSteps = Array(repeating: [], count: userCount)
         stepIndexes = Array(repeating: 0, count: userCount)
         sessionIds = Array(repeating: Identifier128(high: 0, low: 0), count: userCount)
@@ -72,6 +76,10 @@ struct ClickstreamSource {
         }
         cursors.push(Cursor(millis: next, user: cursor.user))
         return event
+    }
+
+    func append(_ event: GeneratedEvent, to line: inout [UInt8]) {
+        serializer.append(event, to: &line)
     }
 
     /// Prices, order totals and the occasional unusual (but valid) timestamp or price form.

@@ -36,13 +36,13 @@ struct EventSerializer {
     /// Appends `event` as one line, newline included.
     func append(_ event: GeneratedEvent, damage: LineDamage = .none, to out: inout [UInt8]) {
         // The writer borrows the buffer (swapped, not copied) and hands it back when done.
-        var writer = ObjectWriter()
+        var writer = JSONObjectWriter()
         swap(&writer.out, &out)
         defer { swap(&writer.out, &out) }
         writer.open()
         if !damage.omits(.eventId) {
             writer.key("eventId")
-            writeIdentifier(event.eventId, to: &writer.out)
+            writer.uuid(event.eventId)
         }
         if !damage.omits(.eventType) {
             writer.key("eventType")
@@ -53,7 +53,7 @@ struct EventSerializer {
             writeUserId(Int(event.user), to: &writer.out)
         }
         writer.key("sessionId")
-        writeIdentifier(event.sessionId, to: &writer.out)
+        writer.uuid(event.sessionId)
         writer.key("pageUrl")
         writePageURL(event.step, to: &writer)
         writeTimestamp(event, damage: damage, to: &writer)
@@ -64,7 +64,7 @@ struct EventSerializer {
     }
 
     private func writeTimestamp(
-        _ event: GeneratedEvent, damage: LineDamage, to writer: inout ObjectWriter
+        _ event: GeneratedEvent, damage: LineDamage, to writer: inout JSONObjectWriter
     ) {
         switch damage {
         case .omit(.timestamp):
@@ -83,7 +83,7 @@ struct EventSerializer {
         }
     }
 
-    private func writeDevice(_ userIndex: Int, to writer: inout ObjectWriter) {
+    private func writeDevice(_ userIndex: Int, to writer: inout JSONObjectWriter) {
         let user = users.users[userIndex]
         writer.key("device")
         writer.open()
@@ -100,7 +100,7 @@ struct EventSerializer {
     }
 
     private func writeData(
-        _ event: GeneratedEvent, damage: LineDamage, to writer: inout ObjectWriter
+        _ event: GeneratedEvent, damage: LineDamage, to writer: inout JSONObjectWriter
     ) {
         let step = event.step
         let currency = users.users[Int(event.user)].currency
@@ -123,8 +123,9 @@ struct EventSerializer {
         if case .priceText(let text) = damage {
             writer.string(Array(text.utf8))
         } else if let product {
-            writeAmount(catalog.products[product].priceCents[currency.rawValue],
-                        asString: event.priceAsString, to: &writer.out)
+            writer.amount(
+                cents: catalog.products[product].priceCents[currency.rawValue],
+                asString: event.priceAsString)
         } else {
             writer.out.append(contentsOf: null)
         }
@@ -136,14 +137,14 @@ struct EventSerializer {
             ? catalog.categories[Int(step.category)].searchQueries[Int(step.query)] : nil)
         writer.key("totalAmount")
         if event.totalCents >= 0 {
-            writeAmount(event.totalCents, asString: false, to: &writer.out)
+            writer.amount(cents: event.totalCents)
         } else {
             writer.out.append(contentsOf: null)
         }
         writer.close()
     }
 
-    private func writePageURL(_ step: VisitStep, to writer: inout ObjectWriter) {
+    private func writePageURL(_ step: VisitStep, to writer: inout JSONObjectWriter) {
         switch step.kind {
         case .pageView:
             switch step.page {
@@ -170,88 +171,11 @@ struct EventSerializer {
         out.append(contentsOf: String(user + 1).utf8)
         out.append(UInt8(ascii: "\""))
     }
-
-    /// `"8c2f…-…"`: 32 hex digits in the 8-4-4-4-12 layout of a UUID.
-    private func writeIdentifier(_ id: Identifier128, to out: inout [UInt8]) {
-        out.append(UInt8(ascii: "\""))
-        for index in 0..<32 {
-            if index == 8 || index == 12 || index == 16 || index == 20 {
-                out.append(UInt8(ascii: "-"))
-            }
-            let word = index < 16 ? id.high : id.low
-            let shift = UInt64(60 - 4 * (index % 16))
-            let nibble = UInt8(truncatingIfNeeded: (word >> shift) & 0xF)
-            out.append(nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") - 10 + nibble)
-        }
-        out.append(UInt8(ascii: "\""))
-    }
-
-    /// Cents as a JSON number (`120.5`, `99.99`, `120.0`) or a numeric string (`"120.50"`).
-    private func writeAmount(_ cents: Int64, asString: Bool, to out: inout [UInt8]) {
-        if asString { out.append(UInt8(ascii: "\"")) }
-        out.append(contentsOf: String(cents / 100).utf8)
-        out.append(UInt8(ascii: "."))
-        let fraction = cents % 100
-        if asString || fraction % 10 != 0 {
-            EventTime.appendDigits(fraction, count: 2, to: &out)
-        } else {
-            EventTime.appendDigits(fraction / 10, count: 1, to: &out)
-        }
-        if asString { out.append(UInt8(ascii: "\"")) }
-    }
 }
 
 extension LineDamage {
     func omits(_ field: OmittedField) -> Bool {
         if case .omit(let omitted) = self { return omitted == field }
         return false
-    }
-}
-
-/// Keeps the commas of a JSON object right while keys are written (some may be left out).
-private struct ObjectWriter {
-    var out: [UInt8] = []
-    private var needsComma = false
-    private static let hexDigits = Array("0123456789abcdef".utf8)
-
-    mutating func open() {
-        out.append(UInt8(ascii: "{"))
-        needsComma = false
-    }
-
-    mutating func close() {
-        out.append(UInt8(ascii: "}"))
-        needsComma = true
-    }
-
-    mutating func key(_ name: StaticString) {
-        if needsComma { out.append(UInt8(ascii: ",")) }
-        out.append(UInt8(ascii: "\""))
-        name.withUTF8Buffer { out.append(contentsOf: $0) }
-        out.append(contentsOf: [UInt8(ascii: "\""), UInt8(ascii: ":")])
-        needsComma = true
-    }
-
-    /// A JSON string, escaping quotes, backslashes and control characters.
-    mutating func string(_ bytes: [UInt8]) {
-        out.append(UInt8(ascii: "\""))
-        for byte in bytes {
-            switch byte {
-            case UInt8(ascii: "\""), UInt8(ascii: "\\"):
-                out.append(UInt8(ascii: "\\"))
-                out.append(byte)
-            case 0..<0x20:
-                out.append(contentsOf: "\\u00".utf8)
-                out.append(ObjectWriter.hexDigits[Int(byte >> 4)])
-                out.append(ObjectWriter.hexDigits[Int(byte & 0xF)])
-            default:
-                out.append(byte)
-            }
-        }
-        out.append(UInt8(ascii: "\""))
-    }
-
-    mutating func optionalString(_ bytes: [UInt8]?) {
-        if let bytes { string(bytes) } else { out.append(contentsOf: "null".utf8) }
     }
 }

@@ -26,13 +26,6 @@ enum EventTime {
         (millis - floorDivide(millis, millisPerDay) * millisPerDay) / millisPerHour
     }
 
-    /// `2026-01-29T19:45:48.011Z`: the canonical form the manifest uses.
-    static func iso(_ millis: Int64) -> String {
-        var bytes: [UInt8] = []
-        append(millis, form: .canonical, to: &bytes)
-        return String(decoding: bytes, as: UTF8.self)
-    }
-
     /// Parses the `--start` argument: `YYYY-MM-DD`, optionally followed by `T` or a space,
     /// `HH:MM[:SS[.fff…]]` and a zone (`Z`, `±HH:MM`, `±HHMM`; none means UTC).
     static func parse(_ text: String) -> Int64? {

@@ -48,3 +48,10 @@ struct GeneratedEvent {
     /// Writes the price as a numeric string (`"120.50"`), as some collectors do.
     var priceAsString = false
 }
+
+extension GeneratedEvent: GeneratorEvent {
+    var key: Identifier128 { eventId }
+    var timeMicros: Int64 { timeMillis * EventTime.microsPerMilli }
+    var orderMicros: Int64 { orderMillis * EventTime.microsPerMilli }
+    var typeName: String { step.kind.name }
+}

@@ -32,6 +32,9 @@ public struct GeneratorManifest: Codable, Equatable, Sendable {
         public var bytes: Int
     }
 
+    /// The job the input is for (`clickstream`, `transactions`); nil in manifests written
+    /// before `--job` existed, which were all clickstream.
+    public var job: String?
     public var seed: UInt64
     public var arguments: Arguments
     public var lines: Int
@@ -42,14 +45,16 @@ public struct GeneratorManifest: Codable, Equatable, Sendable {
     public var late: Int
     /// Reason → lines, `late` included; only reasons that occur.
     public var quarantined: [String: Int]
-    /// Event type → accepted events.
+    /// Per accepted event, the value gold most often groups by → events: the event type for
+    /// clickstream, the category for transactions.
     public var eventTypes: [String: Int]
-    /// First and last accepted event time (`2026-01-29T00:00:01.250Z`), nil when none.
+    /// First and last accepted event time, UTC, in the job's resolution
+    /// (`2026-01-29T00:00:01.250Z`, `2026-01-29T00:00:01.250113Z`), nil when none.
     public var eventTimeMin: String?
     public var eventTimeMax: String?
 
     enum CodingKeys: String, CodingKey {
-        case seed, arguments, lines, bytes, files, accepted, duplicates, late, quarantined
+        case job, seed, arguments, lines, bytes, files, accepted, duplicates, late, quarantined
         case eventTypes = "event_types"
         case eventTimeMin = "event_time_min"
         case eventTimeMax = "event_time_max"

@@ -2,9 +2,10 @@
 public struct GeneratorOptions: Sendable, Equatable {
     public static let defaultStart = "2026-01-29T00:00:00Z"
 
-    /// Clean clickstream events; duplicates, late and malformed lines come on top of these.
+    public var job: GeneratorJob
+    /// Clean events; duplicates, late and malformed lines come on top of these.
     public var eventCount = 100_000
-    public var userCount = 1000
+    public var userCount: Int
     public var seed: UInt64 = 42
     /// The `--start` text, kept for the manifest.
     public var start = GeneratorOptions.defaultStart
@@ -27,8 +28,10 @@ public struct GeneratorOptions: Sendable, Equatable {
     public var watermarkDelaySeconds = 600
     public var clockSkewSecondsMax = 3600
 
-    public init(outputDirectory: String) {
+    public init(job: GeneratorJob = .clickstream, outputDirectory: String) {
+        self.job = job
         self.outputDirectory = outputDirectory
+        userCount = job.defaultUserCount
     }
 
     public var resolvedManifestPath: String {
@@ -43,8 +46,9 @@ public struct GeneratorOptions: Sendable, Equatable {
         if eventCount < 0 || eventCount > 1_000_000_000 {
             return "--events must be between 0 and 1000000000, got \(eventCount)"
         }
-        if userCount < 1 || userCount > 10_000_000 {
-            return "--users must be between 1 and 10000000, got \(userCount)"
+        if userCount < 1 || userCount > job.userCountMax {
+            return "--users must be between 1 and \(job.userCountMax) for --job \(job.rawValue), "
+                + "got \(userCount)"
         }
         if fileCount < 1 || fileCount > max(1, eventCount) || fileCount > 99_999 {
             return "--files must be between 1 and the number of events, got \(fileCount)"

@@ -1,38 +1,40 @@
 import Foundation
 
-/// One generation in progress: the clean source, the jitter buffer, the fault injection, the
-/// files and the outcome model, driven line by line.
-struct GeneratorRun {
+/// One generation in progress: a job's clean source, the jitter buffer, the fault injection,
+/// the files and the outcome model, driven line by line.
+struct GeneratorRun<Source: GeneratorSource> {
+    typealias Event = Source.Event
+
     /// A clean event waiting in the jitter buffer until its delayed emission time.
     private struct Delayed: Comparable {
-        var emitMillis: Int64
+        var emitMicros: Int64
         var sequence: Int
-        var event: GeneratedEvent
+        var event: Event
 
         static func < (lhs: Delayed, rhs: Delayed) -> Bool {
-            (lhs.emitMillis, lhs.sequence) < (rhs.emitMillis, rhs.sequence)
+            (lhs.emitMicros, lhs.sequence) < (rhs.emitMicros, rhs.sequence)
         }
 
         static func == (lhs: Delayed, rhs: Delayed) -> Bool {
-            (lhs.emitMillis, lhs.sequence) == (rhs.emitMillis, rhs.sequence)
+            (lhs.emitMicros, lhs.sequence) == (rhs.emitMicros, rhs.sequence)
         }
     }
 
     /// An exact copy of a written line, re-emitted after `linesToWait` more clean lines.
     private struct PendingCopy {
         var line: [UInt8]
-        var event: GeneratedEvent
+        var event: Event
         var linesToWait: Int
     }
 
     /// How far behind the watermark a late event lands, at least: no jitter can save it.
-    static let lateMarginMillis: Int64 = 60_000
-    static let lateSpreadMillis: Int64 = 3_600_000
-    static let duplicateDistanceMax: Int64 = 8
+    /// Drawn in milliseconds: the clickstream's files depend on these draws.
+    static var lateMarginMillis: Int64 { 60_000 }
+    static var lateSpreadMillis: Int64 { 3_600_000 }
+    static var duplicateDistanceMax: Int64 { 8 }
 
     let options: GeneratorOptions
-    private var source: ClickstreamSource
-    private let serializer: EventSerializer
+    private var source: Source
     private var jitterRandom: RandomSource
     private var faultRandom: RandomSource
     private var delayed = MinHeap<Delayed>()
@@ -42,24 +44,22 @@ struct GeneratorRun {
     private var line: [UInt8] = []
     /// The latest event time the source has produced: the ingestion clock the model assumes
     /// (bronze cannot read a line before the stream has written it).
-    private var streamClockMillis: Int64
+    private var streamClockMicros: Int64
     private var cleanLinesWritten = 0
     private let jitterMillisMax: Int64
 
-    init(options: GeneratorOptions) {
+    /// `source` must start at `options.startMillis`; jitter and faults draw from streams 2
+    /// and 3 of the seed, so the source may use any other.
+    init(options: GeneratorOptions, source: Source) {
         self.options = options
-        let startMillis = options.startMillis ?? 0
-        source = ClickstreamSource(
-            startMillis: startMillis, userCount: options.userCount,
-            random: RandomSource(seed: options.seed, stream: 1))
-        serializer = EventSerializer(catalog: source.catalog, users: source.users)
+        self.source = source
         jitterRandom = RandomSource(seed: options.seed, stream: 2)
         faultRandom = RandomSource(seed: options.seed, stream: 3)
         model = OutcomeModel(
-            watermarkDelayMillis: Int64(options.watermarkDelaySeconds) * 1000,
-            clockSkewMillisMax: Int64(options.clockSkewSecondsMax) * 1000)
+            watermarkDelayMicros: Int64(options.watermarkDelaySeconds) * EventTime.microsPerSecond,
+            clockSkewMicrosMax: Int64(options.clockSkewSecondsMax) * EventTime.microsPerSecond)
         sink = LineFileSink(directory: options.outputDirectory)
-        streamClockMillis = startMillis
+        streamClockMicros = (options.startMillis ?? 0) * EventTime.microsPerMilli
         jitterMillisMax = Int64(options.jitterSeconds * 1000)
         line.reserveCapacity(1024)
     }
@@ -68,12 +68,14 @@ struct GeneratorRun {
         try sink.startNextFile()
         for sequence in 0..<options.eventCount {
             let event = source.next()
-            streamClockMillis = max(streamClockMillis, event.orderMillis)
-            let delay = jitterMillisMax > 0 ? jitterRandom.between(0, jitterMillisMax) : 0
-            delayed.push(Delayed(
-                emitMillis: event.orderMillis + delay, sequence: sequence, event: event))
+            streamClockMicros = max(streamClockMicros, event.orderMicros)
+            let delayMillis = jitterMillisMax > 0 ? jitterRandom.between(0, jitterMillisMax) : 0
+            delayed.push(
+                Delayed(
+                    emitMicros: event.orderMicros + delayMillis * EventTime.microsPerMilli,
+                    sequence: sequence, event: event))
             // Every later event is emitted at or after its own time, which is at least this one.
-            while let first = delayed.minimum, first.emitMillis <= event.orderMillis {
+            while let first = delayed.minimum, first.emitMicros <= event.orderMicros {
                 _ = delayed.popMinimum()
                 try writeClean(first.event)
             }
@@ -82,22 +84,22 @@ struct GeneratorRun {
             try writeClean(first.event)
         }
         for copy in pendingCopies {
-            try writeCopy(copy)
+            try emit(copy.event, copy.line)
         }
         pendingCopies = []
         try sink.finish()
     }
 
-    private mutating func writeClean(_ event: GeneratedEvent) throws {
+    private mutating func writeClean(_ event: Event) throws {
         let fileIndex = cleanLinesWritten * options.fileCount / max(1, options.eventCount)
         while sink.fileIndex < fileIndex { try sink.startNextFile() }
         cleanLinesWritten += 1
         line.removeAll(keepingCapacity: true)
-        serializer.append(event, to: &line)
+        source.append(event, to: &line)
         try emit(event, line)
         try releaseDueCopies()
         if faultRandom.chance(options.duplicateRate) {
-            let wait = Int(faultRandom.between(1, GeneratorRun.duplicateDistanceMax))
+            let wait = Int(faultRandom.between(1, Self.duplicateDistanceMax))
             pendingCopies.append(PendingCopy(line: line, event: event, linesToWait: wait))
         }
         if faultRandom.chance(options.lateRate) { try writeLate() }
@@ -105,10 +107,10 @@ struct GeneratorRun {
     }
 
     /// Writes `bytes`, the serialized `event`, and tells the model.
-    private mutating func emit(_ event: GeneratedEvent, _ bytes: [UInt8]) throws {
+    private mutating func emit(_ event: Event, _ bytes: [UInt8]) throws {
         model.record(
-            key: event.eventId, eventMillis: event.timeMillis, eventType: event.step.kind.name,
-            ingestedMillis: streamClockMillis)
+            key: event.key, eventMicros: event.timeMicros, eventType: event.typeName,
+            ingestedMicros: streamClockMicros)
         try sink.write(bytes)
     }
 
@@ -120,82 +122,34 @@ struct GeneratorRun {
             if copy.linesToWait > 0 {
                 waiting.append(copy)
             } else {
-                try writeCopy(copy)
+                try emit(copy.event, copy.line)
             }
         }
         pendingCopies = waiting
     }
 
-    private mutating func writeCopy(_ copy: PendingCopy) throws {
-        try emit(copy.event, copy.line)
-    }
-
     /// An event with a fresh id whose time is behind the watermark by more than the margin.
     private mutating func writeLate() throws {
-        guard let watermark = model.watermarkMillis else { return }
-        let behind = GeneratorRun.lateMarginMillis
-            + faultRandom.between(0, GeneratorRun.lateSpreadMillis)
-        let event = syntheticEvent(at: watermark - behind)
+        guard let watermark = model.watermarkMicros else { return }
+        let behindMillis = Self.lateMarginMillis + faultRandom.between(0, Self.lateSpreadMillis)
+        let event = source.syntheticEvent(
+            atMicros: watermark - behindMillis * EventTime.microsPerMilli, random: &faultRandom)
         line.removeAll(keepingCapacity: true)
-        serializer.append(event, to: &line)
+        source.append(event, to: &line)
         try emit(event, line)
     }
 
     private mutating func writeMalformed() throws {
-        let kind = MalformedKind.allCases[faultRandom.below(MalformedKind.allCases.count)]
-        var event = syntheticEvent(at: streamClockMillis)
-        if kind == .futureTimestamp {
-            let inDay = streamClockMillis
-                - EventTime.floorDivide(streamClockMillis, EventTime.millisPerDay)
-                * EventTime.millisPerDay
-            event.timeMillis = EventTime.days(year: 2099, month: 1, day: 29)
-                * EventTime.millisPerDay + inDay
-            event.form = .canonical
-        }
-        var damage = kind.damage
-        if kind == .unreadableTimestamp {
-            let texts = MalformedKind.unreadableTimestamps
-            damage = .timestampText(texts[faultRandom.below(texts.count)])
-        }
         line.removeAll(keepingCapacity: true)
-        serializer.append(event, damage: damage, to: &line)
-        reshape(kind)
-        if kind == .futureTimestamp {
+        let outcome = source.appendMalformed(
+            nearMicros: streamClockMicros, random: &faultRandom, to: &line)
+        switch outcome {
+        case .parsed(let event):
             try emit(event, line)
-        } else {
-            model.malformed(reason: kind.reason)
+        case .unparseable(let reason):
+            model.malformed(reason: reason)
             try sink.write(line)
         }
-    }
-
-    /// Turns the serialized line into the broken JSON that `kind` calls for.
-    private mutating func reshape(_ kind: MalformedKind) {
-        switch kind {
-        case .truncatedObject:
-            line.removeLast(line.count - line.count / 2)
-            line.append(UInt8(ascii: "\n"))
-        case .garbageText:
-            let texts = MalformedKind.garbage
-            line = Array((texts[faultRandom.below(texts.count)] + "\n").utf8)
-        case .jsonArray:
-            line.removeLast()
-            line.insert(UInt8(ascii: "["), at: 0)
-            line.append(contentsOf: "]\n".utf8)
-        default:
-            break
-        }
-    }
-
-    /// A plausible event of a random user, with fresh ids, to be made late or malformed.
-    private mutating func syntheticEvent(at millis: Int64) -> GeneratedEvent {
-        let catalog = source.catalog
-        let product = Int32(catalog.popularProduct(random: &faultRandom))
-        let kinds: [EventKind] = [.productView, .productView, .addToCart]
-        let step = VisitStep(kind: kinds[faultRandom.below(kinds.count)], product: product)
-        return GeneratedEvent(
-            timeMillis: millis, orderMillis: millis, step: step,
-            user: Int32(faultRandom.below(options.userCount)),
-            eventId: faultRandom.identifier(), sessionId: faultRandom.identifier())
     }
 
     func manifest() -> GeneratorManifest {
@@ -206,15 +160,18 @@ struct GeneratorRun {
             malformed: options.malformedRate,
             watermarkDelaySeconds: options.watermarkDelaySeconds,
             clockSkewSecondsMax: options.clockSkewSecondsMax)
+        let iso = { (micros: Int64) in
+            EventTime.iso(micros: micros, fractionDigits: Source.manifestFractionDigits)
+        }
         return GeneratorManifest(
-            seed: options.seed, arguments: arguments,
+            job: options.job.rawValue, seed: options.seed, arguments: arguments,
             lines: sink.files.reduce(0) { $0 + $1.lines },
             bytes: sink.files.reduce(0) { $0 + $1.bytes },
             files: sink.files,
             accepted: model.acceptedCount, duplicates: model.duplicateCount,
             late: model.quarantined["late"] ?? 0,
             quarantined: model.quarantined, eventTypes: model.eventTypes,
-            eventTimeMin: model.minAcceptedMillis.map(EventTime.iso),
-            eventTimeMax: model.maxAcceptedMillis.map(EventTime.iso))
+            eventTimeMin: model.minAcceptedMicros.map(iso),
+            eventTimeMax: model.maxAcceptedMicros.map(iso))
     }
 }

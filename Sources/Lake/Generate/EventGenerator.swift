@@ -1,12 +1,13 @@
 import Foundation
 
-/// `lake generate`: a realistic, deterministic clickstream in NDJSON files, with optional
+/// `lake generate`: realistic, deterministic input for a job in NDJSON files, with optional
 /// duplicates, late events and malformed lines, and a manifest of what silver must make of it.
 ///
-/// The pipeline: `ClickstreamSource` emits clean events in event-time order; a jitter buffer
-/// delays each by up to `--jitter`; faults are injected after clean lines; every line goes to
-/// the files and, in the same order, through `OutcomeModel`, which yields the manifest's counts.
-public struct ClickstreamGenerator {
+/// The pipeline: the job's source (`ClickstreamSource`, `TransactionSource`) emits clean events
+/// in event-time order; a jitter buffer delays each by up to `--jitter`; faults are injected
+/// after clean lines; every line goes to the files and, in the same order, through
+/// `OutcomeModel`, which yields the manifest's counts.
+public struct EventGenerator {
     public let options: GeneratorOptions
 
     public init(options: GeneratorOptions) {
@@ -19,9 +20,7 @@ public struct ClickstreamGenerator {
             throw LakeError("generate", problem)
         }
         try prepareDirectory()
-        var run = GeneratorRun(options: options)
-        try run.generate()
-        let manifest = run.manifest()
+        let manifest = try generate()
         let path = options.resolvedManifestPath
         do {
             try manifest.encoded().write(to: URL(fileURLWithPath: path), options: .atomic)
@@ -29,6 +28,27 @@ public struct ClickstreamGenerator {
             throw LakeError("generate", path: path, "cannot write the manifest: \(error)")
         }
         return manifest
+    }
+
+    private func generate() throws -> GeneratorManifest {
+        // The clean events draw from stream 1 of the seed; GeneratorRun uses streams 2 and 3.
+        let random = RandomSource(seed: options.seed, stream: 1)
+        let startMillis = options.startMillis ?? 0
+        switch options.job {
+        case .clickstream:
+            let source = ClickstreamSource(
+                startMillis: startMillis, userCount: options.userCount, random: random)
+            var run = GeneratorRun(options: options, source: source)
+            try run.generate()
+            return run.manifest()
+        case .transactions:
+            let source = TransactionSource(
+                startMicros: startMillis * EventTime.microsPerMilli, userCount: options.userCount,
+                random: random)
+            var run = GeneratorRun(options: options, source: source)
+            try run.generate()
+            return run.manifest()
+        }
     }
 
     private func prepareDirectory() throws {
