@@ -9,8 +9,8 @@ struct BackfillCommand: ParsableCommand {
         discussion: """
             silver: rebuilds the silver partitions of the dates from every bronze row silver has \
             read — late events included, duplicates removed — and takes the recovered late rows \
-            out of quarantine. gold: rebuilds the closed sessions starting on the dates from all \
-            silver. all: silver, then gold. Dates are YYYY-MM-DD, today or yesterday (UTC); \
+            out of quarantine. gold: recomputes every gold table from all silver, replaces the \
+            closed rows starting on the dates and every open row, running total and top row. all: silver, then gold. Dates are YYYY-MM-DD, today or yesterday (UTC); \
             running a backfill twice gives the same result.
             """)
 
@@ -40,11 +40,12 @@ struct BackfillCommand: ParsableCommand {
             if layer == .gold || layer == .all {
                 let started = Date()
                 let r = try StageRunner.run(catalog: catalog, job: job.name, stage: "gold", wait: wait) { runID in
-                    _ = try GoldStage(catalog: catalog, job: job, runID: runID).run()
+                    // No catch-up first: the backfill reads all of silver (and so also rebuilds a
+                    // table whose definition changed, which the incremental run refuses).
                     return try GoldBackfill(catalog: catalog, job: job, runID: runID, from: from, to: to).run()
                 }
-                Output.note("backfill gold \(job.name) \(from)..\(to): \(r.rowsWritten) closed sessions from "
-                    + "\(r.rowsRead) events, \(r.filesRetired) files replaced by \(r.filesAdded), "
+                Output.note("backfill gold \(job.name) \(from)..\(to): \(r.rowsWritten) closed rows from "
+                    + "\(r.rowsRead) silver rows, \(r.filesRetired) files replaced by \(r.filesAdded), "
                     + "\(Output.seconds(since: started))")
             }
         }

@@ -92,7 +92,7 @@ struct RunCommand: ParsableCommand {
                 + (s.watermarkMicros.map { Timestamps.iso(micros: $0) } ?? "none"))
         }
         if let g = r.gold {
-            parts.append("gold \(g.sessionsClosed) sessions closed, \(g.sessionsOpen) open")
+            parts.append("gold \(g.sessionsClosed) rows closed, \(g.sessionsOpen) open")
         }
         return "\(job.name): " + parts.joined(separator: "; ") + String(format: " (%.2f s)", seconds)
     }

@@ -12,8 +12,12 @@ public struct DashboardData {
         self.job = job
     }
 
-    /// The views' name prefix: `gold` for `gold_session_stats`, else the gold table's name.
-    var prefix: String { job.gold.table == "gold_session_stats" ? "gold" : job.gold.table }
+    /// The KPI views this page reads (`<prefix>_kpis`, `_funnel`, …) are declared in the job
+    /// file (the clickstream job's `[views]`); a job without them shows an empty page.
+    var prefix: String { "gold" }
+
+    /// The job's first sessions table, whose open rows the page counts.
+    var sessionsTable: String? { job.gold.first { $0.kind == .sessions }?.table }
 
     private func goldExists() throws -> Bool {
         try catalog.db.scalar("SELECT 1 FROM sqlite_master WHERE type = 'view' AND name = ?",
@@ -46,8 +50,10 @@ public struct DashboardData {
     public func kpis() throws -> [String: Any] {
         guard try goldExists() else { return ["total_sessions": 0] }
         var k = try objects("SELECT * FROM \(prefix)_kpis").first ?? [:]
-        k["open_sessions"] = Self.json(try catalog.db.scalar(
-            "SELECT count(*) FROM \(job.gold.table) WHERE is_closed = 0") ?? .null)
+        if let table = sessionsTable {
+            k["open_sessions"] = Self.json(try catalog.db.scalar(
+                "SELECT count(*) FROM \(table) WHERE is_closed = 0") ?? .null)
+        }
         return k
     }
 

@@ -55,14 +55,21 @@ public enum Metrics {
             family("lake_run_failures_total", "counter", "Runs that ended failed (or were killed).",
                    failures.map { ([("job", $0[0].text ?? ""), ("stage", $0[1].text ?? "")], Double($0[2].int ?? 0)) })
             var sessions: [(labels: [(String, String)], value: Double)] = []
+            var windowed: [(labels: [(String, String)], value: Double)] = []
             for job in jobs {
-                guard try catalog.db.scalar("SELECT 1 FROM sqlite_master WHERE name = ?", .text(job.gold.table)) != nil
-                else { continue }
-                for r in try catalog.db.query("SELECT is_closed, count(*) FROM \(job.gold.table) GROUP BY is_closed") {
-                    sessions.append(([("job", job.name), ("state", r[0].int == 1 ? "closed" : "open")], Double(r[1].int ?? 0)))
+                for table in job.gold where table.isWindowed {
+                    guard try catalog.db.scalar("SELECT 1 FROM sqlite_master WHERE name = ?", .text(table.table)) != nil
+                    else { continue }
+                    for r in try catalog.db.query("SELECT is_closed, count(*) FROM \(table.table) GROUP BY is_closed") {
+                        let state = r[0].int == 1 ? "closed" : "open"
+                        let value = Double(r[1].int ?? 0)
+                        windowed.append(([("job", job.name), ("table", table.table), ("state", state)], value))
+                        if table.kind == .sessions { sessions.append(([("job", job.name), ("state", state)], value)) }
+                    }
                 }
             }
-            family("lake_gold_sessions", "gauge", "Sessions in the gold table.", sessions)
+            family("lake_gold_sessions", "gauge", "Sessions in the job's sessions tables.", sessions)
+            family("lake_gold_rows", "gauge", "Rows of windowed gold tables, open and closed.", windowed)
             return out
         }
     }

@@ -69,7 +69,7 @@ struct GoldTests {
             INSERT INTO gold_session_stats VALUES ('u1', '2026-01-29T10:00:00.000Z', '2026-01-29T10:05:00.000Z',
               '2026-01-29T10:35:00.000Z', 3, 0, 1, 1, 0, 0);
             """)
-        try catalog.db.execute(GoldTable.sql(table: "gold_session_stats"))
+        try catalog.db.execute(GoldSQLite(plan: try GoldPlan(job: lake.job).tables[0]).ddl())
         let indexes = try catalog.db.query(
             "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'gold_session_stats' AND sql IS NOT NULL ORDER BY name"
         ).map { $0[0].description }

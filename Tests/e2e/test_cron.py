@@ -11,12 +11,16 @@ from conftest import JOBS
 
 def test_cron_lines_parse_back_to_the_schedules(lake):
     out = lake.cmd("cron").stdout.decode()
-    schedules = tomllib.loads((Path(JOBS) / "clickstream.toml").read_text())["schedules"]
+    # Every job's schedules, jobs in file-name order (as lake loads them).
+    schedules = [(job.stem, name, schedule)
+                 for job in sorted(Path(JOBS).glob("*.toml"))
+                 for name, schedule in tomllib.loads(job.read_text()).get("schedules", {}).items()]
+    assert {job for job, _, _ in schedules} >= {"clickstream", "transactions"}
     lines = [l for l in out.splitlines() if l and not l.startswith("#")]
     assert lines[0] == "CRON_TZ=UTC"
     entries = lines[1:]
     assert len(entries) == len(schedules)
-    for (name, schedule), line in zip(schedules.items(), entries):
+    for (job, name, schedule), line in zip(schedules, entries):
         fields = line.split(None, 5)
         assert " ".join(fields[:5]) == schedule["cron"]
         words = shlex.split(fields[5])
@@ -24,10 +28,10 @@ def test_cron_lines_parse_back_to_the_schedules(lake):
         lake_at = next(i for i, w in enumerate(words) if w.endswith("/lake") and Path(w).is_absolute())
         command = words[lake_at + 1:]
         assert " ".join(command[:len(schedule["command"].split())]) == schedule["command"]
-        assert command[command.index("--job") + 1] == "clickstream"
+        assert command[command.index("--job") + 1] == job
         assert Path(command[command.index("--lake") + 1]) == lake.root.resolve()
         assert Path(command[command.index("--jobs") + 1]) == Path(JOBS).resolve()
-        assert re.search(rf">> \S*/logs/clickstream-{name}\.log 2>&1$", line)
+        assert re.search(rf">> \S*/logs/{job}-{name}\.log 2>&1$", line)
         # The scheduled command itself is accepted by lake (its --help parses the arguments).
         assert lake.cmd(*command[:2], "--help").returncode == 0
 

@@ -119,7 +119,7 @@ def test_gap_of_exactly_thirty_minutes_continues_a_session(lake):
         line("a3", "u1", "2026-01-29T11:00:00.001Z"),                    # 30 min + 1 ms: new session
         line("z1", "u9", "2026-01-29T12:00:00.000Z"),                    # moves the watermark to 11:50
     ]
-    lake.run("bronze", "--stdin", input=b"\n".join(lines) + b"\n")
+    lake.run("bronze", "--stdin", "--job", "clickstream", input=b"\n".join(lines) + b"\n")
     lake.run("silver")
     lake.run("gold")
     got = lake.gold_sqlite()

@@ -171,7 +171,7 @@ def test_concurrent_load_bronze_holds_exactly_the_acknowledged_lines(bodies, tmp
     order = sorted(answers, key=lambda k: answers[k]["first_ingest_id"])
     stream = b"".join(bodies[k] if bodies[k].endswith(b"\n") else bodies[k] + b"\n" for k in order)
     ref = Lake(tmp_path / "reference")
-    ref.run("bronze", "--stdin", input=stream)
+    ref.run("bronze", "--stdin", "--job", "clickstream", input=stream)
     ref.run("all")
     got, want = lake_digest(duck(), lake), lake_digest(duck(), ref)
     for key in (SILVER, QUARANTINE, GOLD, "gold_sqlite"):

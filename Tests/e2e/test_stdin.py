@@ -33,12 +33,12 @@ def test_stdin_lines_reach_bronze_last_line_without_newline(lake, tmp_path):
     assert got[-1][2] + len(got[-1][3]) == len(piped)  # the last line ends the input
 
     # A second piped run appends after the first: ingest ids go on, offsets restart at 0.
-    lake.run("bronze", "--stdin", input=b'{"second":1}\n{"second":2}')
+    lake.run("bronze", "--stdin", "--job", "clickstream", input=b'{"second":1}\n{"second":2}')
     more = bronze_rows(lake)[len(got):]
     assert more == [(len(got) + 1, "stdin", 0, b'{"second":1}'), (len(got) + 2, "stdin", 13, b'{"second":2}')]
 
     # Empty input: a clean no-op.
-    lake.run("bronze", "--stdin", input=b"")
+    lake.run("bronze", "--stdin", "--job", "clickstream", input=b"")
     assert len(bronze_rows(lake)) == len(got) + 2
 
     lake.run("silver")

@@ -247,3 +247,25 @@ public final class Catalog {
 import CSQLite
 
 func sqlite3Changes(_ db: Database) -> Int { Int(sqlite3_changes(db.handle)) }
+
+extension Catalog {
+    /// The newest committed snapshot of a stage of a job (0: none).
+    public func lastCommittedSnapshot(job: String, stage: Stage) throws -> Int64 {
+        try db.scalar("""
+            SELECT max(snapshot_id) FROM lake_snapshot WHERE status = 'committed' AND job = ? AND stage = ?
+            """, .text(job), .text(stage.rawValue))?.int ?? 0
+    }
+
+    /// The snapshot that last wrote a checkpoint key (nil: never written): a stage kept in
+    /// memory between passes compares it with the one it wrote to learn whether another
+    /// process (a backfill, a cron run) moved it.
+    public func checkpointSnapshot(job: String, stage: Stage, key: String) throws -> Int64? {
+        try db.scalar("SELECT snapshot_id FROM lake_checkpoint WHERE job = ? AND stage = ? AND key = ?",
+                      .text(job), .text(stage.rawValue), .text(key))?.int
+    }
+
+    /// The partition column of a registered table (nil: unpartitioned, or no such table).
+    public func partitionColumn(table: String) throws -> String? {
+        try db.scalar("SELECT partition_column FROM lake_table WHERE table_name = ?", .text(table))?.text
+    }
+}

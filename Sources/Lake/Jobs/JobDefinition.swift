@@ -7,12 +7,15 @@ public struct JobDefinition: Sendable, Equatable {
     public var source: SourceSettings
     public var bronze: BronzeSettings
     public var silver: SilverSettings
-    public var gold: GoldSettings
+    /// The declared gold tables (`[gold.<key>]`), in file order.
+    public var gold: [GoldTableDefinition]
+    /// SQLite views over the gold tables (`[views]`), created in catalog.db.
+    public var views: [ViewDefinition] = []
     public var schedules: [Schedule]
 
     public init(
         name: String, source: SourceSettings, bronze: BronzeSettings, silver: SilverSettings,
-        gold: GoldSettings, schedules: [Schedule]
+        gold: [GoldTableDefinition], schedules: [Schedule]
     ) {
         self.name = name
         self.source = source
@@ -95,8 +98,10 @@ public struct SilverSettings: Sendable, Equatable {
     public var clockSkewSecondsMax: Int
     /// Silver column names whose values together identify an event (default `event_id`).
     public var dedupKeys: [String]
-    /// The timestamp column that drives the watermark (default `event_time`).
+    /// The timestamp column that drives the watermark (`time`, default `event_time`).
     public var eventTimeColumn: String = "event_time"
+    /// The IANA time zone naive timestamps (without a zone) are read in (`timezone`).
+    public var timezone: String = "UTC"
 
     public init(
         table: String, quarantineTable: String, columns: [FieldMapping],
@@ -110,33 +115,6 @@ public struct SilverSettings: Sendable, Equatable {
         self.watermarkDelaySeconds = watermarkDelaySeconds
         self.clockSkewSecondsMax = clockSkewSecondsMax
         self.dedupKeys = dedupKeys
-    }
-}
-
-public struct GoldSettings: Sendable, Equatable {
-    public var table: String
-    public var sessionGapSeconds: Int
-    public var userColumn: String
-    public var timeColumn: String
-    public var typeColumn: String
-    public var purchaseEventType: String
-    public var cartEventType: String
-    public var revenueColumn: String
-
-    public init(
-        table: String, sessionGapSeconds: Int = 1800, userColumn: String = "user_id",
-        timeColumn: String = "event_time", typeColumn: String = "event_type",
-        purchaseEventType: String = "PURCHASE", cartEventType: String = "ADD_TO_CART",
-        revenueColumn: String = "total_amount"
-    ) {
-        self.table = table
-        self.sessionGapSeconds = sessionGapSeconds
-        self.userColumn = userColumn
-        self.timeColumn = timeColumn
-        self.typeColumn = typeColumn
-        self.purchaseEventType = purchaseEventType
-        self.cartEventType = cartEventType
-        self.revenueColumn = revenueColumn
     }
 }
 

@@ -1,9 +1,11 @@
+import Foundation
+
 /// The `[silver]` table and its `[silver.columns]`.
 extension JobLoader {
     static func readSilver(_ table: JobFileTable) throws -> SilverSettings {
         try table.rejectUnknownKeys([
             "table", "quarantine_table", "timestamp_format", "watermark_delay", "clock_skew_max",
-            "dedup_keys", "columns",
+            "dedup_keys", "columns", "time", "timezone",
         ])
         let name = try table.required("table", tableNameExpected) { tableName($0) }
         let quarantine = try table.required("quarantine_table", tableNameExpected) {
@@ -23,6 +25,23 @@ extension JobLoader {
         if let skew = try table.optional(
             "clock_skew_max", durationExpected, hint: durationHint, durationSeconds) {
             settings.clockSkewSecondsMax = skew
+        }
+        let timestamps = columns.filter { $0.type == .timestamp }.map(\.column)
+        if let time = try table.optional("time", "the name of a silver column of type \"timestamp\"", {
+            $0.stringValue.flatMap { timestamps.contains($0) ? $0 : nil }
+        }) {
+            settings.eventTimeColumn = time
+        } else if !timestamps.contains(settings.eventTimeColumn) {
+            guard timestamps.count == 1 else {
+                throw table.missing("time", "the timestamp column that drives the watermark (one of "
+                                    + timestamps.joined(separator: ", ") + ")")
+            }
+            settings.eventTimeColumn = timestamps[0]
+        }
+        if let zone = try table.optional("timezone", "an IANA time zone name like \"Europe/Rome\"", {
+            $0.stringValue.flatMap { TimeZone(identifier: $0) != nil ? $0 : nil }
+        }) {
+            settings.timezone = zone
         }
         let names = Set(columns.map(\.column))
         if let keys = try table.optional(
@@ -48,13 +67,11 @@ extension JobLoader {
                             + "like event_id = { path = \"eventId\", type = \"string\" }")
         }
         let columns = try table.table.entries.map { try readColumn($0.key, in: table) }
-        let timestamps = columns.filter { $0.type == .timestamp }
-        guard timestamps.count == 1 else {
+        guard columns.contains(where: { $0.type == .timestamp }) else {
             let line = table.table.entries.first.map { ":\($0.line)" } ?? ""
             throw LakeError(
                 table.file + line,
-                "key \(table.path): expected exactly one column of type \"timestamp\" (the "
-                    + "event time), found \(timestamps.count)")
+                "key \(table.path): expected a column of type \"timestamp\" (the event time), found none")
         }
         return columns
     }

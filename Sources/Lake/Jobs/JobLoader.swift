@@ -64,20 +64,24 @@ public enum JobLoader {
         }
         let top = JobFileTable(file: file, path: "", table: try TOML.parse(text, file: file))
         try top.rejectUnknownKeys(["description", "source", "bronze", "silver", "gold",
-                                   "schedules"])
+                                   "views", "schedules"])
         let source = try readSource(top.subtable("source", "a [source] table"), job: name)
         let bronze = try readBronze(
             top.requiredSubtable("bronze", "a [bronze] table with the bronze table name"))
         let silver = try readSilver(top.requiredSubtable(
             "silver", "a [silver] table with its tables, watermark and [silver.columns]"))
-        let gold = try readGold(top.requiredSubtable(
-            "gold", "a [gold] table with the gold table name and session gap"), silver: silver)
+        let gold = try readGold(top.subtable(
+            "gold", "[gold.<name>] tables, one per gold table"), silver: silver)
         let schedules = try readSchedules(top.subtable("schedules", "a [schedules] table"))
         var job = JobDefinition(
             name: name, source: source, bronze: bronze, silver: silver, gold: gold,
             schedules: schedules)
+        job.views = try readViews(top.subtable("views", "a [views] table of name = \"SELECT …\""))
         job.summary = try top.optional("description", "a string") { $0.stringValue } ?? ""
         try checkTableNames(job, top: top)
+        // Every expression is parsed and type-checked now, so a mistake is reported when the
+        // job loads, with its line and column, not when gold first meets a row.
+        _ = try GoldPlan(job: job)
         return job
     }
 
@@ -113,53 +117,6 @@ public enum JobLoader {
         return settings
     }
 
-    private static func readGold(
-        _ table: JobFileTable, silver: SilverSettings
-    ) throws -> GoldSettings {
-        try table.rejectUnknownKeys([
-            "table", "session_gap", "user_column", "time_column", "type_column",
-            "revenue_column", "purchase_event_type", "cart_event_type",
-        ])
-        var settings = GoldSettings(table: try table.required("table", tableNameExpected) {
-            tableName($0)
-        })
-        settings.sessionGapSeconds = try table.required(
-            "session_gap", "a positive duration like \"30m\"", hint: durationHint
-        ) { durationSeconds($0).flatMap { $0 > 0 ? $0 : nil } }
-        let columns = Dictionary(
-            silver.columns.map { ($0.column, $0.type) }, uniquingKeysWith: { first, _ in first })
-        func column(_ key: String, _ types: [FieldType], _ current: String) throws -> String {
-            let what = "the name of a silver column of type "
-                + types.map { "\"\($0.rawValue)\"" }.joined(separator: " or ")
-            let name = try table.optional(key, what) { value in
-                value.stringValue.flatMap { name in
-                    columns[name].map { types.contains($0) } == true ? name : nil
-                }
-            }
-            return name ?? current
-        }
-        settings.userColumn = try column("user_column", [.string], settings.userColumn)
-        settings.timeColumn = try column("time_column", [.timestamp], settings.timeColumn)
-        settings.typeColumn = try column("type_column", [.string], settings.typeColumn)
-        settings.revenueColumn = try column(
-            "revenue_column", [.double, .int64], settings.revenueColumn)
-        for (key, value) in [("user_column", settings.userColumn),
-                             ("time_column", settings.timeColumn),
-                             ("type_column", settings.typeColumn),
-                             ("revenue_column", settings.revenueColumn)]
-        where columns[value] == nil {
-            throw table.missing(key, "the name of a silver column (the default \(value) is "
-                                + "not one)")
-        }
-        let eventType = "an event type name like \"PURCHASE\""
-        let nonEmpty = { (value: TOMLValue) in value.stringValue.flatMap { $0.isEmpty ? nil : $0 } }
-        settings.purchaseEventType = try table.optional(
-            "purchase_event_type", eventType, nonEmpty) ?? settings.purchaseEventType
-        settings.cartEventType = try table.optional(
-            "cart_event_type", eventType, nonEmpty) ?? settings.cartEventType
-        return settings
-    }
-
     private static func readSchedules(_ table: JobFileTable?) throws -> [Schedule] {
         guard let table else { return [] }
         return try table.table.entries.map { entry in
@@ -191,8 +148,9 @@ public enum JobLoader {
     private static func checkTableNames(_ job: JobDefinition, top: JobFileTable) throws {
         var seen: [String: String] = [:]
         let keys = [("bronze.table", job.bronze.table), ("silver.table", job.silver.table),
-                    ("silver.quarantine_table", job.silver.quarantineTable),
-                    ("gold.table", job.gold.table)]
+                    ("silver.quarantine_table", job.silver.quarantineTable)]
+            + job.gold.map { ("gold.\($0.key)", $0.table) }
+            + job.views.map { ("views.\($0.name)", $0.name) }
         for (key, name) in keys {
             if let other = seen[name] {
                 throw LakeError(top.file, "key \(key): table \(name) is already used by \(other)",
@@ -252,6 +210,6 @@ public enum JobLoader {
 extension JobDefinition {
     /// The tables the job writes, bronze to gold.
     public var tableNames: [String] {
-        [bronze.table, silver.table, silver.quarantineTable, gold.table]
+        [bronze.table, silver.table, silver.quarantineTable] + gold.map(\.table)
     }
 }

@@ -88,12 +88,30 @@ struct TOMLParser {
             throw failure("expected '=' after the key", found: true)
         }
         skipWhitespace()
+        let content = stringContentStart()
         let value = try parseValue()
         do {
-            try document.insert(value, base: section, keys: keys, line: keyLine)
+            try document.insert(value, base: section, keys: keys, line: keyLine, content: content)
         } catch let violation as TOMLTableBuilder.Violation {
             throw failure(violation.message, line: keyLine)
         }
+    }
+
+    /// Where the contents of a string value starting here begin: after one quote, or after
+    /// three and the newline a multi-line string drops right after them.
+    func stringContentStart() -> (line: Int, column: Int) {
+        let column = index - lineStart + 1
+        guard let quote = peek(), quote == UInt8(ascii: "\"") || quote == UInt8(ascii: "'") else {
+            return (0, 0)
+        }
+        let triple = [quote, quote, quote]
+        guard index + 3 <= bytes.count, Array(bytes[index..<index + 3]) == triple else {
+            return (line, column + 1)
+        }
+        var after = index + 3
+        if after < bytes.count && bytes[after] == UInt8(ascii: "\r") { after += 1 }
+        if after < bytes.count && bytes[after] == UInt8(ascii: "\n") { return (line + 1, 1) }
+        return (line, column + 3)
     }
 
     // MARK: - Keys

@@ -53,7 +53,10 @@ struct TOMLTableBuilder {
     }
 
     /// Inserts `value` at `base + keys`, creating the tables of a dotted key on the way.
-    mutating func insert(_ value: TOMLValue, base: [String], keys: [String], line: Int) throws {
+    mutating func insert(
+        _ value: TOMLValue, base: [String], keys: [String], line: Int,
+        content: (line: Int, column: Int) = (0, 0)
+    ) throws {
         var path = base
         for key in keys.dropLast() {
             path.append(key)
@@ -77,7 +80,8 @@ struct TOMLTableBuilder {
                 throw Violation(
                     message: "key \(full) is defined twice (first on line \(first.line))")
             }
-            table.append(last, value, line: line)
+            table.append(last, value, line: line, contentLine: content.line,
+                         contentColumn: content.column)
         }
         if case .table(let inline) = value { markInline(inline, at: path + [last]) }
     }

@@ -51,6 +51,12 @@ public struct TOMLTable: Sendable, Equatable {
         public var value: TOMLValue
         /// The 1-based line that defined the key (for a table: its header or first key).
         public var line: Int
+        /// Where a string value's contents begin (1-based line and byte column, after the
+        /// opening quotes and a multi-line string's first newline), so that messages about a
+        /// position inside the string (an expression) can name its line and column; 0 when
+        /// unknown.
+        public var contentLine = 0
+        public var contentColumn = 0
 
         /// Entries are equal when key and value are; lines are where, not what.
         public static func == (lhs: Entry, rhs: Entry) -> Bool {
@@ -74,9 +80,12 @@ public struct TOMLTable: Sendable, Equatable {
     }
 
     /// Adds a key that is not in the table yet.
-    mutating func append(_ key: String, _ value: TOMLValue, line: Int) {
+    mutating func append(
+        _ key: String, _ value: TOMLValue, line: Int, contentLine: Int = 0, contentColumn: Int = 0
+    ) {
         precondition(entry(key) == nil, "append of an existing key \(key)")
-        entries.append(Entry(key: key, value: value, line: line))
+        entries.append(Entry(key: key, value: value, line: line, contentLine: contentLine,
+                             contentColumn: contentColumn))
     }
 
     /// Runs `body` on the nested table at `path` (which must exist), in place.

@@ -54,7 +54,7 @@ public final class Compactor {
                             paths: catalog.paths, table: table, schema: Self.writerSchema(reader.schema, layer: layer),
                             snapshot: snapshot,
                             properties: layer == "bronze" ? BronzeTable.writerProperties(table: table) : WriterProperties(),
-                            timeColumn: Self.timeColumn(reader.schema, layer: layer),
+                            timeColumn: try timeColumn(reader.schema, table: table, layer: layer),
                             ingestColumn: reader.schema.index(of: "ingest_id"), fileRowCountMax: targetRowCount)
                     }
                     guard reader.schema == schema, let w = writer else {
@@ -109,12 +109,13 @@ public final class Compactor {
         }
     }
 
-    static func timeColumn(_ schema: Schema, layer: String) -> Int? {
-        switch layer {
-        case "bronze": return schema.index(of: "ingested_at")
-        case "gold": return schema.index(of: "session_start")
-        default: return schema.columns.firstIndex { $0.logicalType == .timestampMicrosUTC }
-        }
+    /// The column whose min/max the catalog records as the file's time range: the one the
+    /// table is partitioned by (`lake_table.partition_column`), bronze's ingestion time, or the
+    /// first timestamp column.
+    func timeColumn(_ schema: Schema, table: String, layer: String) throws -> Int? {
+        if layer == "bronze" { return schema.index(of: "ingested_at") }
+        if let name = try catalog.partitionColumn(table: table), let i = schema.index(of: name) { return i }
+        return schema.columns.firstIndex { $0.logicalType == .timestampMicrosUTC }
     }
 
     /// Live files the downstream stage has fully read: bronze up to silver's position, silver up

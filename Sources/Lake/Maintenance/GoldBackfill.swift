@@ -1,99 +1,112 @@
 import Foundation
 import Parquet
 
-/// `lake backfill gold --from D1 --to D2`: recomputes the closed sessions that start on those
-/// dates from every live silver row (so late events a silver backfill added are counted), and
-/// replaces the gold Parquet partitions and the closed SQLite rows of those dates in one commit.
-/// Sessions that cross the range's edges are computed from full data: the silver window read
-/// widens a day at a time until no session in range touches its edges. Only sessions the gold
-/// watermark has closed are written; open ones stay with the incremental run.
+/// `lake backfill gold --from D1 --to D2`: recomputes every gold table of the job from all
+/// live silver rows (late events a silver backfill recovered included), as one batch
+/// computation, and commits in one transaction:
+/// - the closed rows (windows and sessions the watermark has passed) that start on those
+///   dates replace the table's Parquet partitions and closed SQLite rows of those dates;
+///   closed rows that were still open in the incremental state are added wherever they start;
+/// - the open rows, running totals and top rows, and gold's state and checkpoint, are replaced
+///   by the recomputed ones, so afterwards every table equals the batch computation and the
+///   incremental run continues from it.
+/// Silver is read date partition by date partition, in order; after each date every window or
+/// session that no later date can reach (and that the watermark has passed) is final, so memory
+/// holds about one day of open state. A changed or new table definition is rebuilt this way too.
 public final class GoldBackfill {
     let catalog: Catalog
     let job: JobDefinition
     let runID: Int64
     let fromDay: Int64
     let toDay: Int64
-    let gapMicros: Int64
-    static let widenDaysMax: Int64 = 31
+    static let dayMicros: Int64 = 86_400_000_000
 
     public init(catalog: Catalog, job: JobDefinition, runID: Int64, from: String, to: String) throws {
         self.catalog = catalog
         self.job = job
         self.runID = runID
         (fromDay, toDay) = try Backfill.days(from: from, to: to)
-        gapMicros = Int64(job.gold.sessionGapSeconds) * 1_000_000
     }
 
     public func run() throws -> BackfillResult {
         var result = BackfillResult()
-        try catalog.ensureTable(name: job.gold.table, job: job.name, layer: "gold",
-                                schemaJSON: GoldTable.schemaJSON, partitionColumn: "session_start")
-        try catalog.db.transaction { try catalog.db.execute(GoldTable.sql(table: job.gold.table)) }
-        guard let watermark = Int64(try catalog.checkpoint(job: job.name, stage: "gold", key: "watermark_us").value ?? "")
-        else {
-            throw LakeError("backfill gold", "gold has no watermark yet", hint: "run `lake run gold` first")
+        let plan = try GoldPlan(job: job)
+        try GoldStage.setUp(catalog, plan)
+        // What silver holds now, and its watermark, read together.
+        let (silverSnapshot, watermark, files) = try catalog.db.read {
+            let last = try catalog.lastCommittedSnapshot(job: job.name, stage: .silver)
+            let mark = try catalog.db.scalar("SELECT watermark_us FROM lake_snapshot WHERE snapshot_id = ?",
+                                             .int(last))?.int
+            return (last, mark ?? Int64.min, try catalog.liveFiles(table: job.silver.table))
         }
-        let dayMicros: Int64 = 86_400_000_000
-        var widen: Int64 = 1
-        var sessions: [(user: String, session: Session)] = []
-        let scratches = GoldStage.makeScratches()
-        while true {
-            var users: [String: UserSessions] = [:]
-            let first = Timestamps.date(micros: (fromDay - widen) * dayMicros)
-            let last = Timestamps.date(micros: (toDay + widen) * dayMicros)
-            result.rowsRead = 0
-            for f in try catalog.liveFiles(table: job.silver.table)
-            where (f.partition ?? "") >= first && (f.partition ?? "") <= last {
-                result.rowsRead += try GoldStage.addEvents(catalog: catalog, job: job, file: f.path,
-                                                           gapMicros: gapMicros, to: &users, scratches: scratches)
+        let previous = Int64(try catalog.checkpoint(job: job.name, stage: "gold", key: "watermark_us").value ?? "")
+            ?? Int64.min
+        let tables = plan.tables.map { $0.makeState() }
+        var closed = Array(repeating: [[GoldValue]](), count: tables.count)
+        let first = Timestamps.date(micros: fromDay * Self.dayMicros)
+        let last = Timestamps.date(micros: toDay * Self.dayMicros)
+        func keep(_ rows: GoldRows, _ k: Int) {
+            guard let start = GoldParquet.partitionColumn(plan.tables[k]) else { return }
+            let end = plan.tables[k].definition.kind == .sessions ? start + 2 : 1
+            for row in rows.closed {
+                guard case .timestamp(let s) = row[start], case .timestamp(let e) = row[end] else { continue }
+                let day = Timestamps.floorDivide(s, Self.dayMicros).0
+                if (day >= fromDay && day <= toDay) || e > previous { closed[k].append(row) }
             }
-            let windowStart = (fromDay - widen) * dayMicros
-            let windowEnd = (toDay + widen + 1) * dayMicros
-            sessions = users.flatMap { user, s in
-                s.sessions.filter { session in
-                    let day = Timestamps.floorDivide(session.start, dayMicros).0
-                    return day >= fromDay && day <= toDay && session.windowEnd(gapMicros: gapMicros) <= watermark
-                }.map { (user, $0) }
-            }
-            let touchesEdge = users.values.contains { s in
-                s.sessions.contains { $0.start - gapMicros < windowStart || $0.end + gapMicros >= windowEnd }
-                    && s.sessions.contains {
-                        let day = Timestamps.floorDivide($0.start, dayMicros).0
-                        return day >= fromDay && day <= toDay
-                    }
-            }
-            if !touchesEdge || widen >= Self.widenDaysMax { break }
-            widen += 1
         }
-        sessions.sort { ($0.session.start, $0.user) < ($1.session.start, $1.user) }
+        let batch = RowBatch(types: plan.inputTypes, capacity: 8192)
+        let scratches = plan.inputs.map { _ in ColumnScratch() }
+        let byDate = Dictionary(grouping: files) { $0.partition ?? "" }
+        for date in byDate.keys.sorted() {
+            for f in byDate[date, default: []].sorted(by: { $0.fileID < $1.fileID }) {
+                result.rowsRead += try GoldStage.forEachBatch(
+                    catalog: catalog, file: f.path, plan: plan, batch: batch, scratches: scratches
+                ) { b in for t in tables { t.add(b) } }
+            }
+            // No row of a later date can reach what ends before that date starts.
+            guard let day = try? Backfill.day(date, flag: "partition") else { continue }
+            let final = min((day + 1) * Self.dayMicros - 1, watermark)
+            for (k, t) in tables.enumerated() { keep(t.commit(watermark: final, everything: false), k) }
+        }
+        var rows = tables.map { $0.commit(watermark: watermark, everything: true) }
+        for k in rows.indices {
+            keep(rows[k], k)
+            rows[k].closed = closed[k]
+            let partition = GoldParquet.partitionColumn(plan.tables[k])
+            let keyCount = plan.tables[k].keyColumns.count
+            if let partition {
+                sortRows(&rows[k].closed, by: [partition] + (partition == 0 ? Array(2..<(2 + keyCount)) : Array(0..<keyCount)))
+            }
+        }
         let snapshot = try catalog.reserveSnapshot(job: job.name, stage: "backfill", runID: runID)
-        let writer = TableWriter(paths: catalog.paths, table: job.gold.table, schema: GoldTable.schema,
-                                 snapshot: snapshot, timeColumn: 1, ingestColumn: nil)
-        let first = Timestamps.date(micros: fromDay * dayMicros)
-        let last = Timestamps.date(micros: toDay * dayMicros)
+        let parquet = ClosedRowFiles(paths: catalog.paths, snapshot: snapshot,
+                                     tables: zip(plan.tables, rows).map { ($0, $1.closed) })
+        let state = GoldStage.encode(tables)
         do {
-            for s in sessions {
-                try GoldTable.append(s.user, s.session, closed: true, gapMicros: gapMicros,
-                                     to: writer.writer(dayOf: s.session.start))
+            var retired: [Int64] = []
+            for t in plan.tables where t.isWindowed {
+                retired += try catalog.liveFiles(table: t.table)
+                    .filter { ($0.partition ?? "") >= first && ($0.partition ?? "") <= last }.map(\.fileID)
             }
-            let added = try writer.finish()
-            let retired = try catalog.liveFiles(table: job.gold.table)
-                .filter { ($0.partition ?? "") >= first && ($0.partition ?? "") <= last }.map(\.fileID)
-            let table = job.gold.table
+            let added = try parquet.wait()
+            let written = rows.reduce(0) { $0 + $1.closed.count }
+            let stage = try GoldStage(catalog: catalog, job: job, runID: runID, loadState: false)
             try catalog.commit(snapshot: snapshot, add: added, retire: retired,
-                               summary: "backfill gold \(first)..\(last): \(sessions.count) sessions") {
-                try catalog.db.run("""
-                    DELETE FROM \(table) WHERE is_closed = 1 AND substr(session_start, 1, 10) BETWEEN ? AND ?
-                    """, .text(first), .text(last))
-                let put = try GoldTable.inserter(catalog.db, table: table, gapMicros: gapMicros)
-                for s in sessions { try put(s.user, s.session, true) }
-                try catalog.addRunCounts(runID, rowsIn: result.rowsRead, rowsOut: sessions.count)
+                               summary: "backfill gold \(first)..\(last): \(written) closed rows") {
+                for (t, r) in zip(plan.tables, rows) {
+                    let sqlite = GoldSQLite(plan: t)
+                    try sqlite.deleteClosed(from: first, to: last, db: catalog.db)
+                    try sqlite.write(r, db: catalog.db)
+                }
+                try stage.saveCheckpoint(silverSnapshot: silverSnapshot, state: state,
+                                         watermark: watermark == Int64.min ? nil : watermark, snapshot: snapshot)
+                try catalog.addRunCounts(runID, rowsIn: result.rowsRead, rowsOut: written)
             }
-            result.rowsWritten = sessions.count
+            result.rowsWritten = written
             result.filesAdded = added.count
             result.filesRetired = retired.count
         } catch {
-            writer.abort()
+            parquet.remove()
             throw error
         }
         return result

@@ -42,7 +42,7 @@ public final class SilverBackfill {
         }
         let dedupFields = s.dedupKeys.compactMap { k in s.columns.firstIndex { $0.column == k } }
         let keys = DedupKeyBuilder(fields: dedupFields, columns: s.columns)
-        var parser = EventParser(fields: s.columns, timestampFormat: s.timestampFormat)
+        var parser = EventParser(fields: s.columns, timestampFormat: s.timestampFormat, timeZone: s.timezone)
         var record = ParsedRecord()
         let types = s.columns.map(\.type)
         var seen = Set<SilverState.Key>()

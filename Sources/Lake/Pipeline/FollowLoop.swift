@@ -171,7 +171,7 @@ final class FollowMaintenance: @unchecked Sendable {
         let compactor = Compactor(catalog: catalog)
         for job in jobs {
             let tables = [(job.bronze.table, "bronze"), (job.silver.table, "silver"),
-                          (job.silver.quarantineTable, "quarantine"), (job.gold.table, "gold")]
+                          (job.silver.quarantineTable, "quarantine")] + job.gold.map { ($0.table, "gold") }
             for (table, layer) in tables {
                 guard try catalog.tableID(table) != nil,
                       try compactor.needsCompaction(table: table, job: job.name, layer: layer, filesMin: 10)

@@ -77,7 +77,8 @@ extension Pipeline {
             }
         }
         // Silver hands gold its accepted rows the same way (`SilverFeed`).
-        let goldFeed = SilverFeed(chunkRowCountMax: goldFeedChunkRows)
+        let goldInputs = try GoldPlan(job: job).inputs
+        let goldFeed = SilverFeed(types: goldInputs.map(\.type), chunkRowCountMax: goldFeedChunkRows)
         start(.silver) { catalog in
             // Whatever happens here, bronze must never wait for a reader that is gone, and gold
             // must learn that silver ended.
@@ -90,7 +91,7 @@ extension Pipeline {
                 catalog: catalog, job: job.name, stage: "silver", wait: wait, lock: locks.silver
             ) { runID in
                 let stage = try SilverStage(catalog: catalog, job: job, runID: runID, batchRowCountMax: commitRows)
-                if try !stage.feedGold(goldFeed) { goldFeed.abandon() }
+                try stage.feedGold(goldFeed, inputs: goldInputs)
                 var total = SilverResult()
                 if let first = feed.waitForStart() {
                     // Bronze files from before this run first, from Parquet; then the feed,

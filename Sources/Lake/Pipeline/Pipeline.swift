@@ -90,8 +90,8 @@ public final class Pipeline {
     }
 
     private func goldStage(_ runID: Int64) throws -> GoldStage {
-        let saved = Int64(try catalog.checkpoint(job: job.name, stage: "gold", key: "silver_snapshot").value ?? "") ?? 0
-        if let g = gold, g.silverSnapshot == saved { return g }
+        let saved = try catalog.checkpointSnapshot(job: job.name, stage: .gold, key: GoldStage.checkpointKey)
+        if let g = gold, g.savedAt == saved { return g }
         let g = try GoldStage(catalog: catalog, job: job, runID: runID)
         gold = g
         return g

@@ -45,9 +45,13 @@ public struct EventParser: Sendable {
     /// Longest excerpt of a value quoted in a quarantine detail.
     static let excerptBytesMax = 64
 
-    public init(fields: [FieldMapping], timestampFormat: TimestampFormat) {
+    /// Where timestamps without a zone are read (the job's `timezone`); nil: UTC.
+    private var timeZone: LocalTimeZone?
+
+    public init(fields: [FieldMapping], timestampFormat: TimestampFormat, timeZone: String = "UTC") {
         self.fields = fields
         self.timestampFormat = timestampFormat
+        self.timeZone = LocalTimeZone(identifier: timeZone)
         scanner = JSONScanner(paths: fields.map(\.path))
         types = fields.map(\.type)
         isRequired = fields.map(\.required)
@@ -188,7 +192,9 @@ extension EventParser {
             guard span.kind == .string else {
                 return .badType(expected: "a timestamp string", span: span)
             }
-            let result = withStringContents(span, line) { TimestampParser.parse($0) }
+            var zone = timeZone
+            let result = withStringContents(span, line) { TimestampParser.parse($0, naiveIn: &zone) }
+            if zone != nil { timeZone = zone }
             switch result {
             case .success(let micros):
                 record.setInt64(field, micros)

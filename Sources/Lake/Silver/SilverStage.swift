@@ -36,15 +36,12 @@ public final class SilverStage {
     private var result = SilverResult()
     private let progress = Progress("silver rows")
     /// Set while `lake run all` hands gold the accepted rows in memory (`feedGold`): the feed
-    /// (owned by the caller, reached per row without reference counting), gold's columns as
-    /// field indices and the event types gold flags.
+    /// (owned by the caller, reached per row without reference counting) and, per batch column
+    /// but the last (`ingest_id`), the silver field it is filled from and whether it is a string.
     private var goldFeed: Unmanaged<SilverFeed>?
-    private var goldFields = (user: 0, time: 0, type: 0, revenue: 0)
-    /// The purchase and cart event types' bytes, back to back (allocated by `feedGold`).
-    private var goldTypes = UnsafeMutableRawBufferPointer(start: nil, count: 0)
-    private var goldPurchaseCount = 0
+    private var goldFields = UnsafeMutableBufferPointer<(field: Int, isString: Bool)>(start: nil, count: 0)
 
-    deinit { goldTypes.deallocate() }
+    deinit { goldFields.deallocate() }
 
     public init(catalog: Catalog, job: JobDefinition, runID: Int64, batchRowCountMax: Int = 1_000_000) throws {
         self.catalog = catalog
@@ -53,7 +50,7 @@ public final class SilverStage {
         self.batchRowCountMax = batchRowCountMax
         let s = job.silver
         silverSchema = SilverTable.schema(s)
-        parser = EventParser(fields: s.columns, timestampFormat: s.timestampFormat)
+        parser = EventParser(fields: s.columns, timestampFormat: s.timestampFormat, timeZone: s.timezone)
         guard let t = s.columns.firstIndex(where: { $0.column == s.eventTimeColumn && $0.type == .timestamp }) else {
             throw LakeError("job \(job.name)", "silver has no timestamp column \(s.eventTimeColumn)",
                 hint: "map a column of type \"timestamp\" named \(s.eventTimeColumn) in [silver.columns]")
@@ -182,67 +179,44 @@ public final class SilverStage {
         return result
     }
 
-    /// Hands every row accepted from now on to `feed`, and a marker after each commit. False
-    /// (nothing is handed over) when gold's columns are not silver columns of the types gold
-    /// reads (string user and event type, timestamp or int64 time, double revenue): gold then
-    /// reads the files, and reports such a job the way it always has.
-    func feedGold(_ feed: SilverFeed) throws -> Bool {
-        let g = job.gold
-        let columns = job.silver.columns
-        func field(_ name: String, _ types: [FieldType]) -> Int? {
-            columns.firstIndex { $0.column == name && types.contains($0.type) }
+    /// Hands every row accepted from now on to `feed`, and a marker after each commit: the
+    /// silver columns gold's tables read (`GoldPlan.inputs`), then `ingest_id`.
+    func feedGold(_ feed: SilverFeed, inputs: [GoldPlan.Input]) throws {
+        let last = try catalog.lastCommittedSnapshot(job: job.name, stage: .silver)
+        goldFields.deallocate()
+        goldFields = .allocate(capacity: max(1, inputs.count - 1))
+        for (k, input) in inputs.dropLast().enumerated() {
+            goldFields[k] = (input.silverField ?? 0, input.type == .string)
         }
-        guard let user = field(g.userColumn, [.string]), let time = field(g.timeColumn, [.timestamp, .int64]),
-              let type = field(g.typeColumn, [.string]), let revenue = field(g.revenueColumn, [.double])
-        else { return false }
-        let last = try catalog.db.query("""
-            SELECT max(snapshot_id) FROM lake_snapshot WHERE status = 'committed' AND job = ? AND stage = 'silver'
-            """, .text(job.name)).first?[0].int ?? 0
-        goldFields = (user, time, type, revenue)
-        let types = Array(g.purchaseEventType.utf8) + Array(g.cartEventType.utf8)
-        goldTypes.deallocate()
-        goldTypes = .allocate(byteCount: max(1, types.count), alignment: 8)
-        goldTypes.copyBytes(from: types)
-        goldPurchaseCount = g.purchaseEventType.utf8.count
+        goldFields = UnsafeMutableBufferPointer(rebasing: goldFields[0..<(inputs.count - 1)])
         goldFeed = Unmanaged.passUnretained(feed)
         feed.start(after: last)
-        return true
     }
 
-    /// Hands an accepted row to gold (see `feedGold`); a row with a null user, event type or
-    /// time ends the feed (gold reads the files from its last commit on). Reads the slots in
-    /// place, as `SilverTable.append` does: this runs per accepted row.
+    /// Hands an accepted row to gold (see `feedGold`), reading the slots in place as
+    /// `SilverTable.append` does: this runs per accepted row.
     @inline(__always)
-    private func handToGold(_ feed: SilverFeed) {
-        let f = goldFields
+    private func handToGold(_ feed: SilverFeed, ingestID: Int64) {
+        let fields = goldFields
         let slots = record.slots
-        let user = slots[f.user], type = slots[f.type], time = slots[f.time], revenue = slots[f.revenue]
-        guard !user.isNull && !type.isNull && !time.isNull else {
-            feed.abandon()
-            goldFeed = nil
-            return
-        }
-        var flags: UInt8 = revenue.isNull ? 0 : SilverFeed.Chunk.hasRevenue
-        let amount = revenue.isNull ? 0 : Double(bitPattern: revenue.bits)
-        let types = UnsafeRawPointer(goldTypes.baseAddress!)
-        let purchaseCount = goldPurchaseCount
-        let cartCount = goldTypes.count - purchaseCount
-        func add(line: UnsafeRawPointer?, arena: UnsafeRawPointer?) {
-            let t = ((type.inLine ? line : arena) ?? types) + type.start
-            if type.count == purchaseCount && RawBytes.equal(t, types, count: purchaseCount) {
-                flags |= SilverFeed.Chunk.purchase
+        let line = record.lineBytes
+        record.arena.withUnsafeBytes { arena in
+            feed.appendRow { b in
+                for k in 0..<fields.count {
+                    let f = fields[k]
+                    let slot = slots[f.field]
+                    if slot.isNull {
+                        b.setNull(k)
+                    } else if f.isString {
+                        let source = slot.inLine ? line : arena
+                        b.set(k, string: UnsafeRawBufferPointer(rebasing: source[slot.start..<(slot.start + slot.count)]))
+                    } else {
+                        b.set(k, word: slot.bits)
+                    }
+                }
+                b.set(fields.count, int: ingestID)
+                b.endRow()
             }
-            if type.count == cartCount && RawBytes.equal(t, types + purchaseCount, count: cartCount) {
-                flags |= SilverFeed.Chunk.cart
-            }
-            let u = UnsafeRawBufferPointer(start: ((user.inLine ? line : arena) ?? types) + user.start, count: user.count)
-            feed.append(user: u, time: Int64(bitPattern: time.bits), flags: flags, revenue: amount)
-        }
-        let line = record.lineBytes.baseAddress
-        if user.inLine && type.inLine {
-            add(line: line, arena: nil)
-        } else {
-            record.arena.withUnsafeBytes { add(line: line, arena: $0.baseAddress) }
         }
     }
 
@@ -378,7 +352,7 @@ public final class SilverStage {
         if state.watermarkMicros >= out.silver.earliestOpenDayLastMicros {
             try out.silver.finishDays(through: state.watermarkMicros)
         }
-        goldFeed?._withUnsafeGuaranteedRef { handToGold($0) }
+        goldFeed?._withUnsafeGuaranteedRef { handToGold($0, ingestID: ingestID) }
     }
 
     private func writeSilver(_ out: Output, ingestID: Int64, eventTime: Int64) throws {

@@ -21,6 +21,8 @@ public enum TimestampParser {
         case minute
         case second
         case zoneOffset
+        /// A wall-clock time the job's time zone skips (the hour a DST change jumps over).
+        case localTimeGap
         case outOfRange
         /// An `epoch_ms`/`epoch_s` value that is not a number or a numeric string.
         case notEpochNumber
@@ -35,6 +37,7 @@ public enum TimestampParser {
             case .minute: "minute out of range"
             case .second: "second out of range (leap seconds are not accepted)"
             case .zoneOffset: "zone offset out of range"
+            case .localTimeGap: "a local time the job's time zone skips (daylight saving)"
             case .outOfRange: "outside the years 0001-9999"
             case .notEpochNumber: "not an epoch number"
             }
@@ -49,8 +52,26 @@ public enum TimestampParser {
     public static let microsMax: Int64 =
         daysFromCivil(year: 10_000, month: 1, day: 1) * 86_400_000_000 - 1
 
+    /// Parses an ISO-8601 timestamp; one without a zone is wall-clock time in `zone` (the
+    /// job's `timezone`; UTC when nil).
+    public static func parse(_ text: UnsafeRawBufferPointer, naiveIn zone: inout LocalTimeZone?) -> Result<Int64, Problem> {
+        guard zone != nil else { return parse(text) }
+        var local = false
+        let result = parse(text, isLocal: &local)
+        guard local, case .success(let wall) = result, var z = zone else { return result }
+        defer { zone = z }
+        guard let utc = z.utcMicros(fromLocal: wall) else { return .failure(.localTimeGap) }
+        return .success(utc)
+    }
+
     /// Parses an ISO-8601 timestamp (see the type's documentation) into UTC micros.
     public static func parse(_ text: UnsafeRawBufferPointer) -> Result<Int64, Problem> {
+        var local = false
+        return parse(text, isLocal: &local)
+    }
+
+    /// `isLocal` is set when the text has no zone (the result is then wall-clock time read as UTC).
+    static func parse(_ text: UnsafeRawBufferPointer, isLocal: inout Bool) -> Result<Int64, Problem> {
         var reader = DigitReader(bytes: text)
         guard let year = reader.number(digits: 4), reader.skip(ASCII.minus),
             let month = reader.number(digits: 2), reader.skip(ASCII.minus),
@@ -60,7 +81,10 @@ public enum TimestampParser {
         guard month >= 1 && month <= 12 else { return .failure(.month) }
         guard day >= 1 && day <= daysIn(month: month, year: year) else { return .failure(.day) }
         let days = Int64(daysFromCivil(year: year, month: month, day: day))
-        if reader.atEnd { return .success(days * secondsPerDay * microsPerSecond) }
+        if reader.atEnd {
+            isLocal = true
+            return .success(days * secondsPerDay * microsPerSecond)
+        }
         let separator = reader.next()
         guard separator == ASCII.upperT || separator == ASCII.t || separator == ASCII.space else {
             return .failure(.syntax)
@@ -68,6 +92,7 @@ public enum TimestampParser {
         switch time(&reader) {
         case .failure(let problem): return .failure(problem)
         case .success(let (secondOfDay, micros)):
+            isLocal = reader.atEnd
             switch zoneOffsetSeconds(&reader) {
             case .failure(let problem): return .failure(problem)
             case .success(let offset):

@@ -56,14 +56,14 @@ struct TestLake {
         return rows.sorted { $0.0 < $1.0 }.map { (id: $0.0, source: $0.1, offset: $0.2, body: $0.3) }
     }
 
+    /// The shipped clickstream job (`jobs/clickstream.toml`): its gold tables and views are
+    /// declared there, not in code.
     static func clickstreamJob() -> JobDefinition {
-        let columns = Clickstream.fields
-        return JobDefinition(
-            name: "clickstream", source: SourceSettings(landing: "landing/clickstream"),
-            bronze: BronzeSettings(table: "bronze_clickstream"),
-            silver: SilverSettings(table: "silver_clickstream", quarantineTable: "quarantine_clickstream", columns: columns),
-            gold: GoldSettings(table: "gold_session_stats"),
-            schedules: [Schedule(name: "stream", cron: "* * * * *", command: "run all")])
+        do {
+            return try JobLoader.load(file: repositoryJobsFolder + "/clickstream.toml")
+        } catch {
+            fatalError("jobs/clickstream.toml does not load: \(error)")
+        }
     }
 }
 

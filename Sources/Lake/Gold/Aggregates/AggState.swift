@@ -1,0 +1,69 @@
+import Foundation
+
+/// The running state of one aggregate over the rows of one group (a window, a session, a
+/// running total). What the fields mean depends on the function (`AggregatePlan`):
+/// `n` counts rows (or marks that a value is kept), `a` holds a sum, a kept value's word or a
+/// count of false values, `t`/`i` the event time and ingest id of the row first/last kept,
+/// `text` a kept string, `distinct` the hashed values of count_distinct.
+///
+/// Sums are integers: int64 sums exactly, double sums in micro-units (each value rounded to
+/// 6 decimals), both saturating instead of trapping. So a sum has the same bits however its
+/// rows were split into runs or merged (floating-point addition is not associative), and a
+/// sum of money matches its decimal value.
+struct AggState: Equatable {
+    var n: Int64 = 0
+    var a: Int64 = 0
+    var t: Int64 = 0
+    var i: Int64 = 0
+    var isNullValue = false
+    var text: [UInt8] = []
+    var distinct: Set<DistinctHash> = []
+
+    /// A value of count_distinct, hashed to 128 bits (a collision is astronomically unlikely).
+    struct DistinctHash: Hashable {
+        var a: UInt64
+        var b: UInt64
+    }
+
+    mutating func insertDistinct(_ h: DistinctHash) { distinct.insert(h) }
+
+    static func hash(bytes: UnsafeRawBufferPointer) -> DistinctHash {
+        let k = KeyHash.hash(bytes)
+        return DistinctHash(a: k.a, b: k.b)
+    }
+
+    static func hash(word: UInt64) -> DistinctHash {
+        withUnsafeBytes(of: word.littleEndian) { hash(bytes: $0) }
+    }
+
+    /// A double in micro-units, as sums keep it; 0 for values no sum of money can hold.
+    @inline(__always)
+    static func micros(_ amount: Double) -> Int64 {
+        guard amount.isFinite, abs(amount) < 9e12 else { return 0 }
+        return Int64((amount * 1_000_000).rounded())
+    }
+
+    @inline(__always)
+    static func saturatingAdd(_ x: Int64, _ y: Int64) -> Int64 {
+        let (sum, overflow) = x.addingReportingOverflow(y)
+        return overflow ? (y > 0 ? Int64.max : Int64.min) : sum
+    }
+
+    static func compare(_ x: UnsafeRawBufferPointer, _ y: [UInt8]) -> Int {
+        y.withUnsafeBytes { compare(x, $0) }
+    }
+
+    static func compare(_ x: [UInt8], _ y: [UInt8]) -> Int {
+        x.withUnsafeBytes { a in y.withUnsafeBytes { compare(a, $0) } }
+    }
+
+    /// Bytewise order (memcmp, then length), as SQLite orders TEXT by default.
+    static func compare(_ x: UnsafeRawBufferPointer, _ y: UnsafeRawBufferPointer) -> Int {
+        let n = min(x.count, y.count)
+        if n > 0 {
+            let c = memcmp(x.baseAddress!, y.baseAddress!, n)
+            if c != 0 { return c < 0 ? -1 : 1 }
+        }
+        return x.count == y.count ? 0 : (x.count < y.count ? -1 : 1)
+    }
+}

@@ -1,0 +1,226 @@
+/// One aggregate of a gold table, compiled: its function, the argument and the `filter (where
+/// …)` predicate as closures over a batch row, and the result type.
+struct AggregatePlan {
+    let function: AggregateFunction
+    let argument: CompiledExpr?
+    let filter: ((UnsafePointer<ColumnView>, Int) -> Bool?)?
+    let resultType: GoldType
+    /// Sums and averages of doubles are kept in integer micro-units (see `AggState`).
+    let sumsDoubles: Bool
+    /// The result can be NULL (no row passed the filter, or every argument was NULL).
+    let nullable: Bool
+
+    init(_ call: AggregateCall, argument: CompiledExpr?, filter: CompiledExpr?, resultType: GoldType,
+         argumentNullable: Bool) {
+        function = call.function
+        self.argument = argument
+        if case .bool(let f)? = filter { self.filter = f } else { self.filter = nil }
+        self.resultType = resultType
+        sumsDoubles = argument?.type == .double
+        switch call.function {
+        case .count, .countDistinct: nullable = false
+        default: nullable = filter != nil || argumentNullable
+        }
+    }
+
+    /// Adds row `row` (event time `time`, silver `ingest_id` `ingest`) to `state`.
+    @inline(__always)
+    func add(_ views: UnsafePointer<ColumnView>, _ row: Int, time: Int64, ingest: Int64, to s: inout AggState) {
+        if let filter, filter(views, row) != true { return }
+        guard let argument else {
+            s.n += 1  // count()
+            return
+        }
+        switch argument {
+        case .int64(let f):
+            guard let v = f(views, row) else { return nullArgument(time, ingest, &s) }
+            addWord(UInt64(bitPattern: v), signed: v, time: time, ingest: ingest, &s)
+        case .timestamp(let f):
+            guard let v = f(views, row) else { return nullArgument(time, ingest, &s) }
+            addWord(UInt64(bitPattern: v), signed: v, time: time, ingest: ingest, &s)
+        case .double(let f):
+            guard let v = f(views, row) else { return nullArgument(time, ingest, &s) }
+            addDouble(v, time: time, ingest: ingest, &s)
+        case .bool(let f):
+            guard let v = f(views, row) else { return nullArgument(time, ingest, &s) }
+            addBool(v, time: time, ingest: ingest, &s)
+        case .string(let f):
+            guard let v = f(views, row) else { return nullArgument(time, ingest, &s) }
+            addString(v, time: time, ingest: ingest, &s)
+        }
+    }
+
+    /// first/last keep the value at the earliest/latest row even when it is NULL.
+    @inline(__always)
+    private func nullArgument(_ time: Int64, _ ingest: Int64, _ s: inout AggState) {
+        guard function == .first || function == .last, takes(time, ingest, s) else { return }
+        s.n = 1
+        s.t = time
+        s.i = ingest
+        s.isNullValue = true
+        s.a = 0
+        s.text.removeAll()
+    }
+
+    /// first: an earlier (time, ingest_id) replaces the kept row; last: a later one.
+    @inline(__always)
+    private func takes(_ time: Int64, _ ingest: Int64, _ s: AggState) -> Bool {
+        if s.n == 0 { return true }
+        return function == .first ? (time, ingest) < (s.t, s.i) : (time, ingest) > (s.t, s.i)
+    }
+
+    @inline(__always)
+    private func addWord(_ w: UInt64, signed v: Int64, time: Int64, ingest: Int64, _ s: inout AggState) {
+        switch function {
+        case .count: s.n += 1
+        case .sum, .avg:
+            s.n += 1
+            s.a = AggState.saturatingAdd(s.a, v)
+        case .min:
+            if s.n == 0 || v < s.a { s.a = v }
+            s.n = 1
+        case .max:
+            if s.n == 0 || v > s.a { s.a = v }
+            s.n = 1
+        case .countDistinct: s.insertDistinct(AggState.hash(word: w))
+        case .first, .last:
+            guard takes(time, ingest, s) else { return }
+            (s.n, s.t, s.i, s.a, s.isNullValue) = (1, time, ingest, v, false)
+        case .any, .all: break
+        }
+    }
+
+    @inline(__always)
+    private func addDouble(_ v: Double, time: Int64, ingest: Int64, _ s: inout AggState) {
+        switch function {
+        case .count: s.n += 1
+        case .sum, .avg:
+            s.n += 1
+            s.a = AggState.saturatingAdd(s.a, AggState.micros(v))
+        case .min:
+            if s.n == 0 || v < Double(bitPattern: UInt64(bitPattern: s.a)) { s.a = Int64(bitPattern: v.bitPattern) }
+            s.n = 1
+        case .max:
+            if s.n == 0 || v > Double(bitPattern: UInt64(bitPattern: s.a)) { s.a = Int64(bitPattern: v.bitPattern) }
+            s.n = 1
+        case .countDistinct: s.insertDistinct(AggState.hash(word: (v == 0 ? 0.0 : v).bitPattern))
+        case .first, .last:
+            guard takes(time, ingest, s) else { return }
+            (s.n, s.t, s.i, s.a, s.isNullValue) = (1, time, ingest, Int64(bitPattern: v.bitPattern), false)
+        case .any, .all: break
+        }
+    }
+
+    @inline(__always)
+    private func addBool(_ v: Bool, time: Int64, ingest: Int64, _ s: inout AggState) {
+        switch function {
+        case .count: s.n += 1
+        case .any:
+            s.n += 1
+            if v { s.a = 1 }
+        case .all:
+            // `a` counts the false values: all() is true while there is none.
+            s.n += 1
+            if !v { s.a += 1 }
+        case .min:
+            if s.n == 0 || (v ? 1 : 0) < s.a { s.a = v ? 1 : 0 }
+            s.n = 1
+        case .max:
+            if s.n == 0 || (v ? 1 : 0) > s.a { s.a = v ? 1 : 0 }
+            s.n = 1
+        case .countDistinct: s.insertDistinct(AggState.hash(word: v ? 1 : 0))
+        case .first, .last:
+            guard takes(time, ingest, s) else { return }
+            (s.n, s.t, s.i, s.a, s.isNullValue) = (1, time, ingest, v ? 1 : 0, false)
+        case .sum, .avg: break
+        }
+    }
+
+    @inline(__always)
+    private func addString(_ v: UnsafeRawBufferPointer, time: Int64, ingest: Int64, _ s: inout AggState) {
+        switch function {
+        case .count: s.n += 1
+        case .countDistinct: s.insertDistinct(AggState.hash(bytes: v))
+        case .min:
+            if s.n == 0 || AggState.compare(v, s.text) < 0 { s.text = Array(v) }
+            s.n = 1
+        case .max:
+            if s.n == 0 || AggState.compare(v, s.text) > 0 { s.text = Array(v) }
+            s.n = 1
+        case .first, .last:
+            guard takes(time, ingest, s) else { return }
+            (s.n, s.t, s.i, s.isNullValue) = (1, time, ingest, false)
+            s.text = Array(v)
+        case .sum, .avg, .any, .all: break
+        }
+    }
+
+    /// Folds `other` (the same aggregate over other rows) into `s`: sessions merge when an
+    /// event bridges two of them. Every merge is commutative, so any order of rows and merges
+    /// gives the same state.
+    func merge(_ other: AggState, into s: inout AggState) {
+        guard other.n > 0 || !other.distinct.isEmpty else { return }
+        switch function {
+        case .count:
+            s.n += other.n
+        case .sum, .avg:
+            s.n += other.n
+            s.a = AggState.saturatingAdd(s.a, other.a)
+        case .any:
+            s.n += other.n
+            s.a = max(s.a, other.a)
+        case .all:
+            s.n += other.n
+            s.a += other.a
+        case .countDistinct:
+            s.distinct.formUnion(other.distinct)
+        case .min, .max:
+            if s.n == 0 {
+                s = other
+                return
+            }
+            let c = compareValues(other, s)
+            if (function == .min && c < 0) || (function == .max && c > 0) {
+                s.a = other.a
+                s.text = other.text
+            }
+        case .first, .last:
+            if takes(other.t, other.i, s) { s = other }
+        }
+    }
+
+    private func compareValues(_ x: AggState, _ y: AggState) -> Int {
+        switch argument?.type {
+        case .string?: return AggState.compare(x.text, y.text)
+        case .double?:
+            let a = Double(bitPattern: UInt64(bitPattern: x.a)), b = Double(bitPattern: UInt64(bitPattern: y.a))
+            return a < b ? -1 : (a > b ? 1 : 0)
+        default: return x.a < y.a ? -1 : (x.a > y.a ? 1 : 0)
+        }
+    }
+
+    /// The aggregate's value over the rows added.
+    func result(_ s: AggState) -> GoldValue {
+        switch function {
+        case .count: return .int(s.n)
+        case .countDistinct: return .int(Int64(s.distinct.count))
+        case .sum:
+            guard s.n > 0 else { return .null }
+            return sumsDoubles ? .double(Double(s.a) / 1_000_000) : .int(s.a)
+        case .avg:
+            guard s.n > 0 else { return .null }
+            return .double((sumsDoubles ? Double(s.a) / 1_000_000 : Double(s.a)) / Double(s.n))
+        case .any: return s.n == 0 ? .null : .bool(s.a != 0)
+        case .all: return s.n == 0 ? .null : .bool(s.a == 0)
+        case .min, .max, .first, .last:
+            guard s.n > 0, !s.isNullValue else { return .null }
+            switch argument?.type ?? .int64 {
+            case .int64: return .int(s.a)
+            case .timestamp: return .timestamp(s.a)
+            case .double: return .double(Double(bitPattern: UInt64(bitPattern: s.a)))
+            case .bool: return .bool(s.a != 0)
+            case .string: return .string(String(decoding: s.text, as: UTF8.self))
+            }
+        }
+    }
+}

@@ -1,0 +1,73 @@
+/// The rows one gold commit writes for one table.
+struct GoldRows {
+    /// Rows that became final (Parquet, append-only, and SQLite), in key order.
+    var closed: [[GoldValue]] = []
+    var open: OpenRows = .unchanged
+
+    /// What happens to the table's other SQLite rows (open windows and sessions, running
+    /// totals, top rows).
+    enum OpenRows {
+        case unchanged
+        /// Delete every row not closed (every row, for a table without windows), insert these.
+        case replaceAll([[GoldValue]])
+        /// Delete the open rows of these keys (the key columns' values), insert these rows.
+        case replaceKeys(keys: [[GoldValue]], rows: [[GoldValue]])
+    }
+}
+
+/// A gold table being computed: its state (open windows, sessions, running totals, top rows)
+/// grows with the rows added and shrinks as the watermark closes what it has passed. One
+/// kind per file (`SessionsTable`, `WindowsTable`, `TopTable`).
+protocol GoldTableState: AnyObject {
+    var plan: GoldTablePlan { get }
+    /// Adds the batch's rows that the table's `where` accepts.
+    func add(_ batch: RowBatch)
+    /// Closes every window or session whose end is at or before `watermark` and returns the
+    /// rows to commit: the closed ones and the changed open ones (all of them with `everything`).
+    func commit(watermark: Int64, everything: Bool) -> GoldRows
+    /// Open windows or sessions, or groups (reported in run results).
+    var openCount: Int { get }
+    func encode(into w: inout StateWriter)
+    func decode(from r: inout StateReader) throws
+}
+
+extension GoldTablePlan {
+    /// A fresh state of the table's kind.
+    func makeState() -> GoldTableState {
+        switch definition.kind {
+        case .sessions: SessionsTable(plan: self)
+        case .windows: WindowsTable(plan: self)
+        case .top: TopTable(plan: self)
+        }
+    }
+}
+
+/// Output rows in key order: the start of their window or session, then their key values.
+func sortRows(_ rows: inout [[GoldValue]], by columns: [Int]) {
+    rows.sort { a, b in
+        for c in columns {
+            let order = GoldValue.compare(a[c], b[c])
+            if order != 0 { return order < 0 }
+        }
+        return false
+    }
+}
+
+extension GoldValue {
+    /// SQL order: NULL first, then values of one type by value (strings bytewise).
+    static func compare(_ x: GoldValue, _ y: GoldValue) -> Int {
+        switch (x, y) {
+        case (.null, .null): return 0
+        case (.null, _): return -1
+        case (_, .null): return 1
+        case let (.int(a), .int(b)), let (.timestamp(a), .timestamp(b)): return a < b ? -1 : (a > b ? 1 : 0)
+        case let (.double(a), .double(b)): return a < b ? -1 : (a > b ? 1 : 0)
+        case let (.int(a), .double(b)): return Double(a) < b ? -1 : (Double(a) > b ? 1 : 0)
+        case let (.double(a), .int(b)): return a < Double(b) ? -1 : (a > Double(b) ? 1 : 0)
+        case let (.bool(a), .bool(b)): return a == b ? 0 : (!a ? -1 : 1)
+        case let (.string(a), .string(b)):
+            return AggState.compare(Array(a.utf8), Array(b.utf8))
+        default: return 0
+        }
+    }
+}

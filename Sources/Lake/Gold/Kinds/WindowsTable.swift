@@ -1,0 +1,124 @@
+/// `kind = "windows"`: per group, tumbling windows (`window`), hopping windows (`window` and
+/// a shorter `slide`: a row counts in every window that holds it), or running totals over all
+/// time (no `window`). Windows are aligned on the epoch and hold [start, start + window); one is
+/// final once the watermark reaches its end. Running totals never close: their rows are
+/// replaced at every commit.
+final class WindowsTable: GoldTableState {
+    struct Window {
+        var start: Int64
+        var states: [AggState]
+    }
+
+    let plan: GoldTablePlan
+    /// Each group's open windows, sorted by start (running totals: one, start 0).
+    private var groups: [GroupKey: [Window]] = [:]
+    private let grouper = BatchGroups()
+
+    init(plan: GoldTablePlan) { self.plan = plan }
+
+    var openCount: Int { groups.values.reduce(0) { $0 + $1.count } }
+
+    func add(_ batch: RowBatch) {
+        let views = UnsafePointer(batch.views)
+        let plan = self.plan
+        grouper.build(batch: batch, columns: plan.keyColumns, types: plan.keyTypes) { plan.accepts(views, $0) }
+        for g in 0..<grouper.groupCount {
+            add(group: g, views, to: &groups[grouper.key(g), default: []])
+        }
+    }
+
+    private func add(group g: Int, _ views: UnsafePointer<ColumnView>, to windows: inout [Window]) {
+        let time = views[plan.timeColumn]
+        guard let length = plan.windowMicros, let slide = plan.slideMicros else {
+            if windows.isEmpty { windows.append(Window(start: 0, states: plan.freshStates())) }
+            grouper.forEachRow(of: g) { row in plan.add(views, row, time: time.int(row), to: &windows[0].states) }
+            return
+        }
+        grouper.forEachRow(of: g) { row in
+            let t = time.int(row)
+            let last = Timestamps.floorDivide(t, slide).0 * slide
+            var start = last - length + slide
+            while start <= last {
+                plan.add(views, row, time: t, to: &windows[index(of: start, in: &windows)].states)
+                start += slide
+            }
+        }
+    }
+
+    /// The index of the window starting at `start`, inserted when new (rows mostly land in the
+    /// latest windows, so the search starts from the end).
+    private func index(of start: Int64, in windows: inout [Window]) -> Int {
+        var i = windows.count
+        while i > 0 && windows[i - 1].start > start { i -= 1 }
+        if i > 0 && windows[i - 1].start == start { return i - 1 }
+        windows.insert(Window(start: start, states: plan.freshStates()), at: i)
+        return i
+    }
+
+    func commit(watermark: Int64, everything: Bool) -> GoldRows {
+        var rows = GoldRows()
+        let keyCount = plan.keyColumns.count
+        guard let length = plan.windowMicros else {
+            var all: [[GoldValue]] = []
+            for (key, windows) in groups {
+                if let row = plan.outputRow(leading: key.values(plan.keyTypes), aggregates: windows[0].states,
+                                            closed: nil) {
+                    all.append(row)
+                }
+            }
+            sortRows(&all, by: Array(0..<keyCount))
+            rows.open = .replaceAll(all)
+            return rows
+        }
+        var open: [[GoldValue]] = []
+        for key in Array(groups.keys) {
+            let values = key.values(plan.keyTypes)
+            var windows = groups[key] ?? []
+            var c = 0
+            while c < windows.count && windows[c].start + length <= watermark { c += 1 }
+            for w in windows[0..<c] {
+                if let row = output(values, w, length, closed: true) { rows.closed.append(row) }
+            }
+            windows.removeFirst(c)
+            for w in windows {
+                if let row = output(values, w, length, closed: false) { open.append(row) }
+            }
+            groups[key] = windows.isEmpty ? nil : windows
+        }
+        let order = [0] + Array(2..<(2 + keyCount))
+        sortRows(&rows.closed, by: order)
+        sortRows(&open, by: order)
+        rows.open = .replaceAll(open)
+        return rows
+    }
+
+    private func output(_ key: [GoldValue], _ w: Window, _ length: Int64, closed: Bool) -> [GoldValue]? {
+        plan.outputRow(leading: [.timestamp(w.start), .timestamp(w.start + length)] + key,
+                       aggregates: w.states, closed: closed)
+    }
+
+    func encode(into w: inout StateWriter) {
+        w.int(groups.count)
+        for (key, windows) in groups.sorted(by: { $0.key.bytes.lexicographicallyPrecedes($1.key.bytes) }) {
+            w.data(key.bytes)
+            w.int(windows.count)
+            for x in windows {
+                w.int(x.start)
+                for a in x.states { w.aggState(a) }
+            }
+        }
+    }
+
+    func decode(from r: inout StateReader) throws {
+        groups = [:]
+        for _ in 0..<(try r.count()) {
+            let key = GroupKey(bytes: try r.data())
+            var windows: [Window] = []
+            for _ in 0..<(try r.count()) {
+                let start = try r.int()
+                windows.append(Window(start: start, states: try r.aggStates(plan.aggregates.count)))
+            }
+            groups[key] = windows
+        }
+    }
+}

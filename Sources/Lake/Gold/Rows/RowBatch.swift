@@ -1,0 +1,126 @@
+/// The value types gold works with: silver's column types, and booleans for predicates.
+/// SQLite stores booleans as 0/1 integers and timestamps as ISO-8601 text; Parquet stores
+/// booleans as INT32 0/1 (so the two copies of a gold table hold the same values) and
+/// timestamps as TIMESTAMP(UTC, micros).
+public enum GoldType: String, Sendable, Equatable {
+    case int64, double, bool, string, timestamp
+
+    var isNumeric: Bool { self == .int64 || self == .double }
+}
+
+/// One column of a `RowBatch` as raw pointers, valid while the batch is neither appended to
+/// nor freed: what compiled expressions read, without reference counting or bounds checks.
+/// Numbers, booleans (0/1) and timestamps are 64-bit words (a double as its bit pattern);
+/// strings are bytes back to back with each row's end offset.
+public struct ColumnView {
+    public var words: UnsafeMutablePointer<UInt64>
+    /// 1 where the row has a value, 0 where it is null.
+    public var valid: UnsafeMutablePointer<UInt8>
+    public var ends: UnsafeMutablePointer<Int>
+    public var bytes: UnsafeMutableRawPointer
+
+    @inline(__always) public func isNull(_ row: Int) -> Bool { valid[row] == 0 }
+    @inline(__always) public func int(_ row: Int) -> Int64 { Int64(bitPattern: words[row]) }
+    @inline(__always) public func double(_ row: Int) -> Double { Double(bitPattern: words[row]) }
+    @inline(__always) public func bool(_ row: Int) -> Bool { words[row] != 0 }
+
+    /// Row `row`'s string bytes (valid while the batch is alive and not appended to).
+    @inline(__always) public func string(_ row: Int) -> UnsafeRawBufferPointer {
+        let start = row == 0 ? 0 : ends[row - 1]
+        return UnsafeRawBufferPointer(start: bytes + start, count: ends[row] - start)
+    }
+}
+
+/// Rows in columns, as gold reads them: from silver's Parquet files or from the rows silver
+/// hands over in memory (`SilverFeed`). Storage of a fixed row capacity, allocated once and
+/// reused (`removeAll`); string bytes grow geometrically.
+public final class RowBatch {
+    public let types: [GoldType]
+    public let capacity: Int
+    public private(set) var count = 0
+    /// One view per column (see `ColumnView`); `views[i]` is column `i`.
+    public let views: UnsafeMutablePointer<ColumnView>
+    private var byteCapacities: [Int]
+
+    public init(types: [GoldType], capacity: Int) {
+        self.types = types
+        self.capacity = max(1, capacity)
+        views = .allocate(capacity: max(1, types.count))
+        byteCapacities = types.map { $0 == .string ? 16 * max(1, capacity) : 0 }
+        for i in 0..<types.count {
+            let bytes = UnsafeMutableRawPointer.allocate(byteCount: max(8, byteCapacities[i]), alignment: 8)
+            let view = ColumnView(
+                words: .allocate(capacity: self.capacity), valid: .allocate(capacity: self.capacity),
+                ends: .allocate(capacity: self.capacity), bytes: bytes)
+            (views + i).initialize(to: view)
+        }
+    }
+
+    deinit {
+        for i in 0..<types.count {
+            views[i].words.deallocate()
+            views[i].valid.deallocate()
+            views[i].ends.deallocate()
+            views[i].bytes.deallocate()
+        }
+        views.deallocate()
+    }
+
+    public var isFull: Bool { count == capacity }
+    public var columnCount: Int { types.count }
+
+    /// Drops every row, keeping the storage.
+    public func removeAll() { count = 0 }
+
+    /// Bytes of string column `column` in use.
+    public func byteCount(_ column: Int) -> Int { count == 0 ? 0 : views[column].ends[count - 1] }
+
+    /// The byte capacity of the largest string column (a feed drops batches that grew large).
+    public var largestByteCapacity: Int { byteCapacities.max() ?? 0 }
+
+    // MARK: appending a row: set every column, then `endRow`
+
+    @inline(__always) public func setNull(_ column: Int) {
+        let v = views[column]
+        v.valid[count] = 0
+        v.words[count] = 0
+        if types[column] == .string { v.ends[count] = byteCount(column) }
+    }
+
+    @inline(__always) public func set(_ column: Int, word: UInt64) {
+        let v = views[column]
+        v.valid[count] = 1
+        v.words[count] = word
+    }
+
+    @inline(__always) public func set(_ column: Int, int value: Int64) { set(column, word: UInt64(bitPattern: value)) }
+    @inline(__always) public func set(_ column: Int, double value: Double) { set(column, word: value.bitPattern) }
+    @inline(__always) public func set(_ column: Int, bool value: Bool) { set(column, word: value ? 1 : 0) }
+
+    @inline(__always) public func set(_ column: Int, string value: UnsafeRawBufferPointer) {
+        let start = byteCount(column)
+        let n = value.count
+        if start + n > byteCapacities[column] { growBytes(column, to: start + n) }
+        let v = views[column]
+        if n > 0 { (v.bytes + start).copyMemory(from: value.baseAddress!, byteCount: n) }
+        v.ends[count] = start + n
+        v.valid[count] = 1
+        v.words[count] = 0
+    }
+
+    /// Ends the row whose columns were just set.
+    @inline(__always) public func endRow() {
+        precondition(count < capacity, "append to a full row batch")
+        count += 1
+    }
+
+    private func growBytes(_ column: Int, to needed: Int) {
+        var c = max(16, byteCapacities[column])
+        while c < needed { c *= 2 }
+        let grown = UnsafeMutableRawPointer.allocate(byteCount: c, alignment: 8)
+        grown.copyMemory(from: views[column].bytes, byteCount: byteCount(column))
+        views[column].bytes.deallocate()
+        views[column].bytes = grown
+        byteCapacities[column] = c
+    }
+}
