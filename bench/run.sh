@@ -12,7 +12,10 @@
 #   BENCH_SEED (20260129), BENCH_FILES (4 landing files), BENCH_USERS (1000),
 #   BENCH_OUT (bench/out), BENCH_RESULTS (bench/RESULTS.md), PYTHON (python3),
 #   BENCH_LATENCY (1: also bench/latency.py and bench/http_load.py; 0 skips them; their own
-#   variables LATENCY_* and HTTP_* are described in bench/README.md).
+#   variables LATENCY_* and HTTP_* are described in bench/README.md),
+#   BENCH_TX_EVENTS (BENCH_EVENTS: transactions for the transactions job's row),
+#   BENCH_ONLY (empty: everything; `transactions`: only the transactions job's row, written to
+#   $BENCH_OUT/RESULTS.md unless BENCH_RESULTS is set, so the committed RESULTS.md stays whole).
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -30,14 +33,22 @@ SEED=${BENCH_SEED:-20260129}
 FILES=${BENCH_FILES:-4}
 USERS=${BENCH_USERS:-1000}
 OUT=${BENCH_OUT:-$HERE/out}
-RESULTS=${BENCH_RESULTS:-$HERE/RESULTS.md}
+TX_EVENTS=${BENCH_TX_EVENTS:-$EVENTS}
+ONLY=${BENCH_ONLY:-}
+case "$ONLY" in
+  "") RESULTS=${BENCH_RESULTS:-$HERE/RESULTS.md} ;;
+  transactions) RESULTS=${BENCH_RESULTS:-$OUT/RESULTS.md} ;;
+  *) echo "bench: BENCH_ONLY=$ONLY: expected nothing or transactions" >&2; exit 1 ;;
+esac
 JOBS=$ROOT/jobs
 
 die() { echo "bench: $*" >&2; exit 1; }
 note() { echo "== $*" >&2; }
 
 # --- tools ----------------------------------------------------------------------------------
-for bin in "$LAKE_BIN" "$PARQUET_TOOL"; do
+BINS=("$LAKE_BIN")
+[ -z "$ONLY" ] && BINS+=("$PARQUET_TOOL")
+for bin in "${BINS[@]}"; do
   [ -x "$bin" ] || die "$bin is missing; build it with: swift build -c release (or make bench)"
 done
 sudo_() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
@@ -56,8 +67,8 @@ metric() { printf '%s\t%s\n' "$1" "$2" >>"$METRICS"; }
 now_ns() { date +%s%N; }
 
 # measure_once NAME CMD...: runs CMD under /usr/bin/time -v (stdout appended to $OUT/NAME.out,
-# stderr and the time report to $OUT/NAME.err / NAME.time); sets LAST_S (wall, ns clock) and
-# LAST_RSS_KB (peak RSS).
+# stderr and the time report to $OUT/NAME.err / NAME.time); sets LAST_S (wall, ns clock),
+# LAST_RSS_KB (peak RSS) and LAST_CPU_S (user + system seconds, from the same report).
 measure_once() {
   local name=$1; shift
   local t0 t1
@@ -72,6 +83,8 @@ measure_once() {
   t1=$(now_ns)
   LAST_S=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", (b - a) / 1e9 }')
   LAST_RSS_KB=$(awk -F': ' '/Maximum resident set size/ { print $2 }' "$OUT/$name.time")
+  LAST_CPU_S=$(awk -F': ' '/User time \(seconds\)|System time \(seconds\)/ { s += $2 }
+    END { printf "%.2f", s }' "$OUT/$name.time")
 }
 
 # measure NAME CMD...: one run; records NAME.seconds and NAME.rss_kb.
@@ -84,21 +97,24 @@ measure() {
 
 # measure_best NAME RESET CMD...: $REPEAT runs, each after the shell command RESET (which puts
 # the input back as it was); records the fastest wall time as NAME.seconds, every try as
-# NAME.tries, and the largest peak RSS of the tries as NAME.rss_kb (the RSS target bounds the
-# worst case). Lake and DuckDB get the same treatment: the machine is shared and noisy.
+# NAME.tries, the largest peak RSS of the tries as NAME.rss_kb (the RSS target bounds the
+# worst case) and the user + system CPU seconds of the fastest try as NAME.cpu_s. Lake and
+# DuckDB get the same treatment: the machine is shared and noisy.
 measure_best() {
   local name=$1 reset=$2; shift 2
-  local best="" rss=0 tries=""
+  local best="" rss=0 tries="" cpu=""
   for _ in $(seq "$REPEAT"); do
     eval "$reset"
     measure_once "$name" "$@"
     tries="$tries $LAST_S"
     best=$(awk -v a="$best" -v b="$LAST_S" 'BEGIN { print (a == "" || b < a) ? b : a }')
+    [ "$best" = "$LAST_S" ] && cpu=$LAST_CPU_S
     [ "$LAST_RSS_KB" -gt "$rss" ] && rss=$LAST_RSS_KB
   done
   metric "$name.seconds" "$best"
   metric "$name.tries" "${tries# }"
   metric "$name.rss_kb" "$rss"
+  metric "$name.cpu_s" "$cpu"
 }
 
 # best_of N NAME CMD...: the fastest of N runs of CMD (stdout discarded), for the cheap floors.
@@ -133,6 +149,8 @@ metric duckdb_version "$("$PYTHON" -c 'import duckdb; print(duckdb.__version__)'
 metric pyarrow_version "$("$PYTHON" -c 'import pyarrow; print(pyarrow.__version__)')"
 metric zstd_version "$(zstd -V | head -1 | grep -o 'v[0-9][0-9.]*' | head -1)"
 
+# --- clickstream: everything up to the transactions job (BENCH_ONLY=transactions skips it) ---
+if [ -z "$ONLY" ]; then
 LAKE_DIR=$OUT/lake
 note "lake generate: $EVENTS events (+2% duplicates), seed $SEED, $FILES files, into $LAKE_DIR"
 measure generate "$LAKE_BIN" generate --lake "$LAKE_DIR" --jobs "$JOBS" --events "$EVENTS" \
@@ -236,6 +254,40 @@ if [ -n "$LARGE" ]; then
   measure lake_all_large "$LAKE_BIN" run all --lake "$BIG_DIR" --jobs "$JOBS"
   rm -rf "$BIG_DIR/landing"   # gigabytes of input nobody reads again
 fi
+fi  # clickstream
+
+# --- the transactions job (seed 004): lake run all against DuckDB doing the same work ----------
+# The same treatment as clickstream's `run all`: input generated once (2% exact copies, default
+# jitter, no late or malformed lines), each try on a fresh lake holding hard links to it, the
+# fastest of $REPEAT tries counts; DuckDB (bench/duckdb_transactions.py: silver + the six gold
+# tables in one process) alike. Then one cheap cross-check of gold_totals between the two.
+TX_DIR=$OUT/tx-lake
+TX_LANDING=$OUT/tx-landing
+note "lake generate --job transactions: $TX_EVENTS transactions (+2% duplicates), seed $SEED, $FILES files"
+measure tx_generate "$LAKE_BIN" generate --job transactions --lake "$TX_DIR" --jobs "$JOBS" \
+  --events "$TX_EVENTS" --seed "$SEED" --files "$FILES" --duplicates 0.02
+metric tx_events "$TX_EVENTS"
+rm -rf "$TX_LANDING"
+mv "$TX_DIR/landing/transactions" "$TX_LANDING"
+mapfile -t TX_INPUT < <(find "$TX_LANDING" -maxdepth 1 -name 'events-*.jsonl' | sort)
+[ "${#TX_INPUT[@]}" -gt 0 ] || die "lake generate --job transactions wrote no events-*.jsonl"
+metric tx_input_bytes "$(cat "${TX_INPUT[@]}" | wc -c)"
+metric tx_input_lines "$(cat "${TX_INPUT[@]}" | wc -l)"
+tx_fresh_lake() {  # DIR: a lake with only the transactions' landing files
+  rm -rf "$1"
+  mkdir -p "$1/landing"
+  cp -al "$TX_LANDING" "$1/landing/transactions"
+}
+note "lake run all --job transactions (x$REPEAT, fresh lake each)"
+measure_best tx_lake_all "tx_fresh_lake $TX_DIR" "$LAKE_BIN" run all --job transactions --lake "$TX_DIR" --jobs "$JOBS"
+lake status --lake "$TX_DIR" --json >"$OUT/tx_lake_status.json"
+TX_DUCK=$OUT/duckdb-transactions
+note "duckdb transactions: silver + six gold tables (x$REPEAT)"
+measure_best tx_duck "rm -rf $TX_DUCK" "$PYTHON" "$HERE/duckdb_transactions.py" run \
+  --landing "$TX_LANDING" --out "$TX_DUCK"
+"$PYTHON" "$HERE/duckdb_transactions.py" check --catalog "$TX_DIR/catalog.db" --out "$TX_DUCK" \
+  >"$OUT/tx_check.txt"
+note "$(cat "$OUT/tx_check.txt")"
 
 metric loadavg_end "$(cut -d' ' -f1-3 /proc/loadavg)"
 metric bench_seconds "$(awk -v a="$START_NS" -v b="$(now_ns)" 'BEGIN { printf "%.1f", (b - a) / 1e9 }')"
@@ -250,24 +302,7 @@ for line in open(os.path.join(out, "metrics.tsv")):
     key, _, value = line.rstrip("\n").partition("\t")
     m[key] = value
 num = lambda k: float(m[k])
-lake_status = json.load(open(os.path.join(out, "lake_status.json")))["tables"]
-all_status = json.load(open(os.path.join(out, "lake_all_status.json")))["tables"]
-def fastest(path):
-    """The JSON line of the fastest try (one line per try in the .out file)."""
-    tries = [json.loads(l) for l in open(path).read().splitlines() if l.startswith("{")]
-    return min(tries, key=lambda t: t["seconds"])
-
-duck = {s: fastest(os.path.join(out, f"duck_{s}.out")) for s in ("bronze", "silver", "gold")}
-spark = None
-if os.path.exists(os.path.join(out, "spark_gold.out")):
-    spark = {s: fastest(os.path.join(out, f"spark_{s}.out")) for s in ("bronze", "silver", "gold")}
-repeat = len(m.get("lake_bronze.tries", "x").split())
-pq = json.load(open(os.path.join(out, "parquet_bench.json")))
-gold_all, gold_closed = (open(os.path.join(out, "lake_gold_sqlite.txt")).read().strip().split("|") + ["?"])[:2]
-
 MB = 1e6
-in_bytes, in_lines, events = num("input_bytes"), num("input_lines"), int(m["events"])
-mb = in_bytes / MB
 
 def f(x, digits=2):
     return f"{x:,.{digits}f}"
@@ -277,6 +312,86 @@ def mbs(kb):
 
 def verdict(ok):
     return "**met**" if ok else "**not met**"
+
+def fastest(path):
+    """The JSON line of the fastest try (one line per try in the .out file)."""
+    tries = [json.loads(l) for l in open(path).read().splitlines() if l.startswith("{")]
+    return min(tries, key=lambda t: t["seconds"])
+
+# The transactions job: one row of the stages table (`lake run all --job transactions` against
+# bench/duckdb_transactions.py), a paragraph under it, cross-checks and targets.
+tx_in_lines, tx_in_bytes = num("tx_input_lines"), num("tx_input_bytes")
+tx_mb = tx_in_bytes / MB
+tx_duck = fastest(os.path.join(out, "tx_duck.out"))
+tx_la, tx_lar, tx_lcpu = num("tx_lake_all.seconds"), mbs(m["tx_lake_all.rss_kb"]), num("tx_lake_all.cpu_s")
+tx_dw, tx_ds, tx_dr = num("tx_duck.seconds"), float(tx_duck["seconds"]), mbs(m["tx_duck.rss_kb"])
+tx_dcpu = num("tx_duck.cpu_s")
+tx_ratio = tx_ds / tx_la
+tx_status = json.load(open(os.path.join(out, "tx_lake_status.json")))["tables"]
+tx_check = open(os.path.join(out, "tx_check.txt")).read().strip()
+tx_tries = len(m["tx_lake_all.tries"].split())
+
+def tx_row():
+    return (f"| **transactions end to end** (`lake run all --job transactions`, fresh lake) | {f(tx_la)} "
+            f"| {f(tx_in_lines / tx_la, 0)} | {f(tx_mb / tx_la, 0)} | {f(tx_lar, 0)} | {f(tx_dw)} / {f(tx_ds)} "
+            f"| {f(tx_in_lines / tx_ds, 0)} | {f(tx_dr, 0)} | {f(tx_ratio)}× ({f(tx_dw / tx_la)}×) |")
+
+def tx_paragraph():
+    return (f"Transactions row (seed 004, `jobs/transactions.toml`): `lake generate --job transactions "
+            f"--events {int(m['tx_events']):,} --duplicates 0.02 --seed {m['seed']} --files {m['files']}` "
+            f"(default jitter and users) → {int(tx_in_lines):,} lines, {f(tx_mb, 1)} MB of NDJSON "
+            f"({f(tx_in_bytes / tx_in_lines, 0)} B/line). lake: bronze, silver and the six gold tables, "
+            f"fastest of {tx_tries} tries, each on a fresh lake. DuckDB (`bench/duckdb_transactions.py`, "
+            "one process, fastest of as many tries): the landing lines parsed straight into silver "
+            "(no bronze copy; as the clickstream reference, no per-record watermark, clock-skew check "
+            "or quarantine), silver Parquet and the six gold tables as Parquet, recomputed from all of "
+            f"silver. CPU (user + system) of the fastest try: lake {f(tx_lcpu)} s ({f(tx_lcpu / tx_la)} "
+            f"cores), DuckDB {f(tx_dcpu)} s ({f(tx_dcpu / tx_dw)} cores, process). "
+            f"Tries (wall s): lake {m['tx_lake_all.tries']}; DuckDB {m['tx_duck.tries']}.")
+
+def tx_cross_checks():
+    sv = tx_status.get("silver_transactions", {}).get("rows", 0)
+    q = tx_status.get("quarantine_transactions", {}).get("rows", 0)
+    return [f"- transactions silver rows: lake {sv:,} ({q:,} quarantined), DuckDB {tx_duck['rows']:,}.",
+            f"- transactions (`bench/duckdb_transactions.py check`): {tx_check}"]
+
+def tx_targets():
+    return [f"| transactions end to end ≥ 3× DuckDB | {f(tx_ratio)}× | {verdict(tx_ratio >= 3)} |",
+            f"| transactions peak RSS < 256 MB | {f(tx_lar, 0)} MB | {verdict(tx_lar < 256)} |"]
+
+STAGES_HEADER = ("| stage | lake s | lake events/s | lake MB/s | lake peak RSS MB | DuckDB s (process / SQL) "
+                 "| DuckDB events/s | DuckDB peak RSS MB | lake speed ÷ DuckDB |")
+
+if "lake_all.seconds" not in m:  # BENCH_ONLY=transactions: the transactions row alone
+    lines = ["# lake benchmark results: the transactions job only", "",
+             f"Written by `BENCH_ONLY=transactions bash bench/run.sh` on {m['date']} at commit "
+             f"`{m['commit']}`. Machine: {m['cpu']}, {m['cores']} cores, shared (load average "
+             f"{m['loadavg_start']} at the start, {m['loadavg_end']} at the end). DuckDB "
+             f"{m['duckdb_version']} with its default threads ({tx_duck['threads']}). "
+             f"Whole run: {m['bench_seconds']} s.", "",
+             "## Stages: lake vs DuckDB", "",
+             "Wall seconds (`/usr/bin/time -v`, peak RSS from the same); events/s and MB/s count every "
+             "landing line and byte; the speed ratio uses DuckDB's SQL-only time (in brackets: its "
+             "process wall time).", "",
+             STAGES_HEADER, "|---|---:|---:|---:|---:|---:|---:|---:|---:|", tx_row(), "",
+             tx_paragraph(), "", "## Cross-checks", "", *tx_cross_checks(), "",
+             "## Targets", "", "| target | figure | status |", "|---|---|---|", *tx_targets(), ""]
+    open(results, "w").write("\n".join(lines))
+    sys.exit(0)
+
+lake_status = json.load(open(os.path.join(out, "lake_status.json")))["tables"]
+all_status = json.load(open(os.path.join(out, "lake_all_status.json")))["tables"]
+
+duck = {s: fastest(os.path.join(out, f"duck_{s}.out")) for s in ("bronze", "silver", "gold")}
+spark = None
+if os.path.exists(os.path.join(out, "spark_gold.out")):
+    spark = {s: fastest(os.path.join(out, f"spark_{s}.out")) for s in ("bronze", "silver", "gold")}
+repeat = len(m.get("lake_bronze.tries", "x").split())
+pq = json.load(open(os.path.join(out, "parquet_bench.json")))
+gold_all, gold_closed = (open(os.path.join(out, "lake_gold_sqlite.txt")).read().strip().split("|") + ["?"])[:2]
+
+in_bytes, in_lines, events = num("input_bytes"), num("input_lines"), int(m["events"])
+mb = in_bytes / MB
 
 lines = []
 w = lines.append
@@ -310,7 +425,7 @@ w(f"Wall seconds of each stage as its own process (`/usr/bin/time -v`; peak RSS 
   "DuckDB's silver does strictly less work (no per-record watermark, no clock-skew check, no "
   "quarantine table); its gold recomputes from all of silver instead of carrying state.")
 w("")
-w("| stage | lake s | lake events/s | lake MB/s | lake peak RSS MB | DuckDB s (process / SQL) | DuckDB events/s | DuckDB peak RSS MB | lake speed ÷ DuckDB |")
+w(STAGES_HEADER)
 w("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
 ratios = {}
 lake_sum = duck_sum_wall = duck_sum_sql = 0.0
@@ -332,6 +447,7 @@ ratios["all"] = duck_sum_sql / la
 w(f"| **end to end** (`lake run all`, fresh lake) | {f(la)} | {f(in_lines / la, 0)} | {f(mb / la, 0)} "
   f"| {f(lar, 0)} | {f(duck_sum_wall)} / {f(duck_sum_sql)} | {f(in_lines / duck_sum_sql, 0)} "
   f"| {f(duck_rss_max, 0)} (max) | {f(ratios['all'])}× ({f(duck_sum_wall / la)}×) |")
+w(tx_row())
 w("")
 
 w("Tries (wall seconds, in order): " + "; ".join(
@@ -339,6 +455,8 @@ w("Tries (wall seconds, in order): " + "; ".join(
         ("lake bronze", "lake_bronze"), ("silver", "lake_silver"), ("gold", "lake_gold"),
         ("run all", "lake_all"), ("DuckDB bronze", "duck_bronze"), ("silver", "duck_silver"),
         ("gold", "duck_gold")) if key + ".tries" in m) + ".")
+w("")
+w(tx_paragraph())
 w("")
 
 if spark:
@@ -470,6 +588,8 @@ w(f"- silver rows: lake {sv:,}, DuckDB {duck['silver']['rows']:,} (lake also qua
 w(f"- gold sessions: lake {gold_all} in SQLite ({gold_closed} closed, in Parquet), DuckDB {duck['gold']['rows']:,}.")
 same_all = all(all_status.get(k, {}).get("rows") == v["rows"] for k, v in lake_status.items())
 w(f"- `lake run all` (stages at once) gives the same row counts per table as the three stages run one by one: {same_all}.")
+for line in tx_cross_checks():
+    w(line)
 w("")
 
 # targets
@@ -497,6 +617,8 @@ for s in ("bronze", "silver", "gold"):
     w(f"| {s} Parquet ≤ DuckDB's (bytes per row) | {f(t['bytes'] / t['rows'] / (d['bytes'] / d['rows']) * 100, 0)}% | {verdict(size_ok[s])} |")
 w(f"| our writer ≥ pyarrow's speed | {f(w_ratio)}× | {verdict(w_ratio >= 1)} |")
 w(f"| our files ≤ 110% of pyarrow's | {f(size_ratio * 100, 0)}% | {verdict(size_ratio <= 1.1)} |")
+for line in tx_targets():
+    w(line)
 w("")
 
 open(results, "w").write("\n".join(lines))
@@ -504,7 +626,7 @@ PY
 
 # --- streaming latency and HTTP ingest (sections appended to RESULTS.md) ---------------------
 LATENCY_FAILED=""
-if [ "${BENCH_LATENCY:-1}" = 1 ]; then
+if [ -z "$ONLY" ] && [ "${BENCH_LATENCY:-1}" = 1 ]; then
   note "streaming latency: lake run all --follow at ${LATENCY_RATE:-10000} events/s, then a rate sweep (bench/latency.py)"
   "$PYTHON" "$HERE/latency.py" --lake-bin "$LAKE_BIN" --jobs "$JOBS" --work "$OUT/latency" \
     --results "$RESULTS" --json "$OUT/latency.json" >/dev/null || LATENCY_FAILED="$LATENCY_FAILED latency.py"

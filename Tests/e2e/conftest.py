@@ -166,10 +166,20 @@ def lake_digest(con, lake):
     return {**{t: digest(con, lake, t) for t in TABLES}, "gold_sqlite": lake.gold_sqlite()}
 
 
+def all_tables(lake):
+    """The clickstream tables and every other table the catalog registers (every job's gold
+    tables: they are declared in the job files, and a kill can leave orphans in any of them)."""
+    try:
+        registered = [t for (t,) in lake.query("SELECT table_name FROM lake_table")]
+    except Exception:
+        registered = []
+    return list(TABLES) + sorted(set(registered) - set(TABLES))
+
+
 def table_files_on_disk(lake):
     """Parquet and temp files under the tables' folders, lake-relative."""
     found = set()
-    for table in TABLES:
+    for table in all_tables(lake):
         folder = lake.root / table
         if not folder.exists():
             continue
@@ -188,7 +198,7 @@ def check_catalog(lake, status=None):
     everything = lake.query("SELECT path, end_snapshot FROM lake_data_file")
     live = [p for p, end in everything if end is None]
     assert len(live) == len(set(live)), "a path is live twice"
-    for table in TABLES:
+    for table in all_tables(lake):
         files = lake.live_files(table)
         for path, count, size in files:
             full = lake.root / path

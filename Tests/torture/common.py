@@ -9,6 +9,9 @@ import signal
 import subprocess
 import sys
 import time
+import tomllib
+from collections import Counter
+from datetime import datetime
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
@@ -146,21 +149,21 @@ class Scenario:
 
 # -- lakes -------------------------------------------------------------------------------------
 
-def job_variant(folder, **replacements):
-    """A jobs folder whose clickstream.toml has `old → new` text replacements (keys: any name;
-    values: (old, new) pairs)."""
+def job_variant(folder, job=JOB, **replacements):
+    """A jobs folder whose <job>.toml (clickstream unless `job` says otherwise) has `old → new`
+    text replacements (keys: any name; values: (old, new) pairs)."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    text = (JOBS / "clickstream.toml").read_text()
+    text = (JOBS / f"{job}.toml").read_text()
     for old, new in replacements.values():
         assert old in text, old
         text = text.replace(old, new, 1)
-    (folder / "clickstream.toml").write_text(text)
+    (folder / f"{job}.toml").write_text(text)
     return folder
 
 
-def small_commits_jobs(folder, rows):
-    return job_variant(folder, rows=("max_file_rows = 1_000_000", f"max_file_rows = {rows}"))
+def small_commits_jobs(folder, rows, job=JOB):
+    return job_variant(folder, job=job, rows=("max_file_rows = 1_000_000", f"max_file_rows = {rows}"))
 
 
 def copy_lake(lake, dst, jobs=None):
@@ -179,6 +182,8 @@ def copy_lake(lake, dst, jobs=None):
                 continue
             else:
                 os.link(s, d)
+    if isinstance(lake, JobLake):
+        return JobLake(dst, lake.tables, jobs=jobs or lake.jobs)
     return Lake(dst, jobs=jobs or lake.jobs)
 
 
@@ -189,13 +194,17 @@ def after_crash_state(lake):
         return "no catalog"
     p = lake_run(lake, "status", "--json")
     no_crash(p)
+    # Every table of the job (conftest's TABLES predate the declared gold tables: a kill in gold
+    # can leave a gold_category_activity orphan that check_catalog does not know of).
+    tables = lake.tables if isinstance(lake, JobLake) else JobTables(JOB, lake.jobs)
     if p.returncode != 0:
         line = one_line_error(p)
         require("catalog is empty" in line, f"status after a kill: {line}")
-        require(not table_files_on_disk(lake), "table files but an empty catalog")
+        require(not job_files_on_disk(lake, tables), "table files but an empty catalog")
         return "empty catalog"
     import json
-    status = check_catalog(lake, json.loads(p.stdout))
+    status = json.loads(p.stdout)
+    status = check_job_catalog(lake, tables, status)
     running = [r["stage"] for r in status["runs"] if r["status"] == "running"]
     return f"running: {running[0] if running else 'none'}, {len(status['orphans'])} orphans"
 
@@ -206,13 +215,197 @@ def no_run_left_running(lake):
 
 
 def compare_digests(got, expected, keys=None):
+    """Equal digests (lake_digest's values; job_digest's row lists compared by compare_rows)."""
+    rows = {}
     for key in keys or expected:
+        if isinstance(expected[key], list) and expected[key] and isinstance(expected[key][0], tuple) \
+                and isinstance(expected[key][0][0], tuple):
+            rows[key] = expected[key]
+            continue
         require(got[key] == expected[key],
                 f"{key} differs from the clean run: got {str(got[key])[:200]}, "
                 f"expected {str(expected[key])[:200]}")
+    if rows:
+        compare_rows({k: got.get(k) for k in rows}, rows)
 
 
 def status_json(lake):
     import json
     p = ok(lake_run(lake, "status", "--json"))
     return json.loads(p.stdout)
+
+
+def job_accounting(status, job=JOB):
+    """The accounting row of one job: status lists one per job of the jobs folder (a job with
+    no input yet included)."""
+    rows = [a for a in status["accounting"] if a["job"] == job]
+    require(len(rows) == 1, f"status has {len(rows)} accounting rows for job {job}: {status['accounting']}")
+    return rows[0]
+
+
+# -- any job: its tables, its catalog invariants, its digest -----------------------------------
+
+class JobTables:
+    """The tables a job file declares (SPEC §11, §12): bronze, silver, quarantine and gold. Gold
+    tables with a `window` (and sessions) keep their closed rows in Parquet too; running totals
+    and top tables live in SQLite only."""
+
+    def __init__(self, job, jobs=JOBS):
+        spec = tomllib.loads((Path(jobs) / f"{job}.toml").read_text())
+        self.job = job
+        self.landing = spec["source"]["landing"]
+        self.bronze = spec["bronze"]["table"]
+        self.silver = spec["silver"]["table"]
+        self.quarantine = spec["silver"]["quarantine_table"]
+        self.gold = {}  # table name → True if its closed rows are in Parquet too
+        for key, g in spec.get("gold", {}).items():
+            self.gold[g.get("table", "gold_" + key)] = g["kind"] == "sessions" or "window" in g
+        self.windowed = [t for t, parquet in self.gold.items() if parquet]
+        self.parquet = [self.bronze, self.silver, self.quarantine, *self.windowed]
+
+
+class JobLake(Lake):
+    """A lake whose landing folder is the job's (`lake run … --job NAME` is passed explicitly)."""
+
+    def __init__(self, root, tables, jobs=JOBS):
+        super().__init__(root, jobs=jobs)
+        self.tables = tables
+
+    @property
+    def landing(self):
+        return self.root / self.tables.landing
+
+
+def job_files_on_disk(lake, tables):
+    """Parquet and temp files under the job's table folders, lake-relative."""
+    found = set()
+    for table in tables.parquet:
+        for dirpath, _, names in os.walk(lake.root / table):
+            for n in names:
+                if n.endswith((".parquet", ".tmp")):
+                    found.add(str((Path(dirpath) / n).relative_to(lake.root)))
+    return found
+
+
+def check_job_catalog(lake, tables, status=None):
+    """check_catalog (Tests/e2e/conftest.py) for any job's tables: every live file exists, is
+    live once, has the row count and size the catalog says; status agrees; every accounting row
+    balances; the SQLite-only gold tables have no files; orphans are exactly the files the
+    catalog does not know."""
+    import pyarrow.parquet as pq
+    status = status or status_json(lake)
+    everything = lake.query("SELECT path, end_snapshot FROM lake_data_file")
+    live = [p for p, end in everything if end is None]
+    require(len(live) == len(set(live)), "a path is live twice")
+    for table in tables.parquet:
+        files = lake.live_files(table)
+        for path, count, size in files:
+            full = lake.root / path
+            require(full.is_file(), f"live file {path} is missing")
+            require(pq.ParquetFile(full).metadata.num_rows == count, f"row count of {path}")
+            require(full.stat().st_size == size, f"size of {path}")
+        if table in status["tables"]:
+            t = status["tables"][table]
+            require((t["rows"], t["files"], t["bytes"]) == (
+                sum(c for _, c, _ in files), len(files), sum(s for _, _, s in files)),
+                f"{table}: status {t} disagrees with the catalog's live files")
+        else:
+            require(not files, f"{table} has files but status does not list it")
+    for table, parquet in tables.gold.items():
+        if not parquet:
+            require(not lake.live_files(table), f"{table} lives in SQLite only, yet has files")
+    for a in status["accounting"]:
+        require(a["balanced"] and a["bronze_rows"] == a["silver_rows"] + a["duplicates"]
+                + a["quarantined"] + a["pending"], f"accounting does not balance: {a}")
+    unknown = job_files_on_disk(lake, tables) - {p for p, _ in everything}
+    require(set(status["orphans"]) == unknown,
+            f"orphans {sorted(status['orphans'])[:4]}, files the catalog does not know {sorted(unknown)[:4]}")
+    require(not set(status["orphans"]) & set(live), "a live file is listed as an orphan")
+    return status
+
+
+def frozen(value):
+    """A value as an exact, orderable key: floats bit for bit (NaN included), timestamps as text."""
+    if value is None:
+        return (0,)
+    if isinstance(value, bool):
+        return (1, int(value))
+    if isinstance(value, float):
+        return (2, value.hex())
+    if isinstance(value, int):
+        return (3, value)
+    if isinstance(value, str):
+        return (4, value)
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return (5, bytes(value))
+    if isinstance(value, datetime):
+        return (6, value.isoformat())
+    return (7, repr(value))
+
+
+def sorted_rows(rows):
+    return sorted(tuple(frozen(v) for v in row) for row in rows)
+
+
+def all_columns(lake, table):
+    """A select list of every column of a table (its schema in the catalog), timestamps as
+    microseconds: a window of an event early in year 1 starts in year 0, which Python's datetime
+    cannot hold."""
+    import json
+    (schema,) = lake.query("SELECT schema_json FROM lake_table WHERE table_name = ?", table)[0]
+    return ", ".join(f'epoch_us("{c["name"]}")' if c["type"] == "timestamp" else f'"{c["name"]}"'
+                     for c in json.loads(schema))
+
+
+def job_digest(con, lake, tables, gold_only=False):
+    """Everything a clean run and a rerun must agree on, for any job: bronze (order-independent
+    hash of every column but the wall-clock ingested_at), every row and column of silver and
+    quarantine (a future_timestamp detail quotes the arrival time, so it is left out), every
+    gold table's SQLite rows and the windowed gold tables' live Parquet rows, sorted. With
+    gold_only, the gold tables only."""
+    from conftest import scan
+    if gold_only:
+        out = {}
+        for table in tables.windowed:
+            paths = lake.live_paths(table)
+            out[f"{table} (Parquet)"] = sorted_rows(con.sql(
+                f"SELECT {all_columns(lake, table)} FROM {scan(paths)}").fetchall()) if paths else []
+        for table in tables.gold:
+            out[f"{table} (SQLite)"] = sorted_rows(lake.query(f'SELECT * FROM "{table}"'))
+        return out
+    out = {}
+    paths = lake.live_paths(tables.bronze)
+    out[tables.bronze] = tuple(int(x) for x in con.sql(
+        "SELECT count(*), count(DISTINCT ingest_id), coalesce(sum(hash(ingest_id, source, source_offset, "
+        f"body)::HUGEINT), 0) FROM {scan(paths)}").fetchall()[0]) if paths else (0, 0, 0)
+    queries = {tables.silver: all_columns(lake, tables.silver),
+               tables.quarantine: "ingest_id, reason, body, CASE WHEN reason = "
+               "'future_timestamp' THEN NULL ELSE detail END AS detail"}
+    for table in tables.windowed:
+        queries[table] = all_columns(lake, table)
+    for table, columns in queries.items():
+        paths = lake.live_paths(table)
+        key = table if table in (tables.silver, tables.quarantine) else f"{table} (Parquet)"
+        out[key] = sorted_rows(con.sql(f"SELECT {columns} FROM {scan(paths)}").fetchall()) if paths else []
+    for table in tables.gold:
+        out[f"{table} (SQLite)"] = sorted_rows(lake.query(f'SELECT * FROM "{table}"'))
+    return out
+
+
+def compare_rows(got, expected):
+    """Each table of two job_digests equal; the message shows a few rows on either side."""
+    problems = []
+    for key, want in expected.items():
+        have = got.get(key)
+        if have == want:
+            continue
+        if not isinstance(want, list) or not isinstance(have, list):
+            problems.append(f"{key}: {have}, clean run {want}")
+            continue
+        def show(rows):  # a few rows, values as read (floats as hex)
+            return str([tuple(v[1] if len(v) > 1 else None for v in row) for row in rows[:2]])[:300]
+        extra = list((Counter(have) - Counter(want)).elements())
+        missing = list((Counter(want) - Counter(have)).elements())
+        problems.append(f"{key}: {len(have)} rows, clean run {len(want)}; only here {show(extra)}, "
+                        f"only in the clean run {show(missing)}")
+    require(not problems, "differs from the clean run: " + " | ".join(problems))

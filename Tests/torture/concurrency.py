@@ -14,7 +14,7 @@ import time
 import urllib.request
 
 from common import (GOLD, Failed, Lake, Scenario, check_catalog, compare_digests,
-                    copy_lake, duck, lake_digest, lake_run, link_tree, ok, require, status_json)
+                    copy_lake, duck, job_accounting, lake_digest, lake_run, link_tree, ok, require, status_json)
 
 EVENTS = 20_000
 
@@ -219,7 +219,7 @@ def readers_while_writing(sc, inp, pieces):
         total, open_ = k["total_sessions"], k.get("open_sessions", 0)
         require(d["funnel"][0]["sessions"] == total, f"funnel {d['funnel'][0]} != total sessions {total}")
         require(sum(s["sessions"] for s in d["session_status"]) == total, "session status does not add up")
-        (acct,) = d["status"]["accounting"]
+        acct = job_accounting(d["status"])
         require(acct["balanced"] and acct["bronze_rows"] == acct["silver_rows"] + acct["duplicates"]
                 + acct["quarantined"] + acct["pending"], f"accounting {acct}")
         gold = d["status"]["tables"].get(GOLD, {}).get("rows", 0)
@@ -344,7 +344,7 @@ def caught_up(lake, lines):
     if bronze_rows(lake) < lines:
         return False
     s = status_json(lake)
-    (a,) = s["accounting"]
+    a = job_accounting(s)
     silver_snapshot = lake.query("SELECT max(snapshot_id) FROM lake_snapshot WHERE stage = 'silver' "
                                  "AND status = 'committed'")[0][0]
     gold_read = lake.query("SELECT value FROM lake_checkpoint WHERE stage = 'gold' AND key = 'silver_snapshot'")

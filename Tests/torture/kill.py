@@ -3,20 +3,34 @@
 --from D --to D` and `lake compact` after many small runs; every trial checks the state the kill
 left (catalog consistent, accounting balanced, leftovers listed as orphans), reruns to
 completion, and compares bronze, silver, quarantine, gold Parquet and SQLite gold with a clean
-run's."""
+run's.
 
+`kill-tx` (scenario_transactions) does the same for the transactions job (SPEC §12, seed 004):
+`run all --job transactions`, its `--follow` and its `backfill all`, killed and rerun; every
+table compared with a clean run's row by row (silver, quarantine, the windowed gold tables'
+Parquet rows, every gold SQLite table), and the accounting with the generator's manifest."""
+
+import datetime
 import shutil
 import subprocess
 import threading
 import time
 
-from common import (JOBS, Failed, Lake, Scenario, after_crash_state, check_catalog,
-                    compare_digests, copy_lake, duck, lake_digest, lake_run, link_tree,
-                    no_run_left_running, ok, require, small_commits_jobs, status_json)
+from common import (JOB, JOBS, Failed, JobLake, JobTables, Lake, Scenario, after_crash_state,
+                    check_job_catalog, compare_digests, compare_rows, copy_lake,
+                    duck, job_accounting, job_digest, lake_digest, lake_run, link_tree,
+                    no_run_left_running, ok, require, scan, small_commits_jobs, status_json)
 
 EVENTS = 30_000
 PIECES = 40
 MODES = ("all", "follow", "backfill", "compact")
+CLICKSTREAM = JobTables(JOB)
+
+
+def digest_all(con, lake):
+    """conftest's lake_digest (bronze, silver, quarantine, gold_session_stats), plus every other
+    gold table the clickstream job declares (SQLite rows; windowed ones' Parquet rows)."""
+    return {**lake_digest(con, lake), **job_digest(con, lake, CLICKSTREAM, gold_only=True)}
 
 
 def plan(full):
@@ -38,9 +52,9 @@ def live_file_counts(lake):
         "ON f.table_id = t.table_id AND f.end_snapshot IS NULL GROUP BY t.table_name"))
 
 
-def finished_checks(lake):
+def finished_checks(lake, tables=None):
     """After a rerun to completion: consistent catalog, no run left running, nothing pending."""
-    status = check_catalog(lake, status_json(lake))
+    status = check_job_catalog(lake, tables or CLICKSTREAM)
     no_run_left_running(lake)
     for a in status["accounting"]:
         require(a["pending"] == 0, f"pending rows after a complete rerun: {a}")
@@ -67,8 +81,8 @@ class Setup:
         self.ref = Lake(base / "ref")
         link_tree(self.source, self.ref.landing)
         self.seconds = {"all": timed(lambda: ok(lake_run(self.ref, "run", "all")))}
-        check_catalog(self.ref)
-        self.digest = lake_digest(con, self.ref)
+        check_job_catalog(self.ref, CLICKSTREAM)
+        self.digest = digest_all(con, self.ref)
 
         # follow: the same stream as one growing file.
         self.stream = b"".join(p.read_bytes() for p in sorted(self.source.glob("events-*.jsonl")))
@@ -76,15 +90,15 @@ class Setup:
         ref_follow.landing.mkdir(parents=True)
         (ref_follow.landing / "events.jsonl").write_bytes(self.stream)
         ok(lake_run(ref_follow, "run", "all"))
-        self.digest_follow = lake_digest(con, ref_follow)
+        self.digest_follow = digest_all(con, ref_follow)
         self.seconds["follow"] = 4.0
 
         # backfill: from the clean run's lake; the reference is the clean run plus the backfill.
         ref_bf = copy_lake(self.ref, base / "ref-backfill")
         self.seconds["backfill"] = timed(lambda: ok(lake_run(
             ref_bf, "backfill", "all", "--from", self.day, "--to", self.day)))
-        check_catalog(ref_bf)
-        self.digest_backfill = lake_digest(con, ref_bf)
+        check_job_catalog(ref_bf, CLICKSTREAM)
+        self.digest_backfill = digest_all(con, ref_bf)
 
         # compact: PIECES-1 small runs, one per file; then compaction, then the last piece.
         self.pieces = base / "pieces"
@@ -100,20 +114,20 @@ class Setup:
             ok(lake_run(self.template, "run", "all"))
         sc.log(f"compact template: {PIECES - 1} small runs in {time.monotonic() - t0:.1f} s, "
                f"live files {live_file_counts(self.template)}")
-        self.digest_template = lake_digest(con, self.template)
+        self.digest_template = digest_all(con, self.template)
         ref_compact = copy_lake(self.template, base / "ref-compact")
         self.seconds["compact"] = timed(lambda: ok(lake_run(ref_compact, "compact")))
-        check_catalog(ref_compact)
+        check_job_catalog(ref_compact, CLICKSTREAM)
         self.files_compacted = live_file_counts(ref_compact)
-        compare_digests(lake_digest(con, ref_compact), self.digest_template)
+        compare_digests(digest_all(con, ref_compact), self.digest_template)
         (ref_compact.landing / self.piece_files[-1].name).hardlink_to(self.piece_files[-1])
         ok(lake_run(ref_compact, "run", "all"))
         # Many small runs, compaction, one more run == one clean run over the same files.
         whole = Lake(base / "ref-pieces")
         link_tree(self.pieces, whole.landing)
         ok(lake_run(whole, "run", "all"))
-        self.digest_pieces = lake_digest(con, whole)
-        compare_digests(lake_digest(con, ref_compact), self.digest_pieces)
+        self.digest_pieces = digest_all(con, whole)
+        compare_digests(digest_all(con, ref_compact), self.digest_pieces)
         sc.log("clean durations: " + ", ".join(f"{m} {s:.2f} s" for m, s in self.seconds.items()))
 
 
@@ -165,7 +179,7 @@ def trial(s, sc, mode, i, delay, jobs):
             state = after_crash_state(lake)
             ok(lake_run(lake, "run", "all"))
             finished_checks(lake)
-            compare_digests(lake_digest(con, lake), s.digest)
+            compare_digests(digest_all(con, lake), s.digest)
         elif mode == "follow":
             lake = Lake(lake_dir, jobs=jobs)
             lake.landing.mkdir(parents=True)
@@ -176,7 +190,7 @@ def trial(s, sc, mode, i, delay, jobs):
             state = after_crash_state(lake)
             ok(lake_run(lake, "run", "all"))
             finished_checks(lake)
-            compare_digests(lake_digest(con, lake), s.digest_follow)
+            compare_digests(digest_all(con, lake), s.digest_follow)
         elif mode == "backfill":
             lake = copy_lake(s.ref, lake_dir, jobs=jobs)
             args = ["backfill", "all", "--from", s.day, "--to", s.day]
@@ -184,21 +198,21 @@ def trial(s, sc, mode, i, delay, jobs):
             state = after_crash_state(lake)
             ok(lake_run(lake, *args))
             finished_checks(lake)
-            compare_digests(lake_digest(con, lake), s.digest_backfill)
+            compare_digests(digest_all(con, lake), s.digest_backfill)
         else:
             lake = copy_lake(s.template, lake_dir, jobs=jobs)
             killed = kill_after(lake, ["compact"], delay)
             state = after_crash_state(lake)
             ok(lake_run(lake, "compact"))
             finished_checks(lake)
-            compare_digests(lake_digest(con, lake), s.digest_template)
+            compare_digests(digest_all(con, lake), s.digest_template)
             counts = live_file_counts(lake)
             require(counts == s.files_compacted,
                     f"live files after compaction {counts}, clean compaction {s.files_compacted}")
             (lake.landing / s.piece_files[-1].name).hardlink_to(s.piece_files[-1])
             ok(lake_run(lake, "run", "all"))
             finished_checks(lake)
-            compare_digests(lake_digest(con, lake), s.digest_pieces)
+            compare_digests(digest_all(con, lake), s.digest_pieces)
         # Cases: the state the kill left, the rerun's catalog, the rerun's tables (and for
         # compaction the file counts and the run after it).
         sc.cases += 5 if mode == "compact" else 3
@@ -240,6 +254,189 @@ def scenario(work, seed, full):
         f"{m} {killed[m]}/{trials[m]}" for m in MODES))
     sc.log(sc.notes[-1])
     for m in MODES:
+        if trials[m] >= 4 and killed[m] < trials[m] // 2:
+            sc.fail(f"{m} kills", f"only {killed[m]} of {trials[m]} runs were killed before they "
+                    "finished: the kill instants missed the work")
+    shutil.rmtree(base, ignore_errors=True)
+    return sc.done()
+
+
+# -- the transactions job (kill-tx) ----------------------------------------------------------------
+
+TX = "transactions"
+TX_EVENTS = 20_000
+TX_MODES = ("all", "follow", "backfill")
+
+
+def tx_plan(full):
+    """Trials per mode: 90 in --full, 6 in the slice."""
+    if full:
+        return {"all": 50, "follow": 20, "backfill": 20}
+    return {"all": 3, "follow": 2, "backfill": 1}
+
+
+def manifest_checks(lake, tables, status, manifest, recovered_late=False):
+    """The accounting of a finished run is the generator's manifest exactly: bronze = silver +
+    duplicates + quarantined, each count and each quarantine reason as generated (after a
+    backfill over the whole range, the late events are in silver)."""
+    a = job_accounting(status, TX)
+    quarantined = dict(manifest["quarantined"])
+    silver = manifest["accepted"]
+    if recovered_late:
+        silver += quarantined.pop("late", 0)
+    want = (manifest["lines"], silver, manifest["duplicates"], sum(quarantined.values()), 0)
+    got = (a["bronze_rows"], a["silver_rows"], a["duplicates"], a["quarantined"], a["pending"])
+    require(got == want, f"accounting (bronze, silver, duplicates, quarantined, pending) {got}, "
+            f"manifest {want}")
+    reasons = {}
+    paths = lake.live_paths(tables.quarantine)
+    if paths:
+        reasons = dict(duck().sql(f"SELECT reason, count(*) FROM {scan(paths)} GROUP BY reason").fetchall())
+    require(reasons == quarantined, f"quarantine reasons {reasons}, manifest {quarantined}")
+
+
+def gold_oracle(lake):
+    """Gold of a clean run against an independent computation over its silver: DuckDB SQL in
+    Tests/e2e/test_transactions_gold.py (every row and column, SQLite and Parquet); skipped
+    with a note when that module is not there."""
+    try:
+        import test_transactions_gold as ref
+    except ImportError as e:
+        return f"not checked ({e})"
+    tx_lake = ref.TxLake(lake.root, jobs=lake.jobs)
+    ref.assert_gold_matches_silver(tx_lake)
+    return "equal to DuckDB's computation over silver"
+
+
+class TxSetup:
+    """The transactions input (lake generate --job transactions) and its clean references."""
+
+    def __init__(self, base, sc):
+        self.base = base
+        con = duck()
+        self.tables = JobTables(TX)
+        seed = sc.rng.randrange(1, 1 << 31)
+        self.source = base / "input"
+        self.manifest = Lake(base / "gen").generate(
+            out=self.source, job=TX, events=TX_EVENTS, seed=seed, files=4, jitter=30,
+            duplicates=0.02, late=0.005, malformed=0.005)
+        m = self.manifest
+        # Late events lie up to an hour behind the stream (event_time_min is the first on-time
+        # one), so the backfill starts a day earlier to recover every one.
+        first = datetime.date.fromisoformat(m["event_time_min"][:10]) - datetime.timedelta(days=1)
+        self.days = (first.isoformat(), m["event_time_max"][:10])
+        sc.log(f"input: generator seed {seed}, {m['lines']} lines ({m['accepted']} accepted, "
+               f"{m['duplicates']} duplicates, {sum(m['quarantined'].values())} quarantined), "
+               f"{m['bytes'] / 1e6:.1f} MB, backfill {self.days[0]}..{self.days[1]}")
+        self.small_jobs = small_commits_jobs(base / "jobs-small", 3000, job=TX)
+
+        # run all: the clean reference.
+        self.ref = self.lake(base / "ref")
+        link_tree(self.source, self.ref.landing)
+        self.seconds = {"all": timed(lambda: ok(lake_run(self.ref, "run", "all", "--job", TX)))}
+        manifest_checks(self.ref, self.tables, check_job_catalog(self.ref, self.tables), m)
+        sc.log(f"clean run: gold {gold_oracle(self.ref)}")
+        self.digest = job_digest(con, self.ref, self.tables)
+        sizes = {k: len(v) for k, v in self.digest.items() if isinstance(v, list)}
+        require(all(sizes[f"{t} (SQLite)"] for t in self.tables.gold), f"an empty gold table: {sizes}")
+        require(all(sizes[f"{t} (Parquet)"] for t in self.tables.windowed), f"no closed window: {sizes}")
+        sc.log(f"clean run rows: {sizes}")
+
+        # follow: the same stream as one growing file; its tables are the run's (bronze aside:
+        # one source instead of four).
+        self.stream = b"".join(p.read_bytes() for p in sorted(self.source.glob("events-*.jsonl")))
+        ref_follow = self.lake(base / "ref-follow")
+        ref_follow.landing.mkdir(parents=True)
+        (ref_follow.landing / "events.jsonl").write_bytes(self.stream)
+        ok(lake_run(ref_follow, "run", "all", "--job", TX))
+        self.digest_follow = job_digest(con, ref_follow, self.tables)
+        compare_rows({k: v for k, v in self.digest_follow.items() if k != self.tables.bronze},
+                     {k: v for k, v in self.digest.items() if k != self.tables.bronze})
+        self.seconds["follow"] = 4.0
+
+        # backfill over the input's dates: the late events recovered.
+        ref_bf = copy_lake(self.ref, base / "ref-backfill")
+        self.backfill_args = ["backfill", "all", "--job", TX, "--from", self.days[0], "--to", self.days[1]]
+        self.seconds["backfill"] = timed(lambda: ok(lake_run(ref_bf, *self.backfill_args)))
+        manifest_checks(ref_bf, self.tables, check_job_catalog(ref_bf, self.tables), m, recovered_late=True)
+        sc.log(f"clean backfill: gold {gold_oracle(ref_bf)}")
+        self.digest_backfill = job_digest(con, ref_bf, self.tables)
+        sc.log("clean durations: " + ", ".join(f"{k} {v:.2f} s" for k, v in self.seconds.items()))
+
+    def lake(self, root, jobs=JOBS):
+        return JobLake(root, self.tables, jobs=jobs)
+
+
+def tx_trial(s, sc, mode, i, delay, jobs):
+    con = duck()
+    lake_dir = s.base / f"t-{mode}-{i}"
+    context = f"transactions {mode} trial {i} delay {delay:.3f} s jobs {jobs.name}"
+    try:
+        if mode == "all":
+            lake = s.lake(lake_dir, jobs=jobs)
+            link_tree(s.source, lake.landing)
+            killed = kill_after(lake, ["run", "all", "--job", TX], delay)
+            state = after_crash_state(lake)
+            ok(lake_run(lake, "run", "all", "--job", TX))
+            expected, late = s.digest, False
+        elif mode == "follow":
+            lake = s.lake(lake_dir, jobs=jobs)
+            lake.landing.mkdir(parents=True)
+            collector = Collector(lake.landing / "events.jsonl", s.stream, sc.rng)
+            collector.start()
+            killed = kill_after(lake, ["run", "all", "--job", TX, "--follow", "--interval", "0.2"], delay)
+            collector.join()
+            state = after_crash_state(lake)
+            ok(lake_run(lake, "run", "all", "--job", TX))
+            expected, late = s.digest_follow, False
+        else:
+            lake = copy_lake(s.ref, lake_dir, jobs=jobs)
+            killed = kill_after(lake, s.backfill_args, delay)
+            state = after_crash_state(lake)
+            ok(lake_run(lake, *s.backfill_args))
+            expected, late = s.digest_backfill, True
+        status = finished_checks(lake, s.tables)
+        manifest_checks(lake, s.tables, status, s.manifest, recovered_late=late)
+        compare_rows(job_digest(con, lake, s.tables), expected)
+        # Cases: the state the kill left, the rerun's catalog and accounting, its tables.
+        sc.cases += 3
+        sc.log(f"{context}: {'killed' if killed else 'finished'}, {state}; rerun equal")
+        return killed
+    except (Failed, AssertionError) as e:
+        sc.fail(f"{context} (seed {sc.seed})", str(e) or repr(e))
+        return None
+    finally:
+        shutil.rmtree(lake_dir, ignore_errors=True)
+
+
+def scenario_transactions(work, seed, full):
+    sc = Scenario("kill-tx", seed)
+    base = work / "kill-tx"
+    base.mkdir(parents=True)
+    try:
+        s = TxSetup(base, sc)
+    except (Failed, AssertionError) as e:
+        sc.fail("set-up (clean references)", str(e) or repr(e))
+        return sc.done()
+    trials = tx_plan(full)
+    schedule = []
+    for mode, n in trials.items():
+        # Stratified over 1.15 × the clean duration, as for clickstream.
+        span = s.seconds[mode] * 1.15
+        jobs = [JOBS, s.small_jobs] * (n // 2) + [JOBS] * (n % 2)
+        sc.rng.shuffle(jobs)
+        for k in range(n):
+            schedule.append((mode, k, sc.rng.uniform(k, k + 1) * span / n, jobs[k]))
+    sc.rng.shuffle(schedule)
+    killed = {m: 0 for m in TX_MODES}
+    for mode, k, delay, jobs in schedule:
+        got = tx_trial(s, sc, mode, k, delay, jobs)
+        sc.trials += 1
+        killed[mode] += bool(got)
+    sc.notes.append("killed before finishing: " + ", ".join(
+        f"{m} {killed[m]}/{trials[m]}" for m in TX_MODES))
+    sc.log(sc.notes[-1])
+    for m in TX_MODES:
         if trials[m] >= 4 and killed[m] < trials[m] // 2:
             sc.fail(f"{m} kills", f"only {killed[m]} of {trials[m]} runs were killed before they "
                     "finished: the kill instants missed the work")

@@ -5,7 +5,11 @@ line; the corpus checks that the model agrees with the corpus's hand-written exp
 
 JSON is decided by Python's strict parser (no NaN/Infinity, no control characters in strings,
 invalid UTF-8 rejected) plus the rules lake documents on top of RFC 8259: nesting deeper than 64
-and lone UTF-16 surrogates in \\u escapes are `bad_json`, a leading UTF-8 BOM is allowed."""
+and lone UTF-16 surrogates in \\u escapes are `bad_json`, a leading UTF-8 BOM is allowed.
+
+Any job whose timestamps are iso8601 read in UTC (clickstream, transactions): column types
+string, double, int64 (an integral value however written, `1.0`, `1e3`, `"15.0e0"`, within
+Int64; a fraction or anything beyond is `bad_type`) and timestamp."""
 
 import json
 import re
@@ -122,13 +126,17 @@ class Job:
         s = spec["silver"]
         self.timestamp_format = s["timestamp_format"]
         assert self.timestamp_format == "iso8601", "the oracle models iso8601 only"
+        # A timestamp without a zone is read in the job's timezone: the model knows UTC only.
+        assert s.get("timezone", "UTC") == "UTC", "the oracle models timezone = UTC only"
         self.delay = duration(s["watermark_delay"])
         self.skew = duration(s["clock_skew_max"])
         self.columns = [(name, c["path"], c["type"], c.get("required", False))
                         for name, c in s["columns"].items()]
         self.keys = [self.columns.index(next(c for c in self.columns if c[0] == k))
                      for k in s["dedup_keys"]]
-        self.time_index = next(i for i, c in enumerate(self.columns) if c[2] == "timestamp")
+        time = s.get("time")
+        self.time_index = next(i for i, c in enumerate(self.columns)
+                               if c[2] == "timestamp" and (time is None or c[0] == time))
 
 
 def duration(text):
@@ -163,6 +171,42 @@ def to_double(v):
     return x, None
 
 
+INT64_MIN, INT64_MAX = -(1 << 63), (1 << 63) - 1
+NUMBER_PARTS = re.compile(r"(-?)([0-9]+)(?:\.([0-9]+))?(?:[eE]([+-]?)([0-9]+))?\Z", re.ASCII)
+
+
+def to_int64(v):
+    """(value, None) or (None, problem): the exact value of a JSON number (or numeric string)
+    when it is an integer within Int64, computed on the decimal digits (no float, no int() of
+    huge texts)."""
+    if isinstance(v, Num):
+        text = v.text
+    elif isinstance(v, str) and NUMBER.match(v):
+        text = v
+    else:
+        return None, "type"
+    sign, whole, fraction, exp_sign, exp_digits = NUMBER_PARTS.match(text).groups()
+    fraction = fraction or ""
+    exp_digits = (exp_digits or "0").lstrip("0") or "0"
+    exponent = int(exp_digits) if len(exp_digits) <= 8 else 10**8  # far beyond any Int64
+    exponent = -exponent if exp_sign == "-" else exponent
+    digits = (whole + fraction).lstrip("0")
+    if not digits:
+        return 0, None  # 0, -0, 0.000, 0e999…
+    scale = exponent - len(fraction)  # the value is int(digits) × 10^scale
+    stripped = digits.rstrip("0")
+    scale += len(digits) - len(stripped)
+    if scale < 0:
+        return None, "fraction"
+    if len(stripped) + scale > 19:
+        return None, "range"
+    value = int(stripped) * 10**scale
+    value = -value if sign == "-" else value
+    if not INT64_MIN <= value <= INT64_MAX:
+        return None, "range"
+    return value, None
+
+
 def typed(job, line):
     """('quarantine', reason) or ('record', [column values], event time micros), before the
     stateful checks (clock skew, watermark, dedup)."""
@@ -188,6 +232,11 @@ def typed(job, line):
             values.append(v)
         elif kind == "double":
             x, problem = to_double(v)
+            if problem:
+                return ("quarantine", f"bad_type:{path}")
+            values.append(x)
+        elif kind == "int64":
+            x, problem = to_int64(v)
             if problem:
                 return ("quarantine", f"bad_type:{path}")
             values.append(x)

@@ -5,6 +5,7 @@ concurrency and a full disk, and prints one summary table.
     python3 Tests/torture/torture.py            # the bounded slice `make test` runs (~3 min)
     python3 Tests/torture/torture.py --full     # everything (`make torture`, < 30 min on 2 cores)
     python3 Tests/torture/torture.py --seed 123 --only kill,corpus
+    python3 Tests/torture/torture.py --seed 123 --only kill-tx,corpus-tx   # the transactions job
 
 Every random choice comes from the scenario's seed, printed at its start and in the table;
 rerunning with --seed gives the same plan (kill instants land in the same slices of the clean
@@ -24,7 +25,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import LAKE_BIN, PARQUET_TOOL  # noqa: E402
 
-SCENARIOS = ("kill", "corpus", "concurrency", "fulldisk")
+# Seeds are drawn in this order (a scenario added later goes at the end, so the seeds, and
+# therefore the plans, of the others stay what they were for a given master seed).
+SCENARIOS = ("kill", "corpus", "concurrency", "fulldisk", "kill-tx", "corpus-tx")
+# Run order, and where each scenario lives: (module, function). The `-tx` ones run the
+# transactions job (jobs/transactions.toml, SPEC §12).
+RUN_ORDER = ("kill", "kill-tx", "corpus", "corpus-tx", "concurrency", "fulldisk")
+ENTRY = {"kill": ("kill", "scenario"), "kill-tx": ("kill", "scenario_transactions"),
+         "corpus": ("corpus", "scenario"), "corpus-tx": ("corpus", "scenario_transactions"),
+         "concurrency": ("concurrency", "scenario"), "fulldisk": ("fulldisk", "scenario")}
 
 
 def main():
@@ -51,15 +60,15 @@ def main():
     print(f"lake torture ({mode}): master seed {master}, work folder {work}, binary {LAKE_BIN}",
           flush=True)
 
-    seeds = random.Random(master)
+    draw = random.Random(master)
+    seeds = {name: draw.randrange(1, 1 << 31) for name in SCENARIOS}  # --only keeps the seeds
     results = []
     t0 = time.monotonic()
-    for name in SCENARIOS:
-        seed = seeds.randrange(1, 1 << 31)  # drawn for every scenario: --only keeps the seeds
+    for name in RUN_ORDER:
         if name not in only:
             continue
-        module = __import__(name if name != "fulldisk" else "fulldisk")
-        results.append(module.scenario(work, seed, args.full))
+        module, function = ENTRY[name]
+        results.append(getattr(__import__(module), function)(work, seeds[name], args.full))
     total = time.monotonic() - t0
 
     print_summary(results, mode, master, total)

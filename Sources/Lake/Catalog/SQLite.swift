@@ -221,7 +221,18 @@ public final class Statement {
         case .null: rc = sqlite3_bind_null(handle, index)
         case .int(let v): rc = sqlite3_bind_int64(handle, index, v)
         case .double(let v): rc = sqlite3_bind_double(handle, index, v)
-        case .text(let v): rc = sqlite3_bind_text(handle, index, v, -1, transient)
+        case .text(let v):
+            // With its byte count: a C string would end at the first NUL, and text read from
+            // events may hold one.
+            var v = v
+            rc = v.withUTF8 { bytes in
+                guard let base = bytes.baseAddress, bytes.count > 0 else {
+                    return sqlite3_bind_text(handle, index, "", 0, transient)
+                }
+                return base.withMemoryRebound(to: CChar.self, capacity: bytes.count) {
+                    sqlite3_bind_text(handle, index, $0, Int32(bytes.count), transient)
+                }
+            }
         case .blob(let v):
             rc = v.withUnsafeBytes { sqlite3_bind_blob(handle, index, $0.baseAddress, Int32($0.count), transient) }
         }

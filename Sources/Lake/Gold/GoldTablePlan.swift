@@ -224,10 +224,18 @@ final class GoldTablePlan {
     func freshStates() -> [AggState] { Array(repeating: AggState(), count: aggregates.count) }
 
     /// Adds batch row `row` to every aggregate of `states`.
+    /// Through buffer pointers: indexing the arrays copied each aggregate's closures out
+    /// (a retain and a release per aggregate and row).
     @inline(__always)
     func add(_ views: UnsafePointer<ColumnView>, _ row: Int, time: Int64, to states: inout [AggState]) {
         let ingest = views[ingestColumn].int(row)
-        for k in 0..<aggregates.count { aggregates[k].add(views, row, time: time, ingest: ingest, to: &states[k]) }
+        aggregates.withUnsafeBufferPointer { aggregates in
+            states.withUnsafeMutableBufferPointer { states in
+                for k in 0..<aggregates.count {
+                    aggregates[k].add(views, row, time: time, ingest: ingest, to: &states[k])
+                }
+            }
+        }
     }
 
     func merge(_ other: [AggState], into states: inout [AggState]) {

@@ -27,6 +27,15 @@ struct AggState: Equatable {
 
     mutating func insertDistinct(_ h: DistinctHash) { distinct.insert(h) }
 
+    /// Keeps `v` as the string value, in the storage already there when it fits (last() of a
+    /// product's name replaces it on nearly every row, with the same bytes).
+    @inline(__always)
+    mutating func setText(_ v: UnsafeRawBufferPointer) {
+        if text.count == v.count && AggState.compare(v, text) == 0 { return }
+        text.removeAll(keepingCapacity: true)
+        text.append(contentsOf: v)
+    }
+
     static func hash(bytes: UnsafeRawBufferPointer) -> DistinctHash {
         let k = KeyHash.hash(bytes)
         return DistinctHash(a: k.a, b: k.b)

@@ -142,15 +142,15 @@ struct AggregatePlan {
         case .count: s.n += 1
         case .countDistinct: s.insertDistinct(AggState.hash(bytes: v))
         case .min:
-            if s.n == 0 || AggState.compare(v, s.text) < 0 { s.text = Array(v) }
+            if s.n == 0 || AggState.compare(v, s.text) < 0 { s.setText(v) }
             s.n = 1
         case .max:
-            if s.n == 0 || AggState.compare(v, s.text) > 0 { s.text = Array(v) }
+            if s.n == 0 || AggState.compare(v, s.text) > 0 { s.setText(v) }
             s.n = 1
         case .first, .last:
             guard takes(time, ingest, s) else { return }
             (s.n, s.t, s.i, s.isNullValue) = (1, time, ingest, false)
-            s.text = Array(v)
+            s.setText(v)
         case .sum, .avg, .any, .all: break
         }
     }

@@ -43,14 +43,30 @@ extension GoldTablePlan {
 }
 
 /// Output rows in key order: the start of their window or session, then their key values.
+/// Rows are sorted by index on the first column's integer value (a start time), comparing
+/// whole values only on ties: sorting the rows themselves retained and released every value
+/// on every comparison.
 func sortRows(_ rows: inout [[GoldValue]], by columns: [Int]) {
-    rows.sort { a, b in
-        for c in columns {
-            let order = GoldValue.compare(a[c], b[c])
-            if order != 0 { return order < 0 }
+    guard rows.count > 1, let first = columns.first else { return }
+    let lead: [Int64] = rows.map { row in
+        switch row[first] {
+        case .int(let v), .timestamp(let v): v
+        default: 0
         }
-        return false
     }
+    let rest = Array(columns.dropFirst())
+    var order = Array(0..<rows.count)
+    rows.withUnsafeBufferPointer { r in
+        order.sort { a, b in
+            if lead[a] != lead[b] { return lead[a] < lead[b] }
+            for c in [first] + rest {
+                let o = GoldValue.compare(r[a][c], r[b][c])
+                if o != 0 { return o < 0 }
+            }
+            return a < b
+        }
+    }
+    rows = order.map { rows[$0] }
 }
 
 extension GoldValue {

@@ -97,21 +97,43 @@ struct GoldSQLite {
 /// (`window_end` is none, but a user may call a column `order`) usable.
 func quoted(_ name: String) -> String { "\"" + name + "\"" }
 
-/// Inserts gold rows with one prepared statement.
-private struct Inserter {
+/// Inserts gold rows with one prepared statement. Timestamps are written as ISO text into a
+/// buffer the inserter owns and bound in place, strings bound from their own UTF-8 (copied
+/// once, by SQLite): this runs once per gold row and column.
+private final class Inserter {
     let statement: Statement
     let types: [GoldType]
+    private let text: UnsafeMutableRawBufferPointer
+    private static let slotBytes = 32
 
     init(db: Database, table: String, columns: [GoldColumn]) throws {
         let names = columns.map { quoted($0.name) }.joined(separator: ", ")
         let marks = Array(repeating: "?", count: columns.count).joined(separator: ", ")
         statement = try db.prepare("INSERT OR REPLACE INTO \(table) (\(names)) VALUES (\(marks))")
         types = columns.map(\.type)
+        text = .allocate(byteCount: max(1, columns.count) * Self.slotBytes, alignment: 8)
     }
 
+    deinit { text.deallocate() }
+
+    /// Every parameter is bound before the statement runs, so no in-place binding outlives
+    /// the bytes it points to.
     func callAsFunction(_ row: [GoldValue]) throws {
         for (i, v) in row.enumerated() {
-            try statement.bind(Inserter.sqlValue(v, types[i]), at: Int32(i + 1))
+            let index = Int32(i + 1)
+            switch v {
+            case .null: try statement.bind(.null, at: index)
+            case .int(let x): try statement.bind(int: x, at: index)
+            case .double(let x): try statement.bind(double: x, at: index)
+            case .bool(let x): try statement.bind(int: x ? 1 : 0, at: index)
+            case .string(let x):
+                var x = x
+                try x.withUTF8 { try statement.bindText(UnsafeRawBufferPointer($0), at: index) }
+            case .timestamp(let x):
+                let slot = UnsafeMutableRawBufferPointer(rebasing: text[(i * Self.slotBytes)..<((i + 1) * Self.slotBytes)])
+                let n = Timestamps.writeISO(micros: x, into: slot)
+                try statement.bindTextInPlace(UnsafeRawBufferPointer(rebasing: slot[0..<n]), at: index)
+            }
         }
         try statement.execute()
     }

@@ -88,18 +88,14 @@ struct GroupKey: Hashable, Sendable {
                 out.append(0)
                 continue
             }
-            out.append(1)
             if types[k] == .string {
                 let s = v.string(row)
-                let n = UInt32(s.count)
-                out.append(UInt8(truncatingIfNeeded: n))
-                out.append(UInt8(truncatingIfNeeded: n >> 8))
-                out.append(UInt8(truncatingIfNeeded: n >> 16))
-                out.append(UInt8(truncatingIfNeeded: n >> 24))
+                out.append(1)
+                withUnsafeBytes(of: UInt32(s.count).littleEndian) { out.append(contentsOf: $0) }
                 out.append(contentsOf: s)
             } else {
-                let w = v.words[row]
-                for s in 0..<8 { out.append(UInt8(truncatingIfNeeded: w >> (8 * UInt64(s)))) }
+                out.append(1)
+                withUnsafeBytes(of: v.words[row].littleEndian) { out.append(contentsOf: $0) }
             }
         }
     }
