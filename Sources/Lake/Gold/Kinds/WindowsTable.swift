@@ -12,6 +12,8 @@ final class WindowsTable: GoldTableState {
     let plan: GoldTablePlan
     /// Each group's open windows, sorted by start (running totals: one, start 0).
     private var groups: [GroupKey: [Window]] = [:]
+    /// Groups whose windows changed since the last commit: only their open rows are rewritten.
+    private var changed: Set<GroupKey> = []
     private let grouper = BatchGroups()
 
     init(plan: GoldTablePlan) { self.plan = plan }
@@ -23,7 +25,9 @@ final class WindowsTable: GoldTableState {
         let plan = self.plan
         grouper.build(batch: batch, columns: plan.keyColumns, types: plan.keyTypes) { plan.accepts(views, $0) }
         for g in 0..<grouper.groupCount {
-            add(group: g, views, to: &groups[grouper.key(g), default: []])
+            let key = grouper.key(g)
+            if plan.windowMicros != nil { changed.insert(key) }
+            add(group: g, views, to: &groups[key, default: []])
         }
     }
 
@@ -70,8 +74,13 @@ final class WindowsTable: GoldTableState {
             rows.open = .replaceAll(all)
             return rows
         }
+        // Groups with windows to close: their windows start one window before the watermark.
+        for (key, windows) in groups where windows.first.map({ $0.start + length <= watermark }) == true {
+            changed.insert(key)
+        }
+        let keys = everything ? Array(groups.keys) : Array(changed)
         var open: [[GoldValue]] = []
-        for key in Array(groups.keys) {
+        for key in keys {
             let values = key.values(plan.keyTypes)
             var windows = groups[key] ?? []
             var c = 0
@@ -88,7 +97,8 @@ final class WindowsTable: GoldTableState {
         let order = [0] + Array(2..<(2 + keyCount))
         sortRows(&rows.closed, by: order)
         sortRows(&open, by: order)
-        rows.open = .replaceAll(open)
+        rows.open = everything ? .replaceAll(open) : .replaceKeys(keys: keys.map { $0.values(plan.keyTypes) }, rows: open)
+        changed.removeAll()
         return rows
     }
 

@@ -42,7 +42,8 @@ struct GoldSQLite {
             }
         }
         if plan.isWindowed {
-            let openKey = plan.definition.kind == .sessions && !keys.isEmpty ? keys : [startColumn ?? "is_closed"]
+            // Keyed as a commit deletes open rows: by group (sessions, windows), else by start.
+            let openKey = !keys.isEmpty && plan.definition.kind != .top ? keys : [startColumn ?? "is_closed"]
             sql += "DROP INDEX IF EXISTS \(table)_open;\n"
             sql += "CREATE INDEX IF NOT EXISTS \(table)_open_rows ON \(table) "
                 + "(\(openKey.map(quoted).joined(separator: ", "))) WHERE is_closed = 0;\n"
@@ -71,7 +72,10 @@ struct GoldSQLite {
             }
             var all = rows.closed + open
             let keyCount = plan.keyColumns.count
-            sortRows(&all, by: [keyCount] + Array(0..<keyCount))
+            // Start, then key: sessions lead with the key, windows with their bounds.
+            let order = plan.definition.kind == .sessions
+                ? [keyCount] + Array(0..<keyCount) : [0] + Array(2..<(2 + keyCount))
+            sortRows(&all, by: order)
             for r in all { try insert(r) }
         }
     }
