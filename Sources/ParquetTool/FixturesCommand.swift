@@ -53,7 +53,7 @@ struct FixturesCommand: ParsableCommand {
         tiny.rowGroupRowCountMax = 1
         try Fixture.write(name: "row-groups-of-one", directory: directory, rows: 7, cardinality: .high, properties: tiny)
         var withMetadata = WriterProperties()
-        withMetadata.keyValues = [KeyValue("lake.table", "silver_clickstream"), KeyValue("lake.snapshot", "7")]
+        withMetadata.keyValues = [KeyValue("lake.table", "example_table"), KeyValue("lake.snapshot", "7")]
         try Fixture.write(name: "key-values", directory: directory, rows: 10, cardinality: .low, properties: withMetadata)
         var large = WriterProperties()
         large.rowGroupRowCountMax = 1_000_000

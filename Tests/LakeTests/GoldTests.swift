@@ -149,3 +149,69 @@ struct GoldTests {
         #expect(sortRows(try whole.tableRows("gold_session_stats")) == sortRows(try split.tableRows("gold_session_stats")))
     }
 }
+
+@Suite("Gold: declared tables")
+struct DeclaredGoldTests {
+    /// Parquet columns are REQUIRED where no row can be NULL (as gold_session_stats's always
+    /// were) and OPTIONAL where one can.
+    @Test func parquetNullabilityFollowsTheExpressions() throws {
+        let sessions = try GoldPlan(job: TestLake.clickstreamJob()).tables[0]
+        #expect(GoldParquet.schema(sessions).columns.allSatisfy { !$0.nullable })
+        let transactions = try JobLoader.load(file: repositoryJobsFolder + "/transactions.toml")
+        let sales = try #require(try GoldPlan(job: transactions).tables.first { $0.table == "gold_sales_per_minute" })
+        let nullable = Dictionary(uniqueKeysWithValues: GoldParquet.schema(sales).columns.map { ($0.name, $0.nullable) })
+        #expect(nullable == [
+            "window_start": false, "window_end": false, "category": true,  // category is optional
+            "revenue": false, "transactions": false, "items": true,  // quantity is optional
+            "unique_users": false, "avg_ticket": false, "is_closed": false,
+        ])
+    }
+
+    /// A table whose definition changed since gold last ran is refused with a hint, and
+    /// `lake backfill gold` rebuilds it (after which the incremental run goes on).
+    @Test func aChangedDefinitionIsRebuiltByBackfill() throws {
+        let lake = try TestLake("gold-changed")
+        defer { lake.remove() }
+        try lake.append("a.jsonl", Array(([
+            eventLine(id: "1", user: "a", time: "2026-01-29T10:00:00Z"),
+            eventLine(id: "2", user: "a", time: "2026-01-29T10:05:00Z"),
+            eventLine(id: "3", user: "b", time: "2026-01-29T12:00:00Z"),
+        ].joined(separator: "\n") + "\n").utf8))
+        _ = try lake.runBronze()
+        _ = try lake.runSilver()
+        _ = try lake.runGold()
+        var changed = lake.job
+        changed.gold[0].columns[0].expression = ExpressionSource("count() * 10")
+        let catalog = try Catalog(paths: lake.paths)
+        do {
+            _ = try GoldStage(catalog: catalog, job: changed, runID: 0)
+            Issue.record("a changed definition was accepted")
+        } catch {
+            #expect("\(error)".contains("the definition of gold_session_stats changed"))
+            #expect("\(error)".contains("lake backfill gold"))
+        }
+        _ = try StageRunner.run(catalog: catalog, job: changed.name, stage: "gold", wait: false) { runID in
+            try GoldBackfill(catalog: catalog, job: changed, runID: runID, from: "2026-01-29", to: "2026-01-29").run()
+        }
+        _ = try GoldStage(catalog: catalog, job: changed, runID: 0).run()
+        let counts = try catalog.db.query("SELECT user_id, events_count, is_closed FROM gold_session_stats ORDER BY user_id")
+            .map { $0.map(\.description) }
+        #expect(counts == [["a", "20", "1"], ["b", "10", "0"]])
+    }
+
+    /// A view that SQLite refuses names the job file's line.
+    @Test func aBadViewNamesItsLine() throws {
+        let lake = try TestLake("gold-view")
+        defer { lake.remove() }
+        var job = lake.job
+        job.views = [ViewDefinition(name: "broken", sql: "SELECT no_such_column FROM gold_session_stats",
+                                    file: "jobs/x.toml", line: 9)]
+        do {
+            _ = try GoldStage(catalog: try Catalog(paths: lake.paths), job: job, runID: 0)
+            Issue.record("a broken view was accepted")
+        } catch {
+            #expect("\(error)".hasPrefix("jobs/x.toml:9: view broken: "))
+            #expect("\(error)".contains("no_such_column"))
+        }
+    }
+}

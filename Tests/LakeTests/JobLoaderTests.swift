@@ -137,6 +137,9 @@ let repositoryJobsFolder = URL(fileURLWithPath: #filePath)
         ("watermark_delay = \"10m\"", "watermark_delay = \"10m\"\ntimestamp_format = \"unix\"",
          "jobs/x.toml:8: key silver.timestamp_format: expected one of \"iso8601\", \"epoch_ms\", "
              + "\"epoch_s\", got \"unix\""),
+        ("watermark_delay = \"10m\"", "watermark_delay = \"10m\"\ntimezone = \"Mars/Base\"",
+         "jobs/x.toml:8: key silver.timezone: expected an IANA time zone name like \"Europe/Rome\", "
+             + "got \"Mars/Base\""),
         ("[silver]\n", "[silver]\nwatermark_delay = \"5m\"\n",
          "jobs/x.toml:8: key silver.watermark_delay is defined twice (first on line 5)"),
         ("gap = \"30m\"", "gap = 30m",

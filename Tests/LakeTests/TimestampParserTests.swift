@@ -151,3 +151,47 @@ import Testing
         #expect(TimestampParser.Problem.day.description == "day out of range for the month")
     }
 }
+
+/// Timestamps without a zone read in the job's `timezone` (an IANA name), across both 2026
+/// daylight-saving changes of Europe/Rome.
+@Suite struct LocalTimeZoneTests {
+    private func parse(_ text: String, _ zone: String) -> Result<Int64, TimestampParser.Problem> {
+        var local = LocalTimeZone(identifier: zone)
+        var bytes = Array(text.utf8)
+        return bytes.withUnsafeMutableBytes { TimestampParser.parse(UnsafeRawBufferPointer($0), naiveIn: &local) }
+    }
+
+    private func utc(_ text: String) -> Int64 {
+        var bytes = Array(text.utf8)
+        return bytes.withUnsafeMutableBytes { (try? TimestampParser.parse(UnsafeRawBufferPointer($0)).get()) ?? 0 }
+    }
+
+    @Test func wallClockTimeIsReadInTheZone() {
+        #expect(parse("2026-01-29 19:55:12", "Europe/Rome") == .success(utc("2026-01-29T18:55:12Z")))
+        #expect(parse("2026-07-01T12:00:00.5", "Europe/Rome") == .success(utc("2026-07-01T10:00:00.5Z")))
+        #expect(parse("2026-01-29", "Europe/Rome") == .success(utc("2026-01-28T23:00:00Z")))
+        // A written zone wins over the job's.
+        #expect(parse("2026-01-29T19:55:12Z", "Europe/Rome") == .success(utc("2026-01-29T19:55:12Z")))
+        #expect(parse("2026-01-29T19:55:12+05:30", "Europe/Rome") == .success(utc("2026-01-29T14:25:12Z")))
+    }
+
+    @Test func theSkippedSpringHourIsRefused() {
+        // 2026-03-29: 02:00 CET jumps to 03:00 CEST.
+        #expect(parse("2026-03-29 01:59:59", "Europe/Rome") == .success(utc("2026-03-29T00:59:59Z")))
+        #expect(parse("2026-03-29 02:30:00", "Europe/Rome") == .failure(.localTimeGap))
+        #expect(parse("2026-03-29 03:00:00", "Europe/Rome") == .success(utc("2026-03-29T01:00:00Z")))
+    }
+
+    @Test func theRepeatedAutumnHourIsItsFirstOccurrence() {
+        // 2026-10-25: 03:00 CEST falls back to 02:00 CET; 02:30 happens twice, first at 00:30Z.
+        #expect(parse("2026-10-25 02:30:00", "Europe/Rome") == .success(utc("2026-10-25T00:30:00Z")))
+        #expect(parse("2026-10-25 03:00:00", "Europe/Rome") == .success(utc("2026-10-25T02:00:00Z")))
+        #expect(parse("2026-10-25 01:59:59", "Europe/Rome") == .success(utc("2026-10-24T23:59:59Z")))
+    }
+
+    @Test func utcNeedsNoZone() {
+        #expect(LocalTimeZone(identifier: "UTC") == nil)
+        #expect(LocalTimeZone(identifier: "Mars/Olympus_Mons") == nil)
+        #expect(parse("2026-01-29 19:55:12", "UTC") == .success(utc("2026-01-29T19:55:12Z")))
+    }
+}

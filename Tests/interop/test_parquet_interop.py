@@ -265,7 +265,7 @@ def test_footer_facts(fixture_dir, sidecar, name):
     kv = {k.decode(): v.decode() for k, v in (metadata.metadata or {}).items()}
     assert kv == expected["key_values"]
     if name == "key-values":
-        assert kv == {"lake.table": "silver_clickstream", "lake.snapshot": "7"}
+        assert kv == {"lake.table": "example_table", "lake.snapshot": "7"}
     kinds = columns_of(expected)
     data = expected["data"]
     start = 0

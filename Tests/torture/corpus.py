@@ -134,13 +134,7 @@ def corpus_lakes(sc, base, full):
         lake = Lake(base / f"corpus-{transport.replace(' ', '').replace('.', '')}")
         lake.landing.mkdir(parents=True)
         try:
-            if transport == "landing":
-                (lake.landing / "corpus.jsonl").write_bytes(data)
-            elif transport == "landing .zst":
-                p = subprocess.run(["zstd", "-q", "-c", "-3"], input=data, capture_output=True, check=True)
-                (lake.landing / "corpus.jsonl.zst").write_bytes(p.stdout)
-            else:
-                ok(lake_run(lake, "run", "bronze", "--stdin", "--job", JOB, input=data, timeout=600))
+            feed(lake, data, transport, JOB)
             ok(lake_run(lake, "run", "all", timeout=600))
             verify_corpus(sc, lake, cases, transport)
             gold_whale(lake)
@@ -509,6 +503,17 @@ def hostile_files(sc, base):
         sc.cases += 1
         sc.trials += 1
     shutil.rmtree(base / "files", ignore_errors=True)
+
+
+def feed(lake, data, transport, job):
+    """Hands `data` to `lake`'s job one way: a landing file, a .zst landing file or stdin."""
+    if transport == "landing":
+        (lake.landing / "corpus.jsonl").write_bytes(data)
+    elif transport == "landing .zst":
+        z = subprocess.run(["zstd", "-q", "-c", "-3"], input=data, capture_output=True, check=True)
+        (lake.landing / "corpus.jsonl.zst").write_bytes(z.stdout)
+    else:
+        ok(lake_run(lake, "run", "bronze", "--stdin", "--job", job, input=data, timeout=600))
 
 
 # Cases that fail because of a bug not fixed yet: name → what goes wrong. Each is excluded with a
@@ -964,14 +969,7 @@ def tx_corpus_lakes(sc, base):
     def lake_through(name, cases, transport):
         lake = JobLake(folder(name, transport), tables)
         lake.landing.mkdir(parents=True)
-        data = b"\n".join(line for _, line, _ in cases) + b"\n"
-        if transport == "landing":
-            (lake.landing / "corpus.jsonl").write_bytes(data)
-        elif transport == "landing .zst":
-            z = subprocess.run(["zstd", "-q", "-c", "-3"], input=data, capture_output=True, check=True)
-            (lake.landing / "corpus.jsonl.zst").write_bytes(z.stdout)
-        else:
-            ok(lake_run(lake, "run", "bronze", "--stdin", "--job", TX, input=data, timeout=600))
+        feed(lake, b"\n".join(line for _, line, _ in cases) + b"\n", transport, TX)
         ok(lake_run(lake, "run", "all", "--job", TX, timeout=600))
         return lake
 

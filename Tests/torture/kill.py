@@ -225,40 +225,44 @@ def trial(s, sc, mode, i, delay, jobs):
         shutil.rmtree(lake_dir, ignore_errors=True)
 
 
-def scenario(work, seed, full):
-    sc = Scenario("kill", seed)
-    base = work / "kill"
+def run_kills(name, work, seed, full, make_setup, trials, modes, run_trial):
+    """A kill scenario: clean references (`make_setup`), then `trials[mode]` runs per mode, each
+    killed at a random instant of the k-th of n equal slices of 1.15 × the clean duration (so
+    short phases, gold and the commit, are hit too) and compared by `run_trial`."""
+    sc = Scenario(name, seed)
+    base = work / name
     base.mkdir(parents=True)
     try:
-        s = Setup(base, sc)
+        s = make_setup(base, sc)
     except (Failed, AssertionError) as e:
-        sc.fail("set-up (clean references)", str(e))
+        sc.fail("set-up (clean references)", str(e) or repr(e))
         return sc.done()
-    trials = plan(full)
     schedule = []
     for mode, n in trials.items():
-        # Stratified: trial k of n dies at a random instant of the k-th of n equal slices of
-        # 1.15 × the clean duration, so short phases (gold, the commit) are hit too.
         span = s.seconds[mode] * 1.15
         jobs = [JOBS, s.small_jobs] * (n // 2) + [JOBS] * (n % 2)
         sc.rng.shuffle(jobs)
         for k in range(n):
             schedule.append((mode, k, sc.rng.uniform(k, k + 1) * span / n, jobs[k]))
     sc.rng.shuffle(schedule)
-    killed = {m: 0 for m in MODES}
+    killed = {m: 0 for m in modes}
     for mode, k, delay, jobs in schedule:
-        got = trial(s, sc, mode, k, delay, jobs)
+        got = run_trial(s, sc, mode, k, delay, jobs)
         sc.trials += 1
         killed[mode] += bool(got)
     sc.notes.append("killed before finishing: " + ", ".join(
-        f"{m} {killed[m]}/{trials[m]}" for m in MODES))
+        f"{m} {killed[m]}/{trials[m]}" for m in modes))
     sc.log(sc.notes[-1])
-    for m in MODES:
+    for m in modes:
         if trials[m] >= 4 and killed[m] < trials[m] // 2:
             sc.fail(f"{m} kills", f"only {killed[m]} of {trials[m]} runs were killed before they "
                     "finished: the kill instants missed the work")
     shutil.rmtree(base, ignore_errors=True)
     return sc.done()
+
+
+def scenario(work, seed, full):
+    return run_kills("kill", work, seed, full, Setup, plan(full), MODES, trial)
 
 
 # -- the transactions job (kill-tx) ----------------------------------------------------------------
@@ -410,14 +414,7 @@ def tx_trial(s, sc, mode, i, delay, jobs):
 
 
 def scenario_transactions(work, seed, full):
-    sc = Scenario("kill-tx", seed)
-    base = work / "kill-tx"
-    base.mkdir(parents=True)
-    try:
-        s = TxSetup(base, sc)
-    except (Failed, AssertionError) as e:
-        sc.fail("set-up (clean references)", str(e) or repr(e))
-        return sc.done()
+    return run_kills("kill-tx", work, seed, full, TxSetup, tx_plan(full), TX_MODES, tx_trial)
     trials = tx_plan(full)
     schedule = []
     for mode, n in trials.items():

@@ -107,7 +107,7 @@ public final class GoldStage {
                             hint: "rebuild gold with `lake backfill gold --from <first day> --to <last day>`")
         }
         var r = StateReader(Array(blob[4...]))
-        var saved: [String: (fingerprint: String, r: StateReader)] = [:]
+        var saved: Set<String> = []
         for _ in 0..<(try r.count()) {
             let table = try r.string()
             let fingerprint = try r.string()
@@ -120,10 +120,11 @@ public final class GoldStage {
                                 + "since gold last ran",
                                 hint: "rebuild gold with `lake backfill gold --from <first day> --to <last day>`")
             }
-            saved[table] = (fingerprint, r)
+            saved.insert(table)
             try t.decode(from: &r)
         }
-        for t in tables where saved[t.plan.table] == nil {
+        guard r.atEnd else { throw StateReader.damaged() }
+        for t in tables where !saved.contains(t.plan.table) {
             throw LakeError("read gold checkpoint", "job \(job.name): gold table \(t.plan.table) is new since "
                             + "gold last ran", hint: "compute it with `lake backfill gold` over the whole range")
         }
@@ -216,33 +217,38 @@ public final class GoldStage {
             }
             defer { for (k, d) in data.enumerated() { scratches[k].recycle(d) } }
             let n = data.first?.rowCount ?? 0
-            var row = 0
-            while row < n {
+            var start = 0
+            while start < n {
+                let rows = min(batch.capacity, n - start)
                 batch.removeAll()
-                while row < n && !batch.isFull {
-                    for (k, d) in data.enumerated() { try set(batch, column: k, from: d, row: row, file: file) }
-                    batch.endRow()
-                    row += 1
-                }
+                for (k, d) in data.enumerated() { try load(batch, column: k, from: d, rows: start..<(start + rows), file: file) }
+                batch.endRows(rows)
                 try body(batch)
-                count += batch.count
+                count += rows
+                start += rows
             }
         }
         return count
     }
 
-    @inline(__always)
-    private static func set(_ batch: RowBatch, column k: Int, from d: ColumnData, row: Int, file: String) throws {
-        if d.isNull(row) {
-            batch.setNull(k)
-            return
-        }
+    /// Rows `rows` of a column read back into batch column `k` (one pass per column: the
+    /// value type is matched once, not per value).
+    private static func load(
+        _ batch: RowBatch, column k: Int, from d: ColumnData, rows: Range<Int>, file: String
+    ) throws {
+        let first = rows.lowerBound
+        let n = rows.count
+        let isNull: (Int) -> Bool = d.validity.map { validity in { !validity[first + $0] } } ?? { _ in false }
         switch d.values {
-        case .int64(let v): batch.set(k, int: v[row])
-        case .double(let v): batch.set(k, double: v[row])
-        case .int32(let v): batch.set(k, int: Int64(v[row]))
+        case .int64(let v): batch.loadWords(k, rows: n, isNull: isNull) { UInt64(bitPattern: v[first + $0]) }
+        case .double(let v): batch.loadWords(k, rows: n, isNull: isNull) { v[first + $0].bitPattern }
+        case .int32(let v): batch.loadWords(k, rows: n, isNull: isNull) { UInt64(bitPattern: Int64(v[first + $0])) }
         case .bytes(let v):
-            v.data.withUnsafeBytes { batch.set(k, string: UnsafeRawBufferPointer(rebasing: $0[v.range(row)])) }
+            v.data.withUnsafeBytes { data in
+                batch.loadStrings(k, rows: n, isNull: isNull) {
+                    UnsafeRawBufferPointer(rebasing: data[v.range(first + $0)])
+                }
+            }
         default:
             throw LakeError("read silver", path: file, "column \(d.column.name) has an unexpected type",
                             hint: "rebuild silver with `lake backfill silver`")

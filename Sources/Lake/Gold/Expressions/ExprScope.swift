@@ -24,7 +24,7 @@ struct ExprScope {
     func unknownColumn(_ name: String, at offset: Int) -> ExprError {
         let typed = name.lowercased()
         let candidates = names.map {
-            (name: $0, distance: Self.editDistance($0.lowercased(), typed))
+            (name: $0, distance: JobFileTable.distance($0.lowercased(), typed))
         }
         if let closest = candidates.min(by: { $0.distance < $1.distance }), closest.distance <= 3 {
             let suggestion = ExprLexer.quotedIfNeeded(closest.name)
@@ -37,22 +37,5 @@ struct ExprScope {
             ? "none is in scope"
             : "one of " + names.map(ExprLexer.quotedIfNeeded).joined(separator: ", ")
         return ExprError(offset: offset, "unknown column \(name); expected \(list)")
-    }
-
-    /// Levenshtein distance over characters.
-    static func editDistance(_ lhs: String, _ rhs: String) -> Int {
-        let left = Array(lhs)
-        let right = Array(rhs)
-        var previous = Array(0...right.count)
-        for (row, leftCharacter) in left.enumerated() {
-            var current = [row + 1]
-            for (column, rightCharacter) in right.enumerated() {
-                let substitution = previous[column] + (leftCharacter == rightCharacter ? 0 : 1)
-                current.append(
-                    Swift.min(substitution, previous[column + 1] + 1, current[column] + 1))
-            }
-            previous = current
-        }
-        return previous[right.count]
     }
 }

@@ -2,12 +2,11 @@
 struct GoldRows {
     /// Rows that became final (Parquet, append-only, and SQLite), in key order.
     var closed: [[GoldValue]] = []
-    var open: OpenRows = .unchanged
+    var open: OpenRows = .replaceAll([])
 
     /// What happens to the table's other SQLite rows (open windows and sessions, running
     /// totals, top rows).
     enum OpenRows {
-        case unchanged
         /// Delete every row not closed (every row, for a table without windows), insert these.
         case replaceAll([[GoldValue]])
         /// Delete the open rows of these keys (the key columns' values), insert these rows.

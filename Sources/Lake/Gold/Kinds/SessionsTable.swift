@@ -24,8 +24,7 @@ final class SessionsTable: GoldTableState {
 
     func add(_ batch: RowBatch) {
         let views = UnsafePointer(batch.views)
-        let plan = self.plan
-        grouper.build(batch: batch, columns: plan.keyColumns, types: plan.keyTypes) { plan.accepts(views, $0) }
+        grouper.build(batch, for: plan)
         for g in 0..<grouper.groupCount {
             let key = grouper.key(g)
             changed.insert(key)
@@ -107,28 +106,18 @@ final class SessionsTable: GoldTableState {
     }
 
     func encode(into w: inout StateWriter) {
-        w.int(groups.count)
-        for (key, sessions) in groups.sorted(by: { $0.key.bytes.lexicographicallyPrecedes($1.key.bytes) }) {
-            w.data(key.bytes)
-            w.int(sessions.count)
-            for s in sessions {
-                w.int(s.start)
-                w.int(s.end)
-                for a in s.states { w.aggState(a) }
-            }
+        w.groups(groups) { w, s in
+            w.int(s.start)
+            w.int(s.end)
+            for a in s.states { w.aggState(a) }
         }
     }
 
     func decode(from r: inout StateReader) throws {
-        groups = [:]
-        for _ in 0..<(try r.count()) {
-            let key = GroupKey(bytes: try r.data())
-            var sessions: [Open] = []
-            for _ in 0..<(try r.count()) {
-                let start = try r.int(), end = try r.int()
-                sessions.append(Open(start: start, end: end, states: try r.aggStates(plan.aggregates.count)))
-            }
-            groups[key] = sessions
+        let count = plan.aggregates.count
+        groups = try r.groups { r in
+            let start = try r.int(), end = try r.int()
+            return Open(start: start, end: end, states: try r.aggStates(count))
         }
     }
 }

@@ -10,7 +10,7 @@ final class TopTable: GoldTableState {
         var values: [GoldValue]
     }
 
-    struct Window {
+    struct Window: StartedEntry {
         var start: Int64
         /// Best first, at most `n`.
         var rows: [Candidate]
@@ -36,8 +36,7 @@ final class TopTable: GoldTableState {
 
     func add(_ batch: RowBatch) {
         let views = UnsafePointer(batch.views)
-        let plan = self.plan
-        grouper.build(batch: batch, columns: plan.keyColumns, types: plan.keyTypes) { plan.accepts(views, $0) }
+        grouper.build(batch, for: plan)
         for g in 0..<grouper.groupCount {
             add(group: g, views, to: &groups[grouper.key(g), default: []])
         }
@@ -50,20 +49,9 @@ final class TopTable: GoldTableState {
             let value = order.value(views, row)
             if value.isNull { return }
             let ingest = views[plan.ingestColumn].int(row)
-            let t = time.int(row)
-            // Without a window, one list (start 0); else every window that holds t.
-            var start: Int64 = 0
-            var last: Int64 = 0
-            var step: Int64 = 1
-            if let length = plan.windowMicros, let slide = plan.slideMicros {
-                last = Timestamps.floorDivide(t, slide).0 * slide
-                start = last - length + slide
-                step = slide
-            }
-            while start <= last {
-                let w = index(of: start, in: &windows)
+            for start in plan.windowStarts(of: time.int(row)) {
+                let w = windows.index(of: start) { Window(start: start, rows: []) }
                 offer(value, ingest, views, row, to: &windows[w].rows)
-                start += step
             }
         }
     }
@@ -88,14 +76,6 @@ final class TopTable: GoldTableState {
         if rows.count > n { rows.removeLast() }
     }
 
-    private func index(of start: Int64, in windows: inout [Window]) -> Int {
-        var i = windows.count
-        while i > 0 && windows[i - 1].start > start { i -= 1 }
-        if i > 0 && windows[i - 1].start == start { return i - 1 }
-        windows.insert(Window(start: start, rows: []), at: i)
-        return i
-    }
-
     func commit(watermark: Int64, everything: Bool) -> GoldRows {
         var rows = GoldRows()
         var open: [[GoldValue]] = []
@@ -103,10 +83,7 @@ final class TopTable: GoldTableState {
         for key in groups.keys.sorted(by: { $0.bytes.lexicographicallyPrecedes($1.bytes) }) {
             let values = key.values(plan.keyTypes)
             var windows = groups[key] ?? []
-            var c = 0
-            if let length {
-                while c < windows.count && windows[c].start + length <= watermark { c += 1 }
-            }
+            let c = length.map { windows.closedPrefix(length: $0, watermark: watermark) } ?? 0
             for (k, w) in windows.enumerated() {
                 let leading: [GoldValue] = length.map { [.timestamp(w.start), .timestamp(w.start + $0)] } ?? []
                 for candidate in w.rows {
@@ -123,39 +100,29 @@ final class TopTable: GoldTableState {
     }
 
     func encode(into w: inout StateWriter) {
-        w.int(groups.count)
-        for (key, windows) in groups.sorted(by: { $0.key.bytes.lexicographicallyPrecedes($1.key.bytes) }) {
-            w.data(key.bytes)
-            w.int(windows.count)
-            for x in windows {
-                w.int(x.start)
-                w.int(x.rows.count)
-                for c in x.rows {
-                    w.value(c.order)
-                    w.int(c.ingest)
-                    for v in c.values { w.value(v) }
-                }
+        w.groups(groups) { w, x in
+            w.int(x.start)
+            w.int(x.rows.count)
+            for c in x.rows {
+                w.value(c.order)
+                w.int(c.ingest)
+                for v in c.values { w.value(v) }
             }
         }
     }
 
     func decode(from r: inout StateReader) throws {
-        groups = [:]
-        for _ in 0..<(try r.count()) {
-            let key = GroupKey(bytes: try r.data())
-            var windows: [Window] = []
+        let columns = plan.topColumns.count
+        groups = try r.groups { r in
+            let start = try r.int()
+            var rows: [Candidate] = []
             for _ in 0..<(try r.count()) {
-                let start = try r.int()
-                var rows: [Candidate] = []
-                for _ in 0..<(try r.count()) {
-                    let order = try r.value()
-                    let ingest = try r.int()
-                    let values = try plan.topColumns.map { _ in try r.value() }
-                    rows.append(Candidate(order: order, ingest: ingest, values: values))
-                }
-                windows.append(Window(start: start, rows: rows))
+                let order = try r.value()
+                let ingest = try r.int()
+                let values = try (0..<columns).map { _ in try r.value() }
+                rows.append(Candidate(order: order, ingest: ingest, values: values))
             }
-            groups[key] = windows
+            return Window(start: start, rows: rows)
         }
     }
 }

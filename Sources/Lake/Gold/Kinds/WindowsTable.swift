@@ -4,7 +4,7 @@
 /// final once the watermark reaches its end. Running totals never close: their rows are
 /// replaced at every commit.
 final class WindowsTable: GoldTableState {
-    struct Window {
+    struct Window: StartedEntry {
         var start: Int64
         var states: [AggState]
     }
@@ -22,8 +22,7 @@ final class WindowsTable: GoldTableState {
 
     func add(_ batch: RowBatch) {
         let views = UnsafePointer(batch.views)
-        let plan = self.plan
-        grouper.build(batch: batch, columns: plan.keyColumns, types: plan.keyTypes) { plan.accepts(views, $0) }
+        grouper.build(batch, for: plan)
         for g in 0..<grouper.groupCount {
             let key = grouper.key(g)
             if plan.windowMicros != nil { changed.insert(key) }
@@ -33,30 +32,14 @@ final class WindowsTable: GoldTableState {
 
     private func add(group g: Int, _ views: UnsafePointer<ColumnView>, to windows: inout [Window]) {
         let time = views[plan.timeColumn]
-        guard let length = plan.windowMicros, let slide = plan.slideMicros else {
-            if windows.isEmpty { windows.append(Window(start: 0, states: plan.freshStates())) }
-            grouper.forEachRow(of: g) { row in plan.add(views, row, time: time.int(row), to: &windows[0].states) }
-            return
-        }
+        let plan = self.plan
         grouper.forEachRow(of: g) { row in
             let t = time.int(row)
-            let last = Timestamps.floorDivide(t, slide).0 * slide
-            var start = last - length + slide
-            while start <= last {
-                plan.add(views, row, time: t, to: &windows[index(of: start, in: &windows)].states)
-                start += slide
+            for start in plan.windowStarts(of: t) {
+                let w = windows.index(of: start) { Window(start: start, states: plan.freshStates()) }
+                plan.add(views, row, time: t, to: &windows[w].states)
             }
         }
-    }
-
-    /// The index of the window starting at `start`, inserted when new (rows mostly land in the
-    /// latest windows, so the search starts from the end).
-    private func index(of start: Int64, in windows: inout [Window]) -> Int {
-        var i = windows.count
-        while i > 0 && windows[i - 1].start > start { i -= 1 }
-        if i > 0 && windows[i - 1].start == start { return i - 1 }
-        windows.insert(Window(start: start, states: plan.freshStates()), at: i)
-        return i
     }
 
     func commit(watermark: Int64, everything: Bool) -> GoldRows {
@@ -75,7 +58,7 @@ final class WindowsTable: GoldTableState {
             return rows
         }
         // Groups with windows to close: their windows start one window before the watermark.
-        for (key, windows) in groups where windows.first.map({ $0.start + length <= watermark }) == true {
+        for (key, windows) in groups where windows.closedPrefix(length: length, watermark: watermark) > 0 {
             changed.insert(key)
         }
         let keys = everything ? Array(groups.keys) : Array(changed)
@@ -83,8 +66,7 @@ final class WindowsTable: GoldTableState {
         for key in keys {
             let values = key.values(plan.keyTypes)
             var windows = groups[key] ?? []
-            var c = 0
-            while c < windows.count && windows[c].start + length <= watermark { c += 1 }
+            let c = windows.closedPrefix(length: length, watermark: watermark)
             for w in windows[0..<c] {
                 if let row = output(values, w, length, closed: true) { rows.closed.append(row) }
             }
@@ -108,27 +90,17 @@ final class WindowsTable: GoldTableState {
     }
 
     func encode(into w: inout StateWriter) {
-        w.int(groups.count)
-        for (key, windows) in groups.sorted(by: { $0.key.bytes.lexicographicallyPrecedes($1.key.bytes) }) {
-            w.data(key.bytes)
-            w.int(windows.count)
-            for x in windows {
-                w.int(x.start)
-                for a in x.states { w.aggState(a) }
-            }
+        w.groups(groups) { w, x in
+            w.int(x.start)
+            for a in x.states { w.aggState(a) }
         }
     }
 
     func decode(from r: inout StateReader) throws {
-        groups = [:]
-        for _ in 0..<(try r.count()) {
-            let key = GroupKey(bytes: try r.data())
-            var windows: [Window] = []
-            for _ in 0..<(try r.count()) {
-                let start = try r.int()
-                windows.append(Window(start: start, states: try r.aggStates(plan.aggregates.count)))
-            }
-            groups[key] = windows
+        let count = plan.aggregates.count
+        groups = try r.groups { r in
+            let start = try r.int()
+            return Window(start: start, states: try r.aggStates(count))
         }
     }
 }

@@ -55,8 +55,6 @@ struct GoldSQLite {
     func write(_ rows: GoldRows, db: Database) throws {
         let insert = try Inserter(db: db, table: table, columns: plan.columns)
         switch rows.open {
-        case .unchanged:
-            for r in rows.closed { try insert(r) }
         case .replaceAll(let open):
             try db.run(plan.isWindowed ? "DELETE FROM \(table) WHERE is_closed = 0" : "DELETE FROM \(table)")
             // Closed and open rows in key order: each b-tree leaf is filled once.

@@ -114,13 +114,54 @@ public final class RowBatch {
         count += 1
     }
 
-    private func growBytes(_ column: Int, to needed: Int) {
+    // MARK: filling whole columns (rows read from Parquet): `removeAll`, one `load…` per
+    // column for the same `n` rows, then `endRows(n)`
+
+    @inline(__always)
+    func loadWords(_ column: Int, rows n: Int, isNull: (Int) -> Bool, word: (Int) -> UInt64) {
+        precondition(count == 0 && n <= capacity, "load into a batch that is not empty")
+        let v = views[column]
+        for i in 0..<n {
+            let null = isNull(i)
+            v.valid[i] = null ? 0 : 1
+            v.words[i] = null ? 0 : word(i)
+        }
+    }
+
+    @inline(__always)
+    func loadStrings(_ column: Int, rows n: Int, isNull: (Int) -> Bool, bytes: (Int) -> UnsafeRawBufferPointer) {
+        precondition(count == 0 && n <= capacity, "load into a batch that is not empty")
+        var end = 0
+        for i in 0..<n {
+            let null = isNull(i)
+            let b = null ? UnsafeRawBufferPointer(start: nil, count: 0) : bytes(i)
+            if end + b.count > byteCapacities[column] { growBytes(column, to: end + b.count, keeping: end) }
+            let v = views[column]
+            if b.count > 0 { (v.bytes + end).copyMemory(from: b.baseAddress!, byteCount: b.count) }
+            end += b.count
+            v.ends[i] = end
+            v.valid[i] = null ? 0 : 1
+            v.words[i] = 0
+        }
+    }
+
+    /// The `n` rows every column was loaded with are now the batch's rows.
+    func endRows(_ n: Int) {
+        precondition(count == 0 && n <= capacity, "endRows after rows were appended")
+        count = n
+    }
+
+    private func growBytes(_ column: Int, to needed: Int, keeping used: Int) {
         var c = max(16, byteCapacities[column])
         while c < needed { c *= 2 }
         let grown = UnsafeMutableRawPointer.allocate(byteCount: c, alignment: 8)
-        grown.copyMemory(from: views[column].bytes, byteCount: byteCount(column))
+        grown.copyMemory(from: views[column].bytes, byteCount: used)
         views[column].bytes.deallocate()
         views[column].bytes = grown
         byteCapacities[column] = c
+    }
+
+    private func growBytes(_ column: Int, to needed: Int) {
+        growBytes(column, to: needed, keeping: byteCount(column))
     }
 }
