@@ -23,8 +23,13 @@ final class GoldTablePlan {
     /// each declared column in turn (a later one may read an earlier one).
     private let outputBatch: RowBatch
     private let declaredExprs: [CompiledExpr]
+    /// The declared columns' values of the output row being computed.
+    private var declaredValues: [GoldValue]
     private let having: ((UnsafePointer<ColumnView>, Int) -> Bool?)?
     let ingestColumn: Int
+    /// Whether a declared column or `having` reads `window_start` or `window_end`: when not,
+    /// hopping windows with the same rows have the same output apart from their bounds.
+    let readsWindowBounds: Bool
 
     var table: String { definition.table }
     var isWindowed: Bool { definition.isWindowed }
@@ -81,6 +86,7 @@ final class GoldTablePlan {
         var declaredExprs: [CompiledExpr] = []
         var having: ((UnsafePointer<ColumnView>, Int) -> Bool?)?
         var outputTypes: [GoldType] = []
+        var namesRead: Set<String> = []
         if d.kind == .top {
             guard let source = d.orderBy else { throw fail("order_by", "missing") }
             let compiled = try GoldPlan.located(source) {
@@ -113,6 +119,7 @@ final class GoldTablePlan {
                 }
                 callSources += Array(repeating: c.expression, count: calls.count - callSources.count)
                 outers.append((c.name, outer, c.expression))
+                namesRead.formUnion(outer.columnNames)
             }
             aggregates = try zip(calls, callSources).map { call, source in
                 try GoldTablePlan.compileAggregate(call, source: source, scope: scope, inputs: inputs)
@@ -140,6 +147,7 @@ final class GoldTablePlan {
                 let outer = try GoldPlan.located(source) {
                     try expr.extractingAggregates(into: &none) { "#having\($0)" }
                 }
+                namesRead.formUnion(outer.columnNames)
                 guard none.isEmpty else {
                     throw LakeError(source.location(ofOffset: 0), "having may only use output columns; "
                                     + "declare the aggregate as a column and compare that")
@@ -156,8 +164,10 @@ final class GoldTablePlan {
             outputTypes = scopeColumns.map(\.1)
         }
         self.leading = leading
+        readsWindowBounds = !namesRead.isDisjoint(with: ["window_start", "window_end"])
         self.declared = declared
         self.declaredExprs = declaredExprs
+        declaredValues = Array(repeating: .null, count: declaredExprs.count)
         self.aggregates = aggregates
         self.having = having
         self.order = order
@@ -195,7 +205,8 @@ final class GoldTablePlan {
     // MARK: output rows
 
     /// The output row of a group: `leading` values, the aggregates' results, the declared
-    /// columns, then `is_closed` when given; nil when `having` rejects it.
+    /// columns, then `is_closed` when given; nil when `having` rejects it. The row is built
+    /// only once `having` passed (most hopping windows of an alert table are rejected).
     func outputRow(leading values: [GoldValue], aggregates states: [AggState], closed: Bool?) -> [GoldValue]? {
         let views = UnsafePointer(outputBatch.views)
         var column = 0
@@ -207,15 +218,17 @@ final class GoldTablePlan {
             a.result(states[k]).write(to: outputBatch, column: column)
             column += 1
         }
-        var row = values
-        row.reserveCapacity(columns.count)
-        for e in declaredExprs {
+        for (k, e) in declaredExprs.enumerated() {
             let v = e.value(views, 0)
             v.write(to: outputBatch, column: column)
             column += 1
-            row.append(v)
+            declaredValues[k] = v
         }
         if let having, having(views, 0) != true { return nil }
+        var row: [GoldValue] = []
+        row.reserveCapacity(columns.count)
+        row.append(contentsOf: values)
+        row.append(contentsOf: declaredValues)
         if let closed { row.append(.bool(closed)) }
         return row
     }

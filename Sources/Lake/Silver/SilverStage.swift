@@ -198,6 +198,7 @@ public final class SilverStage {
     @inline(__always)
     private func handToGold(_ feed: SilverFeed, ingestID: Int64) {
         let fields = goldFields
+        let watermark = state.watermarkMicros
         let slots = record.slots
         let line = record.lineBytes
         record.arena.withUnsafeBytes { arena in
@@ -216,6 +217,7 @@ public final class SilverStage {
                 }
                 b.set(fields.count, int: ingestID)
                 b.endRow()
+                b.watermark = watermark
             }
         }
     }

@@ -21,6 +21,10 @@ protocol GoldTableState: AnyObject {
     var plan: GoldTablePlan { get }
     /// Adds the batch's rows that the table's `where` accepts.
     func add(_ batch: RowBatch)
+    /// Every row added from now on is above `watermark` (silver's watermark when the rows
+    /// added so far were accepted): what it has passed will be closed by the next commit
+    /// whatever comes, so a table may close it now and keep only the rows to commit.
+    func advance(watermark: Int64)
     /// Closes every window or session whose end is at or before `watermark` and returns the
     /// rows to commit: the closed ones and the changed open ones (all of them with `everything`).
     func commit(watermark: Int64, everything: Bool) -> GoldRows
@@ -28,6 +32,10 @@ protocol GoldTableState: AnyObject {
     var openCount: Int { get }
     func encode(into w: inout StateWriter)
     func decode(from r: inout StateReader) throws
+}
+
+extension GoldTableState {
+    func advance(watermark: Int64) {}
 }
 
 extension GoldTablePlan {

@@ -3,52 +3,169 @@
 /// time (no `window`). Windows are aligned on the epoch and hold [start, start + window); one is
 /// final once the watermark reaches its end. Running totals never close: their rows are
 /// replaced at every commit.
+///
+/// Rows are aggregated into panes of one slide (the job loader checks that a window is a whole
+/// number of slides): a tumbling window is one pane, a hopping window the merge of the panes
+/// it spans. A row so costs one pane, not one window per
+/// window holding it (5 at 5m sliding by 1m), and a window is merged only when its row is
+/// emitted; a window holding a single non-empty pane is that pane's aggregates as they are.
 final class WindowsTable: GoldTableState {
-    struct Window: StartedEntry {
+    struct Pane: StartedEntry {
         var start: Int64
         var states: [AggState]
     }
 
+    struct Group {
+        /// Non-empty panes, sorted by start (running totals: one, start 0).
+        var panes: [Pane] = []
+        /// The start of the earliest window not emitted as closed yet (windows before it
+        /// were, and the panes only they hold are gone).
+        var nextStart = Int64.min
+    }
+
     let plan: GoldTablePlan
-    /// Each group's open windows, sorted by start (running totals: one, start 0).
-    private var groups: [GroupKey: [Window]] = [:]
+    private let length: Int64?
+    private let slide: Int64
+    private let pane: Int64
+    private var groups: [GroupKey: Group] = [:]
     /// Groups whose windows changed since the last commit: only their open rows are rewritten.
     private var changed: Set<GroupKey> = []
     private let grouper = BatchGroups()
+    /// Every row added from now on is above this (`advance`): a group's windows that end at
+    /// or before it are closed when the group is next touched, and their rows that pass
+    /// `having` wait in `closedEarly` for the commit, instead of every window of a commit
+    /// being held until then.
+    private var early = Int64.min
+    private var closedEarly: [[GoldValue]] = []
+    /// A hopping window's merged aggregates.
+    private var merged: [AggState]
 
-    init(plan: GoldTablePlan) { self.plan = plan }
+    init(plan: GoldTablePlan) {
+        self.plan = plan
+        length = plan.windowMicros
+        slide = plan.slideMicros ?? 1
+        pane = slide
+        merged = plan.freshStates()
+    }
 
-    var openCount: Int { groups.values.reduce(0) { $0 + $1.count } }
+    var openCount: Int { groups.values.reduce(0) { $0 + $1.panes.count } }
+
+    // MARK: adding rows
 
     func add(_ batch: RowBatch) {
         let views = UnsafePointer(batch.views)
         grouper.build(batch, for: plan)
         for g in 0..<grouper.groupCount {
             let key = grouper.key(g)
-            if plan.windowMicros != nil { changed.insert(key) }
-            add(group: g, views, to: &groups[key, default: []])
+            if length != nil { changed.insert(key) }
+            add(group: g, key, views, to: &groups[key, default: Group()])
         }
     }
 
-    private func add(group g: Int, _ views: UnsafePointer<ColumnView>, to windows: inout [Window]) {
+    private func add(group g: Int, _ key: GroupKey, _ views: UnsafePointer<ColumnView>, to group: inout Group) {
+        if let length, hasClosed(group, length, watermark: early) {
+            close(key, &group, watermark: early, into: &closedEarly)
+        }
         let time = views[plan.timeColumn]
         let plan = self.plan
+        let pane = self.pane
+        let windowed = length != nil
         grouper.forEachRow(of: g) { row in
             let t = time.int(row)
-            for start in plan.windowStarts(of: t) {
-                let w = windows.index(of: start) { Window(start: start, states: plan.freshStates()) }
-                plan.add(views, row, time: t, to: &windows[w].states)
-            }
+            let start = windowed ? Timestamps.floorDivide(t, pane).0 * pane : 0
+            let p = group.panes.index(of: start) { Pane(start: start, states: plan.freshStates()) }
+            plan.add(views, row, time: t, to: &group.panes[p].states)
         }
     }
+
+    func advance(watermark: Int64) { early = max(early, watermark) }
+
+    // MARK: windows
+
+    /// The start of the group's first window that holds a row and is not emitted yet.
+    private func firstStart(_ group: Group, from start: Int64, pane index: Int) -> Int64 {
+        guard let length, index < group.panes.count else { return start }
+        // The earliest window holding the pane: the first multiple of the slide after pane − window.
+        let earliest = (Timestamps.floorDivide(group.panes[index].start - length, slide).0 + 1) * slide
+        return max(start, earliest)
+    }
+
+    private func hasClosed(_ group: Group, _ length: Int64, watermark: Int64) -> Bool {
+        !group.panes.isEmpty && firstStart(group, from: group.nextStart, pane: 0) + length <= watermark
+    }
+
+    /// Calls `body` with the start and aggregates of each window of `group` that holds a row,
+    /// starting at or after `from` and ending at or before `limit` (nil: every one), in order;
+    /// returns the start after the last one. The aggregates are nil when the window holds the
+    /// same panes as the one before and the output does not read the window's bounds: its row
+    /// is the one before's with other bounds (a row alone in its panes is in 5 such windows at
+    /// 5m sliding by 1m).
+    private func forEachWindow(
+        _ group: Group, from: Int64, endingBy limit: Int64?, _ body: (Int64, [AggState]?) -> Void
+    ) -> Int64 {
+        guard let length else { return from }
+        var start = from
+        var i = 0
+        var previous = -1..<(-1)
+        let panes = group.panes
+        while true {
+            while i < panes.count && panes[i].start < start { i += 1 }
+            guard i < panes.count else { break }
+            start = firstStart(group, from: start, pane: i)
+            if let limit, start + length > limit { break }
+            var j = i + 1
+            while j < panes.count && panes[j].start < start + length { j += 1 }
+            if i..<j == previous && !plan.readsWindowBounds {
+                body(start, nil)
+            } else if j == i + 1 {
+                body(start, panes[i].states)
+            } else {
+                for k in merged.indices { merged[k] = AggState() }
+                for p in i..<j { plan.merge(panes[p].states, into: &merged) }
+                body(start, merged)
+            }
+            previous = i..<j
+            start += slide
+        }
+        return start
+    }
+
+    /// Appends to `rows` the rows of the group's windows from `from` that end by `limit` (nil:
+    /// every one); returns the start after the last one.
+    private func emit(_ key: GroupKey, _ group: Group, from: Int64, endingBy limit: Int64?, closed: Bool,
+                      into rows: inout [[GoldValue]]) -> Int64 {
+        guard let length else { return from }
+        var lead = leading(key)
+        var last: [GoldValue]?
+        return forEachWindow(group, from: from, endingBy: limit) { start, states in
+            if let states {
+                last = output(&lead, start, length, states, closed: closed)
+            } else {
+                last?[0] = .timestamp(start)
+                last?[1] = .timestamp(start + length)
+            }
+            if let last { rows.append(last) }
+        }
+    }
+
+    /// Emits the group's windows that end at or before `watermark` as closed rows and drops
+    /// the panes no later window holds.
+    private func close(_ key: GroupKey, _ group: inout Group, watermark: Int64, into rows: inout [[GoldValue]]) {
+        let next = emit(key, group, from: group.nextStart, endingBy: watermark, closed: true, into: &rows)
+        group.nextStart = next
+        let gone = group.panes.prefix { $0.start < next }.count
+        group.panes.removeFirst(gone)
+    }
+
+    // MARK: committing
 
     func commit(watermark: Int64, everything: Bool) -> GoldRows {
         var rows = GoldRows()
         let keyCount = plan.keyColumns.count
-        guard let length = plan.windowMicros else {
+        guard let length else {
             var all: [[GoldValue]] = []
-            for (key, windows) in groups {
-                if let row = plan.outputRow(leading: key.values(plan.keyTypes), aggregates: windows[0].states,
+            for (key, group) in groups {
+                if let row = plan.outputRow(leading: key.values(plan.keyTypes), aggregates: group.panes[0].states,
                                             closed: nil) {
                     all.append(row)
                 }
@@ -57,24 +174,17 @@ final class WindowsTable: GoldTableState {
             rows.open = .replaceAll(all)
             return rows
         }
-        // Groups with windows to close: their windows start one window before the watermark.
-        for (key, windows) in groups where windows.closedPrefix(length: length, watermark: watermark) > 0 {
+        for (key, group) in groups where hasClosed(group, length, watermark: watermark) {
             changed.insert(key)
         }
         let keys = everything ? Array(groups.keys) : Array(changed)
         var open: [[GoldValue]] = []
+        swap(&rows.closed, &closedEarly)
         for key in keys {
-            let values = key.values(plan.keyTypes)
-            var windows = groups[key] ?? []
-            let c = windows.closedPrefix(length: length, watermark: watermark)
-            for w in windows[0..<c] {
-                if let row = output(values, w, length, closed: true) { rows.closed.append(row) }
-            }
-            windows.removeFirst(c)
-            for w in windows {
-                if let row = output(values, w, length, closed: false) { open.append(row) }
-            }
-            groups[key] = windows.isEmpty ? nil : windows
+            guard var group = groups.removeValue(forKey: key) else { continue }
+            close(key, &group, watermark: watermark, into: &rows.closed)
+            _ = emit(key, group, from: group.nextStart, endingBy: nil, closed: false, into: &open)
+            if !group.panes.isEmpty { groups[key] = group }
         }
         let order = [0] + Array(2..<(2 + keyCount))
         sortRows(&rows.closed, by: order)
@@ -84,23 +194,46 @@ final class WindowsTable: GoldTableState {
         return rows
     }
 
-    private func output(_ key: [GoldValue], _ w: Window, _ length: Int64, closed: Bool) -> [GoldValue]? {
-        plan.outputRow(leading: [.timestamp(w.start), .timestamp(w.start + length)] + key,
-                       aggregates: w.states, closed: closed)
+    /// A window row's leading values (start, end, then the key's), set per window by `output`.
+    private func leading(_ key: GroupKey) -> [GoldValue] {
+        [.timestamp(0), .timestamp(0)] + key.values(plan.keyTypes)
     }
 
+    private func output(_ lead: inout [GoldValue], _ start: Int64, _ length: Int64, _ states: [AggState],
+                        closed: Bool) -> [GoldValue]? {
+        lead[0] = .timestamp(start)
+        lead[1] = .timestamp(start + length)
+        return plan.outputRow(leading: lead, aggregates: states, closed: closed)
+    }
+
+    // MARK: state
+
     func encode(into w: inout StateWriter) {
-        w.groups(groups) { w, x in
-            w.int(x.start)
-            for a in x.states { w.aggState(a) }
+        w.groups(groups.mapValues { [$0] }) { w, group in
+            w.int(group.nextStart)
+            w.int(group.panes.count)
+            for p in group.panes {
+                w.int(p.start)
+                for a in p.states { w.aggState(a) }
+            }
         }
     }
 
     func decode(from r: inout StateReader) throws {
         let count = plan.aggregates.count
-        groups = try r.groups { r in
-            let start = try r.int()
-            return Window(start: start, states: try r.aggStates(count))
+        let saved = try r.groups { r in
+            var group = Group()
+            group.nextStart = try r.int()
+            for _ in 0..<(try r.count()) {
+                let start = try r.int()
+                group.panes.append(Pane(start: start, states: try r.aggStates(count)))
+            }
+            return group
+        }
+        groups = [:]
+        for (key, entries) in saved {
+            guard entries.count == 1, !entries[0].panes.isEmpty else { throw StateReader.damaged() }
+            groups[key] = entries[0]
         }
     }
 }

@@ -41,6 +41,10 @@ public final class RowBatch {
     /// One view per column (see `ColumnView`); `views[i]` is column `i`.
     public let views: UnsafeMutablePointer<ColumnView>
     private var byteCapacities: [Int]
+    /// A watermark every row of this batch and every row after it is above (silver's
+    /// watermark when the batch's last row was accepted: `lake run all`'s feed); `Int64.min`
+    /// when not known. Gold closes early what it has passed (`GoldTableState.advance`).
+    public var watermark = Int64.min
 
     public init(types: [GoldType], capacity: Int) {
         self.types = types
@@ -70,7 +74,10 @@ public final class RowBatch {
     public var columnCount: Int { types.count }
 
     /// Drops every row, keeping the storage.
-    public func removeAll() { count = 0 }
+    public func removeAll() {
+        count = 0
+        watermark = Int64.min
+    }
 
     /// Bytes of string column `column` in use.
     public func byteCount(_ column: Int) -> Int { count == 0 ? 0 : views[column].ends[count - 1] }
