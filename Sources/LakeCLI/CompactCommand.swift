@@ -51,5 +51,16 @@ struct VacuumCommand: ParsableCommand {
         let r = try Vacuum.run(catalog, retentionSeconds: retentionSeconds)
         Output.note("vacuum: \(r.retiredFilesDeleted) retired files and \(r.orphansDeleted) orphans deleted "
             + "(\(Output.bytes(r.bytesFreed))), \(r.pendingSnapshotsDropped) abandoned snapshots dropped")
+        // Then each job's history past its [catalog] snapshot_retention: the files just deleted
+        // no longer hold their snapshots.
+        let jobs = (try? FileManager.default.fileExists(atPath: LakePaths.absolute(global.jobs)))
+            .flatMap { $0 ? try? global.loadJobs(only: nil) : nil } ?? []
+        for job in jobs {
+            let f = try catalog.fold(job: job.name, retentionSeconds: job.catalog.snapshotRetentionSeconds)
+            if f.snapshots + f.runs > 0 {
+                Output.note("vacuum \(job.name): \(f.snapshots) snapshots folded, \(f.runs) runs pruned "
+                    + "(older than \(job.catalog.snapshotRetentionSeconds) s)")
+            }
+        }
     }
 }

@@ -72,6 +72,8 @@ public final class Catalog {
         // as 32 MB (A/B); 32 MB filled up once the gold table outgrew it and peak RSS grew from
         // 1M to 5M events by the difference. `commit` hands the cache back afterwards.
         try db.execute("PRAGMA cache_size = -8192")
+        // A WAL that readers kept from restarting is cut back to this once it can restart.
+        try db.execute("PRAGMA journal_size_limit = 67108864")
         try migrate()
     }
 

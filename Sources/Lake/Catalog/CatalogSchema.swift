@@ -108,5 +108,17 @@ enum CatalogSchema {
             PRIMARY KEY (job, reason)
         );
         """),
+        // Silver's dedup keys are rebuilt from silver's own rows at start (SilverStage.loadState):
+        // a row per key made the catalog grow with the dedup window (1.1 GB at 12M keys).
+        ("0005_no_silver_keys", """
+        DROP TABLE lake_silver_key;
+        """),
+        // Folding old snapshots (Catalog.fold) asks, per snapshot, whether a file row names it
+        // and which is the newest of its stage.
+        ("0006_fold_indexes", """
+        CREATE INDEX lake_data_file_begin ON lake_data_file (begin_snapshot);
+        CREATE INDEX lake_data_file_end ON lake_data_file (end_snapshot);
+        CREATE INDEX lake_snapshot_by_stage ON lake_snapshot (job, stage, snapshot_id);
+        """),
     ]
 }

@@ -12,6 +12,8 @@ public struct JobDefinition: Sendable, Equatable {
     /// SQLite views over the gold tables (`[views]`), created in catalog.db.
     public var views: [ViewDefinition] = []
     public var schedules: [Schedule]
+    /// How the job's history is kept in the catalog (`[catalog]`).
+    public var catalog = CatalogSettings()
 
     public init(
         name: String, source: SourceSettings, bronze: BronzeSettings, silver: SilverSettings,
@@ -36,6 +38,21 @@ public struct SourceSettings: Sendable, Equatable {
         self.landing = landing
         self.lineBytesMax = lineBytesMax
     }
+}
+
+/// `[catalog]`: how often the job commits under `--follow` and how long its snapshot history is
+/// kept (SPEC §7, §10).
+public struct CatalogSettings: Sendable, Equatable {
+    /// Committed snapshots older than this are folded away by `lake vacuum` and the follow
+    /// loop's maintenance (the files they added stay as long as they are live), and run rows
+    /// older than it pruned. Default one day.
+    public var snapshotRetentionSeconds = 86_400
+    /// Under `--follow`, at most this many passes (so commits per stage) per second: a pass
+    /// gathers what arrived since the last one, so at high rates commits grow instead of
+    /// multiplying files and snapshots. Default 5 (a pass every 200 ms at most).
+    public var commitsPerSecondMax = 5
+
+    public init() {}
 }
 
 public struct BronzeSettings: Sendable, Equatable {

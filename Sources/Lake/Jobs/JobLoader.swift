@@ -64,7 +64,7 @@ public enum JobLoader {
         }
         let top = JobFileTable(file: file, path: "", table: try TOML.parse(text, file: file))
         try top.rejectUnknownKeys(["description", "source", "bronze", "silver", "gold",
-                                   "views", "schedules"])
+                                   "views", "schedules", "catalog"])
         let source = try readSource(top.subtable("source", "a [source] table"), job: name)
         let bronze = try readBronze(
             top.requiredSubtable("bronze", "a [bronze] table with the bronze table name"))
@@ -76,6 +76,7 @@ public enum JobLoader {
         var job = JobDefinition(
             name: name, source: source, bronze: bronze, silver: silver, gold: gold,
             schedules: schedules)
+        job.catalog = try readCatalog(top.subtable("catalog", "a [catalog] table"))
         job.views = try readViews(top.subtable("views", "a [views] table of name = \"SELECT …\""))
         job.summary = try top.optional("description", "a string") { $0.stringValue } ?? ""
         try checkTableNames(job, top: top)
@@ -113,6 +114,21 @@ public enum JobLoader {
         })
         if let rows = try table.optional("max_file_rows", "a positive integer", positiveInt) {
             settings.fileRowCountMax = rows
+        }
+        return settings
+    }
+
+    private static func readCatalog(_ table: JobFileTable?) throws -> CatalogSettings {
+        var settings = CatalogSettings()
+        guard let table else { return settings }
+        try table.rejectUnknownKeys(["snapshot_retention", "commits_per_second"])
+        if let seconds = try table.optional("snapshot_retention", "a positive duration like \"1d\"", hint: durationHint, {
+            durationSeconds($0).flatMap { $0 > 0 ? $0 : nil }
+        }) {
+            settings.snapshotRetentionSeconds = seconds
+        }
+        if let n = try table.optional("commits_per_second", "a positive integer", positiveInt) {
+            settings.commitsPerSecondMax = n
         }
         return settings
     }

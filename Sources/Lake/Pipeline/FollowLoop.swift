@@ -21,6 +21,10 @@ public final class FollowLoop {
     public var compactEverySeconds = 60.0
     public var vacuumEverySeconds = 600.0
     public var vacuumRetentionSeconds: Int64 = 3600
+    /// Snapshots are folded (`Catalog.fold`) this often, past each job's retention.
+    public var foldEverySeconds = 60.0
+    /// The WAL is checkpointed this often, on the maintenance thread.
+    public var checkpointEverySeconds = 1.0
     /// Called after every pass that did work, with its duration in seconds.
     public var onPass: (Pipeline, PipelineResult, Double) -> Void = { _, _, _ in }
     /// Called from the maintenance thread.
@@ -39,8 +43,14 @@ public final class FollowLoop {
         FollowSignals.install()
         var lastSeen: [String: String] = [:]
         var lastPass = Date.distantPast
+        var lastPassOf: [String: Date] = [:]
         var lastCompact = Date()
         var lastVacuum = Date()
+        var lastFold = Date.distantPast
+        var lastCheckpoint = Date()
+        // The maintenance thread checkpoints the WAL; a commit never stops to do it.
+        for p in pipelines { try p.catalog.db.execute("PRAGMA wal_autocheckpoint = 0") }
+        try catalog.db.execute("PRAGMA wal_autocheckpoint = 0")
         let maintenance = FollowMaintenance(paths: catalog.paths, jobs: pipelines.map(\.job),
                                             retentionSeconds: vacuumRetentionSeconds, report: onMaintenance)
         defer { maintenance.wait() }
@@ -48,17 +58,24 @@ public final class FollowLoop {
             let now = Date()
             var due = now.timeIntervalSince(lastPass) >= intervalSeconds
             var listings: [String: String] = [:]
+            var ready: [Pipeline] = []
             for p in pipelines {
+                // At most `commits_per_second` passes of a job per second: what arrives in
+                // between waits for the next pass and is committed with it.
+                let spacing = 1.0 / Double(max(1, p.job.catalog.commitsPerSecondMax))
+                guard now.timeIntervalSince(lastPassOf[p.job.name] ?? .distantPast) >= spacing else { continue }
                 let listing = try landingFingerprint(p.job)
                 listings[p.job.name] = listing
-                if try listing != lastSeen[p.job.name] || catalogPending(p) { due = true }
+                if try due || listing != lastSeen[p.job.name] || catalogPending(p) { ready.append(p) }
             }
-            if !due {
+            if ready.isEmpty {
+                maintain(&lastCompact, &lastVacuum, &lastFold, &lastCheckpoint, maintenance)
                 Thread.sleep(forTimeInterval: pollSeconds)
                 continue
             }
-            lastPass = now
-            for p in pipelines {
+            if due { lastPass = now }
+            for p in ready {
+                lastPassOf[p.job.name] = Date()
                 let started = Date()
                 let result = try p.runPass()
                 if result.didWork { onPass(p, result, Date().timeIntervalSince(started)) }
@@ -67,16 +84,27 @@ public final class FollowLoop {
                 // the interval.
                 lastSeen[p.job.name] = listings[p.job.name]
             }
-            let compact = Date().timeIntervalSince(lastCompact) >= compactEverySeconds
-            let vacuum = Date().timeIntervalSince(lastVacuum) >= vacuumEverySeconds
-            // A round still running is not queued twice: the next check starts one.
-            if (compact || vacuum) && maintenance.start(compact: compact, vacuum: vacuum) {
-                if compact { lastCompact = Date() }
-                if vacuum { lastVacuum = Date() }
-            }
+            maintain(&lastCompact, &lastVacuum, &lastFold, &lastCheckpoint, maintenance)
         }
         maintenance.wait()
         for p in pipelines { p.finish(error: nil) }
+    }
+
+    /// Starts a maintenance round when one is due. A round still running is not queued twice:
+    /// a later check starts the next.
+    private func maintain(_ lastCompact: inout Date, _ lastVacuum: inout Date, _ lastFold: inout Date,
+                          _ lastCheckpoint: inout Date, _ maintenance: FollowMaintenance) {
+        let now = Date()
+        let work = FollowMaintenance.Work(
+            compact: now.timeIntervalSince(lastCompact) >= compactEverySeconds,
+            vacuum: now.timeIntervalSince(lastVacuum) >= vacuumEverySeconds,
+            fold: now.timeIntervalSince(lastFold) >= foldEverySeconds,
+            checkpoint: now.timeIntervalSince(lastCheckpoint) >= checkpointEverySeconds)
+        guard work.any, maintenance.start(work) else { return }
+        if work.compact { lastCompact = now }
+        if work.vacuum { lastVacuum = now }
+        if work.fold { lastFold = now }
+        if work.checkpoint { lastCheckpoint = now }
     }
 
     /// What changes when new landing input arrives: the files' names, inodes and sizes.
@@ -132,8 +160,20 @@ final class FollowMaintenance: @unchecked Sendable {
         self.report = report
     }
 
+    struct Work {
+        var compact: Bool
+        var vacuum: Bool
+        var fold: Bool
+        var checkpoint: Bool
+        var any: Bool { compact || vacuum || fold || checkpoint }
+    }
+
+    /// One connection for every round (opening one per second would cost more than the
+    /// checkpoint); only the maintenance thread uses it, one round at a time.
+    private var connection: Catalog?
+
     /// Starts a round unless one is running; false if one is.
-    func start(compact: Bool, vacuum: Bool) -> Bool {
+    func start(_ work: Work) -> Bool {
         lock.lock()
         defer { lock.unlock() }
         if running { return false }
@@ -147,14 +187,24 @@ final class FollowMaintenance: @unchecked Sendable {
                 group.leave()
             }
             do {
-                let catalog = try Catalog(paths: paths)
-                if compact { try self.compact(catalog) }
-                if vacuum {
+                let catalog = try connection ?? Catalog(paths: paths)
+                connection = catalog
+                if work.compact { try self.compact(catalog) }
+                if work.vacuum {
                     let v = try Vacuum.run(catalog, retentionSeconds: retentionSeconds)
                     if v.retiredFilesDeleted + v.orphansDeleted > 0 {
                         report("vacuum: \(v.retiredFilesDeleted) retired files, \(v.orphansDeleted) orphans deleted")
                     }
                 }
+                if work.fold {
+                    for job in jobs {
+                        let f = try catalog.fold(job: job.name, retentionSeconds: job.catalog.snapshotRetentionSeconds)
+                        if f.snapshots + f.runs > 0 {
+                            report("fold \(job.name): \(f.snapshots) snapshots, \(f.runs) runs")
+                        }
+                    }
+                }
+                if work.checkpoint || work.compact || work.vacuum { try catalog.checkpointWAL() }
             } catch {
                 report("maintenance failed (retried later): \(error)")
             }

@@ -72,7 +72,7 @@ public final class SilverStage {
         try catalog.ensureTable(name: s.quarantineTable, job: job.name, layer: "quarantine",
                                 schemaJSON: SilverTable.schemaJSON(SilverTable.quarantineSchema), partitionColumn: nil)
         position = Int64(try catalog.checkpoint(job: job.name, stage: "silver", key: "position").value ?? "") ?? 0
-        state = try SilverStage.loadState(catalog, job: job.name, delayMicros: state.delayMicros)
+        state = try SilverStage.loadState(catalog, job: job, keys: keys)
     }
 
     /// Processes every pending bronze file (only those wholly before `ingestID` when given);
@@ -281,38 +281,55 @@ public final class SilverStage {
         }
     }
 
-    /// The watermark's max event time and the live dedup keys, from the catalog.
-    static func loadState(_ catalog: Catalog, job: String, delayMicros: Int64) throws -> SilverState {
-        let maxEvent = Int64(try catalog.checkpoint(job: job, stage: "silver", key: "max_event_us").value ?? "")
-            ?? Int64.min
-        let statement = try catalog.db.prepare(
-            "SELECT key_a, key_b, event_time_us FROM lake_silver_key WHERE job = ?")
-        try statement.bind([.text(job)])
-        var entries: [(SilverState.Key, Int64)] = []
-        while try statement.step() {
-            entries.append((SilverState.Key(a: UInt64(bitPattern: statement.int(0)), b: UInt64(bitPattern: statement.int(1))),
-                            statement.int(2)))
+    /// The watermark's max event time from the checkpoint, and the live dedup keys rebuilt
+    /// from silver itself: they are exactly the accepted rows whose event time is above the
+    /// watermark, so only the live files whose newest row is above it are read (their key and
+    /// time columns). Nothing per key is written at a commit (docs/DECISIONS.md).
+    static func loadState(_ catalog: Catalog, job: JobDefinition, keys: DedupKeyBuilder) throws -> SilverState {
+        let delay = Int64(job.silver.watermarkDelaySeconds) * 1_000_000
+        let (maxEvent, files) = try catalog.db.read {
+            (Int64(try catalog.checkpoint(job: job.name, stage: "silver", key: "max_event_us").value ?? "") ?? Int64.min,
+             try catalog.liveFiles(table: job.silver.table))
         }
-        return SilverState(delayMicros: delayMicros, maxEventMicros: maxEvent, keys: entries)
+        var state = SilverState(delayMicros: delay, maxEventMicros: maxEvent)
+        guard maxEvent != Int64.min else { return state }
+        let watermark = state.watermarkMicros
+        let time = job.silver.eventTimeColumn
+        let columns = keys.fields.map { job.silver.columns[$0].column } + [time]
+        let scratches = columns.map { _ in ColumnScratch() }
+        var scratch: [UInt8] = []
+        for file in files.sorted(by: { ($0.minIngestID ?? 0) < ($1.minIngestID ?? 0) })
+        where (file.maxTimeMicros ?? Int64.max) > watermark {
+            let reader = try ParquetReader(path: catalog.paths.root + "/" + file.path)
+            let indices = try columns.map { name -> Int in
+                guard let i = reader.schema.index(of: name) else {
+                    throw LakeError("read silver", path: file.path, "no column \(name) to rebuild the dedup keys from",
+                                    hint: "rebuild silver with `lake backfill silver`")
+                }
+                return i
+            }
+            for rg in reader.metadata.rowGroups.indices {
+                let data = try indices.enumerated().map { k, c in
+                    try reader.readColumn(rowGroup: rg, column: c, scratch: scratches[k])
+                }
+                defer { for (k, d) in data.enumerated() { scratches[k].recycle(d) } }
+                guard case .int64(let times) = data[data.count - 1].values else {
+                    throw LakeError("read silver", path: file.path, "column \(time) is not a timestamp",
+                                    hint: "rebuild silver with `lake backfill silver`")
+                }
+                for row in 0..<data[0].rowCount where times[row] > watermark && !data[data.count - 1].isNull(row) {
+                    state.restore(try keys.key(row: row, of: data.dropLast(), file: file.path, scratch: &scratch), eventMicros: times[row])
+                }
+            }
+        }
+        return state
     }
 
-    /// Saves the state incrementally (inside the commit): new live keys in, expired keys out.
+    /// Saves the watermark's max event time (inside the commit); the keys are silver's rows.
     private func saveState(snapshot: Int64) throws {
         try catalog.setCheckpoint(job: job.name, stage: "silver", key: "max_event_us",
                                   value: state.maxEventMicros == Int64.min ? nil : String(state.maxEventMicros),
                                   snapshot: snapshot)
-        let insert = try catalog.db.prepare("""
-            INSERT OR REPLACE INTO lake_silver_key (job, key_a, key_b, event_time_us) VALUES (?, ?, ?, ?)
-            """)
-        for (k, t) in state.liveAcceptedSinceSave() {
-            try insert.bind([.text(job.name), .int(Int64(bitPattern: k.a)), .int(Int64(bitPattern: k.b)), .int(t)])
-            try insert.execute()
-        }
-        if state.watermarkMicros != Int64.min {
-            try catalog.db.run("DELETE FROM lake_silver_key WHERE job = ? AND event_time_us <= ?",
-                               .text(job.name), .int(state.watermarkMicros))
-        }
-        state.markSaved()
     }
 
     // MARK: one record (the hot loop)

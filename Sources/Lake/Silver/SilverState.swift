@@ -14,10 +14,14 @@ struct SilverState {
     private(set) var maxEventMicros = Int64.min
     let delayMicros: Int64
     /// Keys with the event time they were accepted with. Keys at or below the watermark are
-    /// dead (never a duplicate again) and dropped when the table next needs room.
-    private(set) var keys = KeyTable()
+    /// dead (never a duplicate again); the table frees them by segments as the watermark moves.
+    private(set) var keys: KeyTable
 
-    init(delayMicros: Int64) { self.delayMicros = delayMicros }
+    init(delayMicros: Int64, maxEventMicros: Int64 = Int64.min) {
+        self.delayMicros = delayMicros
+        self.maxEventMicros = maxEventMicros
+        keys = KeyTable(delayMicros: delayMicros)
+    }
 
     /// The watermark now; `Int64.min` while nothing was accepted.
     var watermarkMicros: Int64 {
@@ -36,30 +40,15 @@ struct SilverState {
         assert(!isLate(eventMicros), "a late record was accepted")
         if eventMicros > maxEventMicros { maxEventMicros = eventMicros }
         keys.set(key, eventMicros, watermark: watermarkMicros)
-        acceptedSinceSave.append(key)
     }
 
-    // MARK: checkpoint
-
-    /// Keys accepted since the last save; only those still live at save time are stored.
-    private var acceptedSinceSave: [Key] = []
-
-    init(delayMicros: Int64, maxEventMicros: Int64, keys entries: [(Key, Int64)]) {
-        self.init(delayMicros: delayMicros)
-        self.maxEventMicros = maxEventMicros
-        keys = KeyTable(capacity: entries.count)
-        for (k, t) in entries where t > watermarkMicros {
-            keys.set(k, t, watermark: watermarkMicros)
-        }
+    /// Restores a key accepted before (rebuilding the state from silver's rows): only keys
+    /// above the watermark are kept. Load in silver's order (ingest id) so the table's
+    /// segments age as they would have.
+    mutating func restore(_ key: Key, eventMicros: Int64) {
+        guard eventMicros > watermarkMicros else { return }
+        keys.set(key, eventMicros, watermark: watermarkMicros)
     }
-
-    /// Keys accepted since the last save that are still remembered, with their times.
-    func liveAcceptedSinceSave() -> [(Key, Int64)] {
-        let w = watermarkMicros
-        return acceptedSinceSave.compactMap { k in keys[k].flatMap { $0 > w ? (k, $0) : nil } }
-    }
-
-    mutating func markSaved() { acceptedSinceSave.removeAll(keepingCapacity: true) }
 }
 
 /// A 128-bit hash of bytes from two independently seeded 64-bit word hashes.

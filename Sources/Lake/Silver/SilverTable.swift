@@ -165,6 +165,36 @@ struct DedupKeyBuilder {
         }
     }
 
+    /// The key of row `row` of silver's key columns read back from Parquet (`columns`, in
+    /// `fields` order): the same bytes the parsed record gave when the row was accepted, so the
+    /// dedup state can be rebuilt from silver.
+    func key(row: Int, of columns: ArraySlice<ColumnData>, file: String, scratch bytes: inout [UInt8]) throws
+        -> SilverState.Key
+    {
+        bytes.removeAll(keepingCapacity: true)
+        for (i, d) in zip(types.indices, columns) {
+            if d.isNull(row) {
+                bytes.append(0)
+                continue
+            }
+            bytes.append(1)
+            switch (types[i], d.values) {
+            case (.string, .bytes(let v)):
+                let r = v.range(row)
+                withUnsafeBytes(of: UInt32(r.count).littleEndian) { bytes.append(contentsOf: $0) }
+                bytes.append(contentsOf: v.data[r])
+            case (.double, .double(let v)):
+                withUnsafeBytes(of: v[row].bitPattern.littleEndian) { bytes.append(contentsOf: $0) }
+            case (.int64, .int64(let v)), (.timestamp, .int64(let v)):
+                withUnsafeBytes(of: v[row].littleEndian) { bytes.append(contentsOf: $0) }
+            default:
+                throw LakeError("read silver", path: file, "dedup key column \(d.column.name) has an unexpected type",
+                                hint: "rebuild silver with `lake backfill silver`")
+            }
+        }
+        return bytes.withUnsafeBytes { KeyHash.hash($0) }
+    }
+
     /// The common one-field key (`dedup_keys = ["event_id"]`), the same bytes as the loop
     /// above writes, without the closure that captured (retained and released) both arrays
     /// once per record.

@@ -31,6 +31,9 @@ extension LakeStatus {
                 ]
             },
             "orphans": orphans,
+            "snapshots": Dictionary(history.map { ($0.job, ["kept": $0.snapshots, "since": $0.since ?? NSNull()] as [String: Any]) },
+                                    uniquingKeysWith: { a, _ in a }),
+            "catalog": ["bytes": catalogBytes, "wal_bytes": walBytes],
         ]
     }
 
@@ -76,6 +79,11 @@ extension LakeStatus {
                     + (r.error.map { " error: \($0.prefix(120))" } ?? "") + "\n"
             }
         }
+        if !history.isEmpty {
+            out += "\nSNAPSHOTS (older ones folded past each job's [catalog] snapshot_retention)\n"
+            for h in history { out += "\(h.job): \(h.snapshots) kept" + (h.since.map { " since \($0)" } ?? "") + "\n" }
+        }
+        out += "\nCATALOG: \(catalogBytes) bytes + \(walBytes) bytes of WAL\n"
         out += "\nORPHANS: \(orphans.count)" + (orphans.isEmpty ? "" : " (removed by `lake vacuum`)") + "\n"
         for o in orphans.prefix(20) { out += "  \(o)\n" }
         return out

@@ -44,6 +44,12 @@ public struct LakeStatus {
     public var accounting: [Accounting] = []
     /// Files in table folders that no catalog row references (left by a crash), lake-relative.
     public var orphans: [String] = []
+    /// Per job: committed snapshots the catalog keeps and the oldest one's commit time (older
+    /// ones are folded past the job's `[catalog] snapshot_retention`).
+    public var history: [(job: String, snapshots: Int, since: String?)] = []
+    /// catalog.db and its WAL, in bytes.
+    public var catalogBytes: Int64 = 0
+    public var walBytes: Int64 = 0
 
     public static func read(_ catalog: Catalog) throws -> LakeStatus {
         try catalog.db.read { try readInTransaction(catalog) }
@@ -85,6 +91,17 @@ public struct LakeStatus {
             if let a = try accounting(catalog, job: job, tables: s.tables) { s.accounting.append(a) }
         }
         s.orphans = try orphanFiles(catalog, tables: s.tables.map(\.name))
+        for r in try db.query("""
+            SELECT job, count(*), min(committed_at) FROM lake_snapshot
+            WHERE status = 'committed' AND job IS NOT NULL GROUP BY job ORDER BY job
+            """) {
+            s.history.append((r[0].text ?? "", Int(r[1].int ?? 0), r[2].text))
+        }
+        func size(_ path: String) -> Int64 {
+            ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber)?.int64Value ?? 0
+        }
+        s.catalogBytes = size(catalog.paths.catalog)
+        s.walBytes = size(catalog.paths.catalog + "-wal")
         return s
     }
 
