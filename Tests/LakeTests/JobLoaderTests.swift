@@ -128,9 +128,14 @@ let repositoryJobsFolder = URL(fileURLWithPath: #filePath)
              + "one of run, backfill, compact, vacuum, status, report, got \"rm -rf /\""),
         ("[bronze]", "[source]\nmax_line_bytes = -1\n[bronze]",
          "jobs/x.toml:2: key source.max_line_bytes: expected a positive integer, got -1"),
+        ("[bronze]", "[catalog]\ncommits_per_second = 0\n[bronze]",
+         "jobs/x.toml:2: key catalog.commits_per_second: expected a positive integer, got 0"),
+        ("[bronze]", "[catalog]\nsnapshot_retention = \"forever\"\n[bronze]",
+         "jobs/x.toml:2: key catalog.snapshot_retention: expected a positive duration like \"1d\", got \"forever\" "
+             + "(a number and a unit: s, m, h or d, e.g. \"30s\", \"10m\", \"1h30m\")"),
         ("[bronze]", "colour = \"red\"\n[bronze]",
          "jobs/x.toml:1: unknown key colour: expected one of description, source, bronze, "
-             + "silver, gold, views, schedules"),
+             + "silver, gold, views, schedules, catalog"),
         ("watermark_delay = \"10m\"", "watermark_delay = \"10m\"\ndedup_keys = [\"eventId\"]",
          "jobs/x.toml:8: key silver.dedup_keys: expected a non-empty array of silver column "
              + "names like [\"event_id\"], got an array"),

@@ -41,7 +41,7 @@ struct KeyTableTests {
 }
 
 /// Dead keys (at or below the watermark the caller passes) are freed by whole segments, so the
-/// table's size follows the live keys, not all keys ever seen: at most 40 bytes (24-byte
+/// table's size follows the live keys, not all keys ever seen: at most 26 bytes (16-byte
 /// slots) per live key once the window is full, with steady, decreasing and bursty rates; and
 /// every live key survives.
 @Suite("Silver key table expiry")
@@ -75,13 +75,36 @@ struct KeyTableExpiryTests {
             }
         }
         print("key table \(rate): \(worst) bytes per live key at worst, \(segmentsMax) segments")
-        #expect(worst <= 40, "\(rate): \(worst) bytes per live key")
+        #expect(worst <= 26, "\(rate): \(worst) bytes per live key")
         #expect(segmentsMax <= 16, "\(rate): \(segmentsMax) segments")
         let watermark = time - window
         for n in 0..<1_500_000 as Range<Int64> where live[Int(n)] > watermark {
             let key = SilverState.Key(a: UInt64(n) &* 0x9E37_79B9_7F4A_7C15, b: UInt64(n))
             #expect(table[key] == live[Int(n)], "live key \(n) lost")
         }
+    }
+
+    /// A watermark delay longer than 32-bit microsecond offsets reach (3 hours), with times out
+    /// of order across the whole window: every live key still has its exact time.
+    @Test func longDelaysKeepExactTimes() {
+        let hour: Int64 = 3_600_000_000
+        let delay = 3 * hour
+        var table = KeyTable(delayMicros: delay)
+        var model: [SilverState.Key: Int64] = [:]
+        var rng: UInt64 = 11
+        var now: Int64 = 1_000 * hour
+        for n in 0..<200_000 as Range<UInt64> {
+            rng = rng &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            now += Int64(rng >> 50)  // up to ~16 ms a key
+            let time = now - Int64((rng >> 20) % UInt64(delay - 1))  // anywhere above the watermark
+            let key = SilverState.Key(a: n &* 0x9E37_79B9_7F4A_7C15, b: n)
+            table.set(key, time, watermark: now - delay)
+            model[key] = time
+        }
+        for (key, time) in model where time > now - delay {
+            #expect(table[key] == time)
+        }
+        #expect(table.segmentCount <= 16, "\(table.segmentCount) segments")
     }
 
     /// SilverState answers duplicates exactly as SPEC §5 says, whatever the table dropped:

@@ -84,8 +84,11 @@ class Setup:
         check_job_catalog(self.ref, CLICKSTREAM)
         self.digest = digest_all(con, self.ref)
 
-        # follow: the same stream as one growing file.
-        self.stream = b"".join(p.read_bytes() for p in sorted(self.source.glob("events-*.jsonl")))
+        # follow: the same stream as one growing file, with a copy of every 10th line 80 lines
+        # later (~6 minutes of event time: within the watermark, so a duplicate): whenever the
+        # kill lands, copies of keys accepted before it arrive after the restart, and the rerun
+        # must reject them from the dedup state it rebuilt from silver.
+        self.stream = with_copies(b"".join(p.read_bytes() for p in sorted(self.source.glob("events-*.jsonl"))))
         ref_follow = Lake(base / "ref-follow")
         ref_follow.landing.mkdir(parents=True)
         (ref_follow.landing / "events.jsonl").write_bytes(self.stream)
@@ -129,6 +132,20 @@ class Setup:
         self.digest_pieces = digest_all(con, whole)
         compare_digests(digest_all(con, ref_compact), self.digest_pieces)
         sc.log("clean durations: " + ", ".join(f"{m} {s:.2f} s" for m, s in self.seconds.items()))
+
+
+def with_copies(stream, every=10, after=80):
+    lines = stream.splitlines(keepends=True)
+    copies = {}
+    out = []
+    for i, line in enumerate(lines):
+        out.append(line)
+        out.extend(copies.pop(i, []))
+        if i % every == 0 and line.endswith(b"\n"):
+            copies.setdefault(i + after, []).append(line)
+    for k in sorted(copies):
+        out.extend(copies[k])
+    return b"".join(out)
 
 
 def kill_after(lake, args, delay):

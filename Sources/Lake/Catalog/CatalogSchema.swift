@@ -120,5 +120,16 @@ enum CatalogSchema {
         CREATE INDEX lake_data_file_end ON lake_data_file (end_snapshot);
         CREATE INDEX lake_snapshot_by_stage ON lake_snapshot (job, stage, snapshot_id);
         """),
+        // Gold's open state, one row per table and group, so a commit rewrites only the groups
+        // it changed (one blob of every open session and window grew with the users).
+        ("0007_gold_state", """
+        CREATE TABLE lake_gold_state (
+            job TEXT NOT NULL,
+            gold_table TEXT NOT NULL,
+            group_key BLOB NOT NULL,
+            state BLOB NOT NULL,
+            PRIMARY KEY (job, gold_table, group_key)
+        ) WITHOUT ROWID;
+        """),
     ]
 }

@@ -234,7 +234,10 @@ public final class Statement {
                 }
             }
         case .blob(let v):
-            rc = v.withUnsafeBytes { sqlite3_bind_blob(handle, index, $0.baseAddress, Int32($0.count), transient) }
+            // An empty blob from a nil pointer would bind NULL (a table without group_by has
+            // an empty group key).
+            rc = v.isEmpty ? sqlite3_bind_zeroblob(handle, index, 0)
+                : v.withUnsafeBytes { sqlite3_bind_blob(handle, index, $0.baseAddress, Int32($0.count), transient) }
         }
         if rc != SQLITE_OK { throw database.error(rc, sql) }
     }

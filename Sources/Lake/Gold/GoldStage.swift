@@ -55,7 +55,7 @@ public final class GoldStage {
         let saved = try catalog.checkpoint(job: job.name, stage: "gold", key: Self.checkpointKey)
         silverSnapshot = Int64(saved.value ?? "") ?? 0
         savedAt = try catalog.checkpointSnapshot(job: job.name, stage: .gold, key: Self.checkpointKey)
-        if loadState, let blob = saved.state { try GoldStage.decode(blob, into: tables, job: job) }
+        if loadState, let blob = saved.state { try GoldStage.loadState(blob, into: tables, catalog: catalog, job: job) }
     }
 
     /// Registers the job's gold tables, creates their SQLite tables and the job's views.
@@ -88,21 +88,46 @@ public final class GoldStage {
 
     // MARK: state
 
-    /// The state of every table: per table its definition's fingerprint, then its state.
-    static func encode(_ tables: [GoldTableState]) -> [UInt8] {
+    /// The checkpoint's state blob: which tables the saved state is of, each with its
+    /// definition's fingerprint. The state itself is one row per table and group in
+    /// `lake_gold_state`, rewritten only for the groups a commit changed.
+    static func header(_ tables: [GoldTableState]) -> [UInt8] {
         var w = StateWriter()
-        w.raw(Array("LKG3".utf8))
+        w.raw(Array("LKG4".utf8))
         w.int(tables.count)
         for t in tables {
             w.string(t.plan.table)
             w.string(t.plan.definition.fingerprint)
-            t.encode(into: &w)
         }
         return w.bytes
     }
 
-    static func decode(_ blob: [UInt8], into tables: [GoldTableState], job: JobDefinition) throws {
-        guard blob.count >= 4, Array(blob[0..<4]) == Array("LKG3".utf8) else {
+    /// Saves the state of the groups each table changed since its last save (every group's,
+    /// and nothing else of the job's, with `all`), inside the commit's transaction.
+    static func saveState(_ tables: [GoldTableState], all: Bool, catalog: Catalog, job: String) throws {
+        let db = catalog.db
+        if all { try db.run("DELETE FROM lake_gold_state WHERE job = ?", .text(job)) }
+        let upsert = try db.prepare(
+            "INSERT OR REPLACE INTO lake_gold_state (job, gold_table, group_key, state) VALUES (?, ?, ?, ?)")
+        let delete = try db.prepare("DELETE FROM lake_gold_state WHERE job = ? AND gold_table = ? AND group_key = ?")
+        for t in tables {
+            let unsaved = t.takeUnsaved()
+            let keys = all ? t.stateKeys : Array(unsaved)
+            for key in keys {
+                var w = StateWriter()
+                if t.encode(group: key, into: &w) {
+                    try upsert.bind([.text(job), .text(t.plan.table), .blob(key.bytes), .blob(w.bytes)])
+                    try upsert.execute()
+                } else if !all {
+                    try delete.bind([.text(job), .text(t.plan.table), .blob(key.bytes)])
+                    try delete.execute()
+                }
+            }
+        }
+    }
+
+    static func loadState(_ blob: [UInt8], into tables: [GoldTableState], catalog: Catalog, job: JobDefinition) throws {
+        guard blob.count >= 4, Array(blob[0..<4]) == Array("LKG4".utf8) else {
             throw LakeError("read gold checkpoint", "job \(job.name): the saved gold state is from an older lake",
                             hint: "rebuild gold with `lake backfill gold --from <first day> --to <last day>`")
         }
@@ -121,13 +146,24 @@ public final class GoldStage {
                                 hint: "rebuild gold with `lake backfill gold --from <first day> --to <last day>`")
             }
             saved.insert(table)
-            try t.decode(from: &r)
         }
         guard r.atEnd else { throw StateReader.damaged() }
         for t in tables where !saved.contains(t.plan.table) {
             throw LakeError("read gold checkpoint", "job \(job.name): gold table \(t.plan.table) is new since "
                             + "gold last ran", hint: "compute it with `lake backfill gold` over the whole range")
         }
+        let rows = try catalog.db.prepare("SELECT gold_table, group_key, state FROM lake_gold_state WHERE job = ?")
+        try rows.bind([.text(job.name)])
+        let byName = Dictionary(tables.map { ($0.plan.table, $0) }, uniquingKeysWith: { a, _ in a })
+        while try rows.step() {
+            guard case .text(let name) = rows.value(0), let t = byName[name],
+                  case .blob(let key) = rows.value(1), case .blob(let state) = rows.value(2)
+            else { throw StateReader.damaged() }
+            var reader = StateReader(state)
+            try t.decode(group: GroupKey(bytes: key), from: &reader)
+            guard reader.atEnd else { throw StateReader.damaged() }
+        }
+        for t in tables { _ = t.takeUnsaved() }
     }
 
     // MARK: reading silver
@@ -305,7 +341,7 @@ public final class GoldStage {
         // writes the SQLite rows; the transaction registers them once both are done.
         let parquet = ClosedRowFiles(paths: catalog.paths, snapshot: snapshot,
                                      tables: zip(plan.tables, rows).map { ($0, $1.closed) })
-        let blob = GoldStage.encode(tables)
+        let blob = GoldStage.header(tables)
         let closed = rows.reduce(0) { $0 + $1.closed.count }
         let mark: Int64? = watermark == Int64.min ? nil : watermark
         do {
@@ -313,6 +349,7 @@ public final class GoldStage {
                 for (t, r) in zip(plan.tables, rows) { try GoldSQLite(plan: t).write(r, db: catalog.db) }
                 try catalog.register(try parquet.wait(), snapshot: snapshot)
                 try saveCheckpoint(silverSnapshot: lastSnapshot, state: blob, watermark: mark, snapshot: snapshot)
+                try GoldStage.saveState(tables, all: false, catalog: catalog, job: job.name)
                 try catalog.addRunCounts(runID, rowsIn: events, rowsOut: closed, watermarkMicros: mark)
             }
         } catch {

@@ -120,29 +120,3 @@ struct StateReader {
         return out
     }
 }
-
-extension StateWriter {
-    /// Each group's entries, groups in key order (the same state always has the same bytes).
-    mutating func groups<Entry>(_ groups: [GroupKey: [Entry]], _ entry: (inout StateWriter, Entry) -> Void) {
-        int(groups.count)
-        for (key, entries) in groups.sorted(by: { $0.key.bytes.lexicographicallyPrecedes($1.key.bytes) }) {
-            data(key.bytes)
-            int(entries.count)
-            for e in entries { entry(&self, e) }
-        }
-    }
-}
-
-extension StateReader {
-    /// What `StateWriter.groups` wrote.
-    mutating func groups<Entry>(_ entry: (inout StateReader) throws -> Entry) throws -> [GroupKey: [Entry]] {
-        var groups: [GroupKey: [Entry]] = [:]
-        for _ in 0..<(try count()) {
-            let key = GroupKey(bytes: try data())
-            var entries: [Entry] = []
-            for _ in 0..<(try count()) { entries.append(try entry(&self)) }
-            groups[key] = entries
-        }
-        return groups
-    }
-}

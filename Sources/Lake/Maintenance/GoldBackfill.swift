@@ -81,7 +81,7 @@ public final class GoldBackfill {
         let snapshot = try catalog.reserveSnapshot(job: job.name, stage: "backfill", runID: runID)
         let parquet = ClosedRowFiles(paths: catalog.paths, snapshot: snapshot,
                                      tables: zip(plan.tables, rows).map { ($0, $1.closed) })
-        let state = GoldStage.encode(tables)
+        let state = GoldStage.header(tables)
         do {
             var retired: [Int64] = []
             for t in plan.tables where t.isWindowed {
@@ -100,6 +100,7 @@ public final class GoldBackfill {
                 }
                 try stage.saveCheckpoint(silverSnapshot: silverSnapshot, state: state,
                                          watermark: watermark == Int64.min ? nil : watermark, snapshot: snapshot)
+                try GoldStage.saveState(tables, all: true, catalog: catalog, job: job.name)
                 try catalog.addRunCounts(runID, rowsIn: result.rowsRead, rowsOut: written)
             }
             result.rowsWritten = written

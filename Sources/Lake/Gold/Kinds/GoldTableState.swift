@@ -30,8 +30,17 @@ protocol GoldTableState: AnyObject {
     func commit(watermark: Int64, everything: Bool) -> GoldRows
     /// Open windows or sessions, or groups (reported in run results).
     var openCount: Int { get }
-    func encode(into w: inout StateWriter)
-    func decode(from r: inout StateReader) throws
+    /// The groups whose state changed since the last call (added to, closed, merged,
+    /// emptied): a commit saves only those (`GoldStage.saveState`), so its cost follows what
+    /// changed, not everything open.
+    func takeUnsaved() -> Set<GroupKey>
+    /// Every group the table holds state for.
+    var stateKeys: [GroupKey] { get }
+    /// Writes one group's state; false when the table holds none for it (then its saved
+    /// state is deleted).
+    func encode(group: GroupKey, into w: inout StateWriter) -> Bool
+    /// Restores one group's state as `encode(group:into:)` wrote it.
+    func decode(group: GroupKey, from r: inout StateReader) throws
 }
 
 extension GoldTableState {

@@ -16,6 +16,7 @@ final class SessionsTable: GoldTableState {
     private var groups: [GroupKey: [Open]] = [:]
     /// Keys whose open sessions differ from what the last commit wrote to SQLite.
     private var changed: Set<GroupKey> = []
+    private var unsaved: Set<GroupKey> = []
     private let grouper = BatchGroups()
 
     init(plan: GoldTablePlan) { self.plan = plan }
@@ -28,6 +29,7 @@ final class SessionsTable: GoldTableState {
         for g in 0..<grouper.groupCount {
             let key = grouper.key(g)
             changed.insert(key)
+            unsaved.insert(key)
             add(group: g, views, to: &groups[key, default: []])
         }
     }
@@ -83,6 +85,7 @@ final class SessionsTable: GoldTableState {
             groups[key]?.removeFirst(c)
             if groups[key]?.isEmpty == true { groups[key] = nil }
             changed.insert(key)
+            unsaved.insert(key)
         }
         let keyCount = plan.keyColumns.count
         sortRows(&rows.closed, by: [keyCount] + Array(0..<keyCount))
@@ -105,19 +108,32 @@ final class SessionsTable: GoldTableState {
                        aggregates: s.states, closed: closed)
     }
 
-    func encode(into w: inout StateWriter) {
-        w.groups(groups) { w, s in
+    func takeUnsaved() -> Set<GroupKey> {
+        defer { unsaved.removeAll() }
+        return unsaved
+    }
+
+    var stateKeys: [GroupKey] { Array(groups.keys) }
+
+    func encode(group key: GroupKey, into w: inout StateWriter) -> Bool {
+        guard let sessions = groups[key] else { return false }
+        w.int(sessions.count)
+        for s in sessions {
             w.int(s.start)
             w.int(s.end)
             for a in s.states { w.aggState(a) }
         }
+        return true
     }
 
-    func decode(from r: inout StateReader) throws {
+    func decode(group key: GroupKey, from r: inout StateReader) throws {
         let count = plan.aggregates.count
-        groups = try r.groups { r in
+        var sessions: [Open] = []
+        for _ in 0..<(try r.count()) {
             let start = try r.int(), end = try r.int()
-            return Open(start: start, end: end, states: try r.aggStates(count))
+            sessions.append(Open(start: start, end: end, states: try r.aggStates(count)))
         }
+        guard !sessions.isEmpty else { throw StateReader.damaged() }
+        groups[key] = sessions
     }
 }

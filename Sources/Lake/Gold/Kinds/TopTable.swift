@@ -18,6 +18,7 @@ final class TopTable: GoldTableState {
 
     let plan: GoldTablePlan
     private var groups: [GroupKey: [Window]] = [:]
+    private var unsaved: Set<GroupKey> = []
     private let grouper = BatchGroups()
     private let n: Int
     private let descending: Bool
@@ -38,7 +39,9 @@ final class TopTable: GoldTableState {
         let views = UnsafePointer(batch.views)
         grouper.build(batch, for: plan)
         for g in 0..<grouper.groupCount {
-            add(group: g, views, to: &groups[grouper.key(g), default: []])
+            let key = grouper.key(g)
+            unsaved.insert(key)
+            add(group: g, views, to: &groups[key, default: []])
         }
     }
 
@@ -93,14 +96,24 @@ final class TopTable: GoldTableState {
                 }
             }
             windows.removeFirst(c)
+            if c > 0 { unsaved.insert(key) }
             groups[key] = windows.isEmpty ? nil : windows
         }
         rows.open = .replaceAll(open)
         return rows
     }
 
-    func encode(into w: inout StateWriter) {
-        w.groups(groups) { w, x in
+    func takeUnsaved() -> Set<GroupKey> {
+        defer { unsaved.removeAll() }
+        return unsaved
+    }
+
+    var stateKeys: [GroupKey] { Array(groups.keys) }
+
+    func encode(group key: GroupKey, into w: inout StateWriter) -> Bool {
+        guard let windows = groups[key] else { return false }
+        w.int(windows.count)
+        for x in windows {
             w.int(x.start)
             w.int(x.rows.count)
             for c in x.rows {
@@ -109,11 +122,13 @@ final class TopTable: GoldTableState {
                 for v in c.values { w.value(v) }
             }
         }
+        return true
     }
 
-    func decode(from r: inout StateReader) throws {
+    func decode(group key: GroupKey, from r: inout StateReader) throws {
         let columns = plan.topColumns.count
-        groups = try r.groups { r in
+        var windows: [Window] = []
+        for _ in 0..<(try r.count()) {
             let start = try r.int()
             var rows: [Candidate] = []
             for _ in 0..<(try r.count()) {
@@ -122,7 +137,9 @@ final class TopTable: GoldTableState {
                 let values = try (0..<columns).map { _ in try r.value() }
                 rows.append(Candidate(order: order, ingest: ingest, values: values))
             }
-            return Window(start: start, rows: rows)
+            windows.append(Window(start: start, rows: rows))
         }
+        guard !windows.isEmpty else { throw StateReader.damaged() }
+        groups[key] = windows
     }
 }

@@ -30,6 +30,7 @@ final class WindowsTable: GoldTableState {
     private var groups: [GroupKey: Group] = [:]
     /// Groups whose windows changed since the last commit: only their open rows are rewritten.
     private var changed: Set<GroupKey> = []
+    private var unsaved: Set<GroupKey> = []
     private let grouper = BatchGroups()
     /// Every row added from now on is above this (`advance`): a group's windows that end at
     /// or before it are closed when the group is next touched, and their rows that pass
@@ -58,6 +59,7 @@ final class WindowsTable: GoldTableState {
         for g in 0..<grouper.groupCount {
             let key = grouper.key(g)
             if length != nil { changed.insert(key) }
+            unsaved.insert(key)
             add(group: g, key, views, to: &groups[key, default: Group()])
         }
     }
@@ -181,6 +183,7 @@ final class WindowsTable: GoldTableState {
         var open: [[GoldValue]] = []
         swap(&rows.closed, &closedEarly)
         for key in keys {
+            unsaved.insert(key)
             guard var group = groups.removeValue(forKey: key) else { continue }
             close(key, &group, watermark: watermark, into: &rows.closed)
             _ = emit(key, group, from: group.nextStart, endingBy: nil, closed: false, into: &open)
@@ -208,32 +211,33 @@ final class WindowsTable: GoldTableState {
 
     // MARK: state
 
-    func encode(into w: inout StateWriter) {
-        w.groups(groups.mapValues { [$0] }) { w, group in
-            w.int(group.nextStart)
-            w.int(group.panes.count)
-            for p in group.panes {
-                w.int(p.start)
-                for a in p.states { w.aggState(a) }
-            }
-        }
+    func takeUnsaved() -> Set<GroupKey> {
+        defer { unsaved.removeAll() }
+        return unsaved
     }
 
-    func decode(from r: inout StateReader) throws {
+    var stateKeys: [GroupKey] { Array(groups.keys) }
+
+    func encode(group key: GroupKey, into w: inout StateWriter) -> Bool {
+        guard let group = groups[key] else { return false }
+        w.int(group.nextStart)
+        w.int(group.panes.count)
+        for p in group.panes {
+            w.int(p.start)
+            for a in p.states { w.aggState(a) }
+        }
+        return true
+    }
+
+    func decode(group key: GroupKey, from r: inout StateReader) throws {
         let count = plan.aggregates.count
-        let saved = try r.groups { r in
-            var group = Group()
-            group.nextStart = try r.int()
-            for _ in 0..<(try r.count()) {
-                let start = try r.int()
-                group.panes.append(Pane(start: start, states: try r.aggStates(count)))
-            }
-            return group
+        var group = Group()
+        group.nextStart = try r.int()
+        for _ in 0..<(try r.count()) {
+            let start = try r.int()
+            group.panes.append(Pane(start: start, states: try r.aggStates(count)))
         }
-        groups = [:]
-        for (key, entries) in saved {
-            guard entries.count == 1, !entries[0].panes.isEmpty else { throw StateReader.damaged() }
-            groups[key] = entries[0]
-        }
+        guard !group.panes.isEmpty else { throw StateReader.damaged() }
+        groups[key] = group
     }
 }
