@@ -31,6 +31,20 @@ def proc_cpu_seconds(pid):
     return (int(rest[11]) + int(rest[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def interrupt(proc, timeout):
+    """SIGINT to a lake process (if still running) and its exit code once it stopped, or
+    "killed after N s" when it did not stop within `timeout` seconds."""
+    import signal
+    import subprocess
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGINT)
+    try:
+        return proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        return f"killed after {timeout} s"
+
+
 def proc_peak_rss_kb(pid):
     """Peak RSS (VmHWM) of a live process in KiB; None when it cannot be read."""
     try:

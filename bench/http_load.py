@@ -26,7 +26,6 @@ import json
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import threading
@@ -35,7 +34,7 @@ from pathlib import Path
 
 import duckdb
 
-from benchlib import percentile, proc_cpu_seconds, put_section
+from benchlib import interrupt, percentile, proc_cpu_seconds, put_section
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -223,12 +222,7 @@ def main():
         wall = time.monotonic() - t0
         cpu = proc_cpu_seconds(proc.pid) - cpu0
     finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            code = proc.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            code = "killed"
+        code = interrupt(proc, 60)
         errlog.close()
     if code != 0:
         log(f"lake serve exited {code} after SIGINT (see {args.work / 'serve.err'})")

@@ -40,7 +40,6 @@ import argparse
 import json
 import os
 import shutil
-import signal
 import sqlite3
 import subprocess
 import sys
@@ -48,7 +47,7 @@ import threading
 import time
 from pathlib import Path
 
-from benchlib import percentile, proc_cpu_seconds, proc_peak_rss_kb, put_section
+from benchlib import interrupt, percentile, proc_cpu_seconds, proc_peak_rss_kb, put_section
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -227,13 +226,7 @@ def one_run(args, factory, rate, seconds, name):
         poller.stop.set()
         poller.join()
     finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGINT)
-        try:
-            code = proc.wait(timeout=120)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            code = "killed after 120 s"
+        code = interrupt(proc, 120)
         errlog.close()
     if code != 0:
         raise SystemExit(f"latency: the follow process exited {code}; see {args.work / f'follow-{name}.err'}")

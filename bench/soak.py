@@ -27,7 +27,6 @@ import argparse
 import json
 import os
 import shutil
-import signal
 import sqlite3
 import subprocess
 import sys
@@ -35,7 +34,7 @@ import threading
 import time
 from pathlib import Path
 
-from benchlib import percentile, proc_cpu_seconds, put_section
+from benchlib import interrupt, percentile, proc_cpu_seconds, put_section
 from latency import TICK, SAMPLE_EVERY, EventFactory, Poller, iso_now, sample_user, wait_for_gold_table
 
 HERE = Path(__file__).resolve().parent
@@ -195,13 +194,7 @@ def soak(args):
         poller.join()
         peak = (status_kb(proc.pid, "VmHWM") or 0) / 1024
     finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGINT)
-        try:
-            code = proc.wait(timeout=300)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            code = "killed after 300 s"
+        code = interrupt(proc, 300)
         errlog.close()
     if code != 0:
         raise SystemExit(f"soak: the follow process exited {code}; see {args.work / f'follow-{args.name}.err'}")

@@ -27,3 +27,15 @@ static int set_malloc_option(int option, int value) {
 int lake_malloc_arena_max(int arenas) { return set_malloc_option(M_ARENA_MAX, arenas); }
 
 int lake_malloc_mmap_threshold(int bytes) { return set_malloc_option(M_MMAP_THRESHOLD, bytes); }
+
+#if defined(__linux__)
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+int lake_set_thread_nice(int nice) { return setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), nice); }
+#else
+int lake_set_thread_nice(int nice) {
+    (void)nice;
+    return -1;
+}
+#endif

@@ -8,4 +8,8 @@ int lake_malloc_arena_max(int arenas);
 /// mapped on their own and returned to the system when freed. Returns 1 on success.
 int lake_malloc_mmap_threshold(int bytes);
 
+/// Sets the calling thread's nice value (Linux schedules threads by their own nice value);
+/// returns 0 on success, -1 otherwise (or where threads cannot be set apart).
+int lake_set_thread_nice(int nice);
+
 #endif

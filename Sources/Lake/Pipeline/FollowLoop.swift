@@ -186,6 +186,8 @@ final class FollowMaintenance: @unchecked Sendable {
                 lock.unlock()
                 group.leave()
             }
+            // Below the passes: maintenance may take longer, a pass should not.
+            ProcessSetup.lowerThreadPriority()
             do {
                 let catalog = try connection ?? Catalog(paths: paths)
                 connection = catalog
@@ -219,6 +221,7 @@ final class FollowMaintenance: @unchecked Sendable {
 
     private func compact(_ catalog: Catalog) throws {
         let compactor = Compactor(catalog: catalog)
+        compactor.onOneThread = true
         for job in jobs {
             let tables = [(job.bronze.table, "bronze"), (job.silver.table, "silver"),
                           (job.silver.quarantineTable, "quarantine")] + job.gold.map { ($0.table, "gold") }

@@ -19,4 +19,10 @@ public enum ProcessSetup {
         let threshold = getenv("MALLOC_MMAP_THRESHOLD_") != nil || lake_malloc_mmap_threshold(4 << 20) == 1
         return arenas && threshold
     }
+
+    /// Lowers the calling thread's scheduling priority (nice 10; Linux sets it per thread), for
+    /// background maintenance beside latency-sensitive work. Best effort.
+    public static func lowerThreadPriority() {
+        _ = lake_set_thread_nice(10)
+    }
 }
