@@ -8,7 +8,8 @@ The writer and the latency samples are bench/latency.py's (event time = now, uni
 `--users` users cycling, one sample event of a user of its own every 100 ms, a poller that
 notes when each sample's gold session row appears). Unlike latency.py, the writer rotates its
 landing file every minute, as a collector would, and deletes files bronze has read completely
-two rotations later (a soak at 20k events/s writes ~9 GB of NDJSON in 30 minutes).
+two rotations later (a soak at 20k events/s writes ~9 GB of NDJSON in 30 minutes), 32 MB at a
+time (see `shrink_and_delete`).
 
 Every 10 s a sampler records, for that interval: the lake process's RSS (VmRSS) and peak
 (VmHWM), catalog.db and WAL bytes, rows of lake_snapshot, lake_data_file and lake_run, live
@@ -26,12 +27,14 @@ JSON in the work folder.
 import argparse
 import json
 import os
+import re
 import shutil
 import sqlite3
 import subprocess
 import sys
 import threading
 import time
+from datetime import datetime
 from pathlib import Path
 
 from benchlib import interrupt, percentile, proc_cpu_seconds, put_section
@@ -99,17 +102,19 @@ class Sampler(threading.Thread):
                 live = con.execute("""
                     SELECT t.table_name, count(*) FROM lake_data_file f JOIN lake_table t USING (table_id)
                     WHERE f.end_snapshot IS NULL GROUP BY t.table_name ORDER BY 2 DESC""").fetchall()
+                parts = catalog_parts(con)
             except sqlite3.Error as e:
                 log(f"catalog query failed: {e}")
                 snapshots = files = runs = None
                 live = []
+                parts = {}
             s = dict(
                 t=round(now - self.t0, 1),
                 rss_mb=(status_kb(self.proc.pid, "VmRSS") or 0) / 1024,
                 peak_mb=(status_kb(self.proc.pid, "VmHWM") or 0) / 1024,
                 catalog_mb=size(self.lake / "catalog.db") / 1e6,
                 wal_mb=size(self.lake / "catalog.db-wal") / 1e6,
-                snapshots=snapshots, file_rows=files, runs=runs,
+                snapshots=snapshots, file_rows=files, runs=runs, parts_mb=parts,
                 live_files=dict(live), live_files_max=max((n for _, n in live), default=0),
                 samples=len(lat), not_yet_visible=late,
                 p50=percentile(lat, 50) if lat else None, p99=percentile(lat, 99) if lat else None,
@@ -122,6 +127,24 @@ class Sampler(threading.Thread):
             start_index = end_index
             cpu_prev, t_prev = cpu, now
         con.close()
+
+
+# What the catalog's pages hold: the history the lake keeps about itself (snapshots, file rows,
+# runs: what `snapshot_retention` bounds), stage state (open gold groups, checkpoints, source
+# positions: bounded by the open windows and sessions), and the gold tables users query (they
+# grow with the data, as any table does).
+HISTORY = ("lake_snapshot", "lake_data_file", "lake_run")
+STATE = ("lake_gold_state", "lake_checkpoint", "lake_source_position")
+
+
+def catalog_parts(con):
+    pages = con.execute("SELECT name, tbl_name, pgsize FROM dbstat JOIN sqlite_schema USING (name)").fetchall()
+    parts = dict(history=0, state=0, gold=0)
+    for _, table, size in pages:
+        kind = "history" if table in HISTORY else "state" if table in STATE or table.startswith("lake_") \
+            or table.startswith("sqlite_") else "gold"
+        parts[kind] += size / 1e6
+    return parts
 
 
 def ms(x):
@@ -149,10 +172,12 @@ def soak(args):
         sampler = Sampler(proc, lake, appended, poller)
         seconds = args.minutes * 60
         t0 = sampler.t0 = time.monotonic()
+        wall0 = time.time()
         sampler.start()
         files = []
         fd = None
         next_sample = t0
+        next_sync = t0 + 1.0
         tick = 0
         while True:
             now = time.monotonic()
@@ -176,6 +201,12 @@ def soak(args):
                     appended.append(time.monotonic())
                     next_sample += SAMPLE_EVERY
                 written += count
+            if now >= next_sync:
+                # A durable collector syncs what it wrote (Fluent Bit's `storage.sync full`);
+                # left to the kernel, ~40 MB of landing data reached the disk every few seconds
+                # and each lake commit's WAL fdatasync waited behind it (270-380 ms, perf trace).
+                os.fdatasync(fd)
+                next_sync += 1.0
             if last:
                 break
             tick += 1
@@ -203,7 +234,14 @@ def soak(args):
                       "AND key = 'next_ingest_id'").fetchall()
     con.close()
     bronze = int(nxt[0][0]) - 1 if nxt else 0
+    # Pass durations per interval (the commit cost the 100k-user soak watches).
+    passes = pass_seconds(args.work / f"follow-{args.name}.err", wall0)
+    for x in sampler.samples:
+        d = [p for at, p in passes if x["t"] - INTERVAL < at <= x["t"]]
+        x["pass_p50"] = percentile(d, 50) if d else None
+        x["pass_max"] = max(d) if d else None
     result = dict(name=args.name, rate=args.rate, minutes=args.minutes, users=args.users, written=written,
+                  retention=args.retention,
                   bronze=bronze, peak_mb=peak, samples=sampler.samples,
                   lake_bytes=sum(p.stat().st_size for p in lake.rglob("*") if p.is_file()))
     if not args.keep:
@@ -224,7 +262,32 @@ def prune(lake, old):
             rel = str(p.relative_to(lake / "landing" / "clickstream"))
             done = any(src.endswith(rel) and off >= p.stat().st_size for src, off in pos.items())
             if done:
-                p.unlink()
+                threading.Thread(target=shrink_and_delete, args=(p,), daemon=True).start()
+
+
+def shrink_and_delete(path, step=32 << 20):
+    """Deletes a file in steps: on ext4 here, unlinking a 480 MB file at once held every other
+    fsync on the disk for up to 135 ms (the lake's commits included), which is the deleting
+    collector's cost, not the lake's. Cut back 32 MB at a time it held none past 25 ms. The file
+    leaves the landing folder first: shrunk in place it would look truncated by a copytruncate
+    rotation, and bronze would read it again as new data."""
+    trash = path.parent.parent / ".soak-trash"
+    trash.mkdir(exist_ok=True)
+    moved = trash / path.name
+    try:
+        os.rename(path, moved)
+    except FileNotFoundError:
+        return
+    fd = os.open(moved, os.O_WRONLY)
+    try:
+        size = os.fstat(fd).st_size
+        while size > 0:
+            size = max(0, size - step)
+            os.ftruncate(fd, size)
+            time.sleep(0.02)
+    finally:
+        os.close(fd)
+    moved.unlink(missing_ok=True)
 
 
 def verdicts(r):
@@ -244,6 +307,11 @@ def verdicts(r):
                     f"{min(tail):.0f}–{max(tail):.0f} MB ({spread * 100:.0f}%)", spread <= 0.10))
     cat = max((x["catalog_mb"] + x["wal_mb"] for x in r["samples"]), default=0)
     out.append(("catalog.db + WAL < 100 MB", f"max {cat:.1f} MB", cat < 100))
+    hist = [x["parts_mb"].get("history", 0) for x in r["samples"] if x["t"] >= r["minutes"] * 60 - 600 and x.get("parts_mb")]
+    if r["minutes"] >= 20 and hist:
+        spread = (max(hist) - min(hist)) / max(hist)
+        out.append(("catalog history flat in the last 10 minutes (within 10%)",
+                    f"{min(hist):.1f}–{max(hist):.1f} MB ({spread * 100:.0f}%)", spread <= 0.10))
     out.append(("bronze = lines written", f"{r['bronze']:,} of {r['written']:,}", r["bronze"] == r["written"]))
     return out
 
@@ -256,7 +324,8 @@ def growth_per_hour(r):
     hours = (b["t"] - a["t"]) / 3600
     if hours <= 0:
         return None
-    return dict(catalog_mb=((b["catalog_mb"] + b["wal_mb"]) - (a["catalog_mb"] + a["wal_mb"])) / hours,
+    parts = {k: (b["parts_mb"].get(k, 0) - a["parts_mb"].get(k, 0)) / hours for k in ("history", "state", "gold")}
+    return dict(parts=parts, catalog_mb=((b["catalog_mb"] + b["wal_mb"]) - (a["catalog_mb"] + a["wal_mb"])) / hours,
                 snapshots=(b["snapshots"] - a["snapshots"]) / hours,
                 file_rows=(b["file_rows"] - a["file_rows"]) / hours)
 
@@ -277,6 +346,8 @@ def plot(r, path):
     ax[1].plot(t, [x["rss_mb"] for x in s], label="RSS")
     ax[1].set_ylabel("lake RSS MB")
     ax[2].plot(t, [x["catalog_mb"] + x["wal_mb"] for x in s], label="catalog.db + WAL MB")
+    for part in ("history", "state", "gold"):
+        ax[2].plot(t, [(x.get("parts_mb") or {}).get(part, 0) for x in s], label=f"{part} MB", linestyle="--")
     ax2 = ax[2].twinx()
     ax2.plot(t, [x["snapshots"] or 0 for x in s], color="tab:orange", label="snapshot rows")
     ax2.plot(t, [x["file_rows"] or 0 for x in s], color="tab:green", label="file rows")
@@ -292,13 +363,39 @@ def plot(r, path):
     plt.close(fig)
 
 
+def jobs_with_retention(jobs, to, retention):
+    """A copy of the job files with `[catalog] snapshot_retention` set."""
+    if to.exists():
+        shutil.rmtree(to)
+    shutil.copytree(jobs, to)
+    for f in to.glob("*.toml"):
+        text = f.read_text()
+        if "\n[catalog]" in text:
+            raise SystemExit(f"soak: {f} has a [catalog] section already; edit it instead of --retention")
+        f.write_text(text + f'\n[catalog]\nsnapshot_retention = "{retention}"\n')
+    return to
+
+
+def pass_seconds(errlog, wall0):
+    """(seconds since the writer started, pass seconds) of each pass the follow log reports."""
+    out = []
+    pattern = re.compile(r"^\[(\S+)\] \w+: .*\((\d+\.\d+) s[:)]")
+    for line in errlog.read_text(errors="replace").splitlines():
+        m = pattern.match(line)
+        if m:
+            at = datetime.fromisoformat(m.group(1).replace("Z", "+00:00")).timestamp()
+            out.append((at - wall0, float(m.group(2))))
+    return out
+
+
 def markdown(r, png, started, commit):
     begin, end = f"<!-- bench/soak.py {r['name']}: begin -->", f"<!-- bench/soak.py {r['name']}: end -->"
     w = [begin, f"## Soak `{r['name']}`: {r['rate']:,} events/s for {r['minutes']} minutes, {r['users']:,} users", ""]
     w.append(f"`python3 bench/soak.py --rate {r['rate']} --minutes {r['minutes']} --users {r['users']} "
              f"--name {r['name']}` on {started} at commit `{commit}` ({os.cpu_count()} cores, shared with the "
              "Python writer and poller). `lake run all --follow --interval 1` on the clickstream job (10-minute "
-             "watermark), default `[catalog]` settings. Figures per 10-s interval; latency = append → "
+             "watermark), " + (f"`[catalog] snapshot_retention = \"{r['retention']}\"`" if r.get("retention")
+                               else "default `[catalog]` settings") + ". Figures per 10-s interval; latency = append → "
              "sample's gold session row visible in SQLite.")
     w.append("")
     w.append(f"![soak {r['name']}]({png.name})")
@@ -309,17 +406,26 @@ def markdown(r, png, started, commit):
         w.append(f"| {name} | {figure} | {'**met**' if ok else '**not met**'} |")
     g = growth_per_hour(r)
     if g:
-        w.append(f"| catalog growth per hour (after the first third) | {g['catalog_mb']:+.1f} MB, "
-                 f"{g['snapshots']:+,.0f} snapshot rows, {g['file_rows']:+,.0f} file rows | — |")
+        p = g["parts"]
+        w.append(f"| catalog growth per hour (after the first third) | {g['catalog_mb']:+.1f} MB: history "
+                 f"{p['history']:+.1f} MB ({g['snapshots']:+,.0f} snapshot rows, {g['file_rows']:+,.0f} file rows), "
+                 f"state {p['state']:+.1f} MB, gold tables {p['gold']:+.1f} MB | — |")
     w.append("")
-    w.append("| min | RSS MB | catalog MB | WAL MB | snapshots | file rows | runs | live files (max table) "
-             "| samples | p50 ms | p99 ms | max ms | lake CPU |")
-    w.append("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    w.append("History = snapshot, file and run rows (bounded by `snapshot_retention`); state = open gold groups, "
+             "checkpoints, source positions; gold = the gold tables in catalog.db. Pass = one `--follow` pass "
+             "(bronze, silver and gold commits), median and max in the interval.")
+    w.append("")
+    w.append("| min | RSS MB | catalog MB | WAL MB | history / state / gold MB | snapshots | file rows | runs "
+             "| live files (max table) | samples | p50 ms | p99 ms | max ms | pass p50 / max ms | lake CPU |")
+    w.append("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     step = max(1, len(r["samples"]) // 40)  # at most ~40 rows in the table; the plot has all
     for x in r["samples"][::step]:
+        p = x.get("parts_mb") or {}
         w.append(f"| {x['t'] / 60:.1f} | {x['rss_mb']:.0f} | {x['catalog_mb']:.1f} | {x['wal_mb']:.1f} "
+                 f"| {p.get('history', 0):.1f} / {p.get('state', 0):.1f} / {p.get('gold', 0):.1f} "
                  f"| {x['snapshots']} | {x['file_rows']} | {x['runs']} | {x['live_files_max']} | {x['samples']} "
-                 f"| {ms(x['p50'])} | {ms(x['p99'])} | {ms(x['max'])} | {x['cpu_cores'] or 0:.2f} |")
+                 f"| {ms(x['p50'])} | {ms(x['p99'])} | {ms(x['max'])} | {ms(x.get('pass_p50'))} / {ms(x.get('pass_max'))} "
+                 f"| {x['cpu_cores'] or 0:.2f} |")
     w.append("")
     w.append(f"Lake folder at the end: {r['lake_bytes'] / 1e9:.2f} GB. Peak RSS {r['peak_mb']:.0f} MB.")
     w.append(end)
@@ -338,11 +444,14 @@ def main():
     ap.add_argument("--name", default=None)
     ap.add_argument("--results", type=Path, help="put the Markdown section into this file")
     ap.add_argument("--keep", action="store_true")
+    ap.add_argument("--retention", help="the jobs' [catalog] snapshot_retention (default: the job files')")
     args = ap.parse_args()
     args.name = args.name or f"{args.rate}-{args.users}"
     if not os.access(args.lake_bin, os.X_OK):
         raise SystemExit(f"soak: {args.lake_bin} is missing; build it with: swift build -c release")
     args.work.mkdir(parents=True, exist_ok=True)
+    if args.retention:
+        args.jobs = jobs_with_retention(args.jobs, args.work / f"jobs-{args.name}", args.retention)
     started = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
                             capture_output=True, text=True).stdout.strip() or "unknown"

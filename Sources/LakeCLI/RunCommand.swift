@@ -94,6 +94,10 @@ struct RunCommand: ParsableCommand {
         if let g = r.gold {
             parts.append("gold \(g.sessionsClosed) rows closed, \(g.sessionsOpen) open")
         }
-        return "\(job.name): " + parts.joined(separator: "; ") + String(format: " (%.2f s)", seconds)
+        // Under --follow a slow pass says which stage took the time.
+        let stages = r.stageSeconds.count > 1 && seconds >= 0.25
+            ? ": " + r.stageSeconds.map { "\($0.stage.rawValue) " + String(format: "%.2f", $0.seconds) }.joined(separator: ", ")
+            : ""
+        return "\(job.name): " + parts.joined(separator: "; ") + String(format: " (%.2f s", seconds) + stages + ")"
     }
 }

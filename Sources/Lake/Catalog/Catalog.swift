@@ -73,7 +73,7 @@ public final class Catalog {
         // 1M to 5M events by the difference. `commit` hands the cache back afterwards.
         try db.execute("PRAGMA cache_size = -8192")
         // A WAL that readers kept from restarting is cut back to this once it can restart.
-        try db.execute("PRAGMA journal_size_limit = 67108864")
+        try db.execute("PRAGMA journal_size_limit = 16777216")
         try migrate()
     }
 

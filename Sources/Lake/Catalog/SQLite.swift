@@ -55,6 +55,11 @@ public final class Database {
         _ = lake_sqlite_no_checkpoint_on_close(db)
     }
 
+    /// How long a statement waits for another connection's lock before it fails with BUSY.
+    public func setBusyTimeout(milliseconds: Int32) {
+        sqlite3_busy_timeout(handle, milliseconds)
+    }
+
     deinit {
         cache.removeAll()
         sqlite3_close_v2(handle)

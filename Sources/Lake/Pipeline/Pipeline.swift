@@ -10,6 +10,8 @@ public struct PipelineResult: Sendable {
     public var bronze: BronzeResult?
     public var silver: SilverResult?
     public var gold: GoldResult?
+    /// Wall seconds each stage of a pass took (`runPass`), in stage order.
+    public var stageSeconds: [(stage: Stage, seconds: Double)] = []
 
     /// True when any stage read or wrote something.
     public var didWork: Bool {
@@ -44,6 +46,8 @@ public final class Pipeline {
     public func runPass(bronzeInput: ((BronzeStage) throws -> BronzeResult)? = nil) throws -> PipelineResult {
         var result = PipelineResult()
         for stage in stages {
+            let started = Date()
+            defer { result.stageSeconds.append((stage, Date().timeIntervalSince(started))) }
             try locked(stage) { runID in
                 switch stage {
                 case .bronze:
