@@ -47,7 +47,8 @@ def main():
     args = parser.parse_args()
     os.makedirs(args.work, exist_ok=True)
 
-    files = sorted(glob.glob(os.path.join(args.silver, "**", "*.parquet"), recursive=True))
+    files = sorted(f for f in glob.glob(os.path.join(args.silver, "**", "*.parquet"), recursive=True)
+                   if "_delta_log" not in f.split(os.sep))
     if not files:
         raise SystemExit(f"parquet_bench: no Parquet files under {args.silver}")
     if len(files) == 1:

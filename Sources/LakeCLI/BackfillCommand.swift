@@ -25,6 +25,8 @@ struct BackfillCommand: ParsableCommand {
 
     func run() throws {
         let catalog = try Catalog(paths: global.paths)
+        let delta = DeltaLog(catalog: catalog)
+        try delta.catchUp()
         for job in try global.loadJobs(only: job) {
             if layer == .silver || layer == .all {
                 let started = Date()
@@ -49,5 +51,6 @@ struct BackfillCommand: ParsableCommand {
                     + "\(Output.seconds(since: started))")
             }
         }
+        try delta.catchUp()
     }
 }

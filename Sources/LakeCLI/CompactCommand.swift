@@ -21,6 +21,8 @@ struct CompactCommand: ParsableCommand {
             throw LakeError("compact", path: global.paths.catalog, "no table \(table)",
                 hint: "tables: \(tables.map(\.name).joined(separator: ", "))")
         }
+        let delta = DeltaLog(catalog: catalog)
+        try delta.catchUp()
         let compactor = Compactor(catalog: catalog)
         compactor.smallFileBytes = smallFileMB << 20
         for t in chosen {
@@ -30,6 +32,7 @@ struct CompactCommand: ParsableCommand {
             Output.note("compact \(t.name): \(r.filesRetired) files (\(Output.bytes(r.bytesBefore))) → "
                 + "\(r.filesAdded) files (\(Output.bytes(r.bytesAfter))), \(r.rows) rows")
         }
+        try delta.catchUp()
     }
 }
 
@@ -39,22 +42,27 @@ struct VacuumCommand: ParsableCommand {
         abstract: "Delete files no table references: retired files and crash orphans past the retention.")
 
     @OptionGroup var global: GlobalOptions
-    @Option(help: "Keep unreferenced files younger than this many seconds (running readers may use them).")
-    var retentionSeconds: Int64 = 3600
+    @Option(help: """
+        Delete retired files and crash orphans older than this many seconds (default: retired files \
+        after each job's [catalog] delta_retention, 7 days, so Delta time travel inside it works; \
+        orphans after an hour).
+        """)
+    var retentionSeconds: Int64?
 
     func validate() throws {
-        if retentionSeconds < 0 { throw ValidationError("--retention-seconds must be 0 or more") }
+        if let r = retentionSeconds, r < 0 { throw ValidationError("--retention-seconds must be 0 or more") }
     }
 
     func run() throws {
         let catalog = try Catalog(paths: global.paths)
-        let r = try Vacuum.run(catalog, retentionSeconds: retentionSeconds)
+        let jobs = (try? FileManager.default.fileExists(atPath: LakePaths.absolute(global.jobs)))
+            .flatMap { $0 ? try? global.loadJobs(only: nil) : nil } ?? []
+        let r = try Vacuum.run(catalog, retentionSeconds: retentionSeconds ?? 3600, jobs: jobs,
+                               overrideRetired: retentionSeconds)
         Output.note("vacuum: \(r.retiredFilesDeleted) retired files and \(r.orphansDeleted) orphans deleted "
             + "(\(Output.bytes(r.bytesFreed))), \(r.pendingSnapshotsDropped) abandoned snapshots dropped")
         // Then each job's history past its [catalog] snapshot_retention: the files just deleted
         // no longer hold their snapshots.
-        let jobs = (try? FileManager.default.fileExists(atPath: LakePaths.absolute(global.jobs)))
-            .flatMap { $0 ? try? global.loadJobs(only: nil) : nil } ?? []
         for job in jobs {
             let f = try catalog.fold(job: job.name, retentionSeconds: job.catalog.snapshotRetentionSeconds)
             if f.snapshots + f.runs > 0 {

@@ -23,7 +23,8 @@ struct LakeCommand: ParsableCommand {
         abstract: "A single-binary medallion lakehouse for clickstream events.",
         subcommands: [
             GenerateCommand.self, RunCommand.self, StatusCommand.self, SqlCommand.self, CronCommand.self,
-            CompactCommand.self, VacuumCommand.self, BackfillCommand.self, ServeCommand.self, ReportCommand.self,
+            CompactCommand.self, VacuumCommand.self, BackfillCommand.self, SnapshotsCommand.self, ServeCommand.self,
+            ReportCommand.self,
             BenchParseCommand.self,
         ])
 

@@ -50,6 +50,9 @@ struct RunCommand: ParsableCommand {
         }
         let catalog = try Catalog(paths: global.paths)
         let pipelines = jobs.map { Pipeline(catalog: catalog, job: $0, stages: stages, wait: wait || follow) }
+        // The Delta logs: what a killed command left queued first, each commit of this run after.
+        let delta = DeltaLog(catalog: catalog)
+        if !follow { try delta.catchUp() }
         if follow {
             let loop = FollowLoop(catalog: catalog, pipelines: pipelines, intervalSeconds: interval)
             loop.onPass = { p, r, seconds in Output.note("[\(Clock.isoNow())] " + Self.summary(p.job, r, seconds)) }
@@ -71,6 +74,7 @@ struct RunCommand: ParsableCommand {
                     ? try p.runOverlapped()
                     : try p.runPass(bronzeInput: stdin ? { try $0.ingestStandardInput() } : nil)
                 p.finish(error: nil)
+                try delta.catchUp()
                 Output.note(Self.summary(p.job, r, Date().timeIntervalSince(started)))
             } catch {
                 p.finish(error: error)

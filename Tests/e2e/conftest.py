@@ -184,8 +184,11 @@ def table_files_on_disk(lake):
         if not folder.exists():
             continue
         for dirpath, _, names in os.walk(folder):
+            in_log = "_delta_log" in Path(dirpath).parts
             for n in names:
-                if n.endswith((".parquet", ".tmp")):
+                # The Delta log's versions and checkpoints are not data files; a temporary file a
+                # kill left there is an orphan (as `lake status` counts them).
+                if n.startswith(".tmp-") if in_log else n.endswith((".parquet", ".tmp")):
                     found.add(str((Path(dirpath) / n).relative_to(lake.root)))
     return found
 

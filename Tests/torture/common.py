@@ -205,8 +205,38 @@ def after_crash_state(lake):
     import json
     status = json.loads(p.stdout)
     status = check_job_catalog(lake, tables, status)
+    # The log versions the kill left: the rerun may add versions, never change these.
+    lake.delta_after_kill = delta_versions(lake)
     running = [r["stage"] for r in status["runs"] if r["status"] == "running"]
     return f"running: {running[0] if running else 'none'}, {len(status['orphans'])} orphans"
+
+
+def delta_versions(lake):
+    """{path: bytes} of every version file in the tables' _delta_log folders."""
+    out = {}
+    for log in lake.root.glob("*/_delta_log"):
+        for p in log.iterdir():
+            if p.name[:1].isdigit() and p.name.endswith(".json"):
+                out[str(p.relative_to(lake.root))] = p.read_bytes()
+    return out
+
+
+def check_delta_log(lake, status):
+    """Every table with files reads through its Delta log (delta-rs) with exactly the rows the
+    catalog counts, nothing left queued, and no version that existed after the kill changed."""
+    from deltalake import DeltaTable
+    for name, t in status["tables"].items():
+        require(t.get("delta_queued", 0) == 0, f"{name}: {t.get('delta_queued')} commits not in the Delta log")
+        if t["files"] == 0 and t["retired_files"] == 0:
+            continue
+        dt = DeltaTable(str(lake.root / name))
+        require(dt.version() == t["delta_version"], f"{name}: delta-rs version {dt.version()}, status {t['delta_version']}")
+        rows = dt.to_pyarrow_table().num_rows
+        require(rows == t["rows"], f"{name}: delta-rs reads {rows} rows, the catalog has {t['rows']}")
+    before = getattr(lake, "delta_after_kill", None) or {}
+    now = delta_versions(lake)
+    changed = sorted(k for k, v in before.items() if now.get(k) != v)
+    require(not changed, f"Delta versions rewritten or removed after the kill: {changed[:5]}")
 
 
 def no_run_left_running(lake):
@@ -281,8 +311,11 @@ def job_files_on_disk(lake, tables):
     found = set()
     for table in tables.parquet:
         for dirpath, _, names in os.walk(lake.root / table):
+            in_log = "_delta_log" in Path(dirpath).parts
             for n in names:
-                if n.endswith((".parquet", ".tmp")):
+                # The Delta log's versions and checkpoints are not data files; a temporary file a
+                # kill left there is an orphan (as `lake status` counts them).
+                if n.startswith(".tmp-") if in_log else n.endswith((".parquet", ".tmp")):
                     found.add(str((Path(dirpath) / n).relative_to(lake.root)))
     return found
 

@@ -16,7 +16,7 @@ import subprocess
 import threading
 import time
 
-from common import (JOB, JOBS, Failed, JobLake, JobTables, Lake, Scenario, after_crash_state,
+from common import (JOB, JOBS, Failed, JobLake, JobTables, Lake, Scenario, after_crash_state, check_delta_log,
                     check_job_catalog, compare_digests, compare_rows, copy_lake,
                     duck, job_accounting, job_digest, lake_digest, lake_run, link_tree,
                     no_run_left_running, ok, require, scan, small_commits_jobs, status_json)
@@ -56,6 +56,7 @@ def finished_checks(lake, tables=None):
     """After a rerun to completion: consistent catalog, no run left running, nothing pending."""
     status = check_job_catalog(lake, tables or CLICKSTREAM)
     no_run_left_running(lake)
+    check_delta_log(lake, status)
     for a in status["accounting"]:
         require(a["pending"] == 0, f"pending rows after a complete rerun: {a}")
     return status

@@ -203,6 +203,12 @@ public final class Catalog {
                 }
             }
             try body()
+            // The Delta log's queue: every table this commit changed, in commit order.
+            try db.run("""
+                INSERT INTO lake_delta_pending (table_id, snapshot_id)
+                SELECT DISTINCT table_id, ?1 FROM lake_data_file WHERE begin_snapshot = ?1
+                UNION SELECT table_id, ?1 FROM lake_data_file WHERE end_snapshot = ?1
+                """, .int(snapshot))
         }
         // Free the page cache the transaction filled (a large gold commit fills megabytes).
         _ = try? db.execute("PRAGMA shrink_memory")

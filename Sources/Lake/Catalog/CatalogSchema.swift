@@ -131,5 +131,47 @@ enum CatalogSchema {
             PRIMARY KEY (job, gold_table, group_key)
         ) WITHOUT ROWID;
         """),
+        // The Delta log of each table (SPEC §13), derived from the catalog. A commit queues
+        // (table, snapshot) for each table it changed, in the same transaction, in commit
+        // order; the log writer turns queued entries into versions. A version row is written
+        // `pending` (with everything its content depends on) before its file and `written`
+        // after it, so a kill in between rewrites the same bytes. Tables that already had
+        // files get a baseline entry: version 0 lists their live files.
+        ("0008_delta_log", """
+        CREATE TABLE lake_delta_pending (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            table_id INTEGER NOT NULL,
+            snapshot_id INTEGER NOT NULL,
+            baseline INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE INDEX lake_delta_pending_table ON lake_delta_pending (table_id, seq);
+        CREATE TABLE lake_delta_table (
+            table_id INTEGER PRIMARY KEY,
+            delta_id TEXT NOT NULL,
+            created_ms INTEGER NOT NULL
+        );
+        CREATE TABLE lake_delta_version (
+            table_id INTEGER NOT NULL,
+            version INTEGER NOT NULL,
+            first_seq INTEGER NOT NULL,
+            last_seq INTEGER NOT NULL,
+            status TEXT NOT NULL CHECK (status IN ('pending', 'written')),
+            committed_ms INTEGER NOT NULL,
+            operation TEXT NOT NULL,
+            data_change INTEGER NOT NULL,
+            schema_string TEXT,
+            files_added INTEGER NOT NULL DEFAULT 0,
+            files_removed INTEGER NOT NULL DEFAULT 0,
+            rows_added INTEGER NOT NULL DEFAULT 0,
+            rows_removed INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (table_id, version)
+        ) WITHOUT ROWID;
+        ALTER TABLE lake_data_file ADD COLUMN delta_added INTEGER;
+        ALTER TABLE lake_data_file ADD COLUMN delta_removed INTEGER;
+        INSERT INTO lake_delta_pending (table_id, snapshot_id, baseline)
+          SELECT t.table_id, (SELECT max(snapshot_id) FROM lake_snapshot WHERE status = 'committed'), 1
+          FROM lake_table t
+          WHERE EXISTS (SELECT 1 FROM lake_data_file f WHERE f.table_id = t.table_id AND f.end_snapshot IS NULL);
+        """),
     ]
 }

@@ -100,6 +100,11 @@ public final class Database {
 
     /// All rows of a query.
     public func query(_ sql: String, _ args: SQLValue...) throws -> [[SQLValue]] {
+        try query(sql, arguments: args)
+    }
+
+    /// All rows of a query whose arguments are built at run time.
+    public func query(_ sql: String, arguments args: [SQLValue]) throws -> [[SQLValue]] {
         let s = try prepare(sql)
         try s.bind(args)
         var rows: [[SQLValue]] = []

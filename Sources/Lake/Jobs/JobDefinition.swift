@@ -51,6 +51,12 @@ public struct CatalogSettings: Sendable, Equatable {
     /// gathers what arrived since the last one, so at high rates commits grow instead of
     /// multiplying files and snapshots. Default 5 (a pass every 200 ms at most).
     public var commitsPerSecondMax = 5
+    /// Under `--follow`, one Delta version gathers the commits of at most this many seconds
+    /// (each command outside `--follow` writes one version per commit). Default 10 s.
+    public var deltaIntervalSeconds = 10
+    /// `lake vacuum` keeps a retired file while a Delta version younger than this still lists
+    /// it (Delta's `delta.deletedFileRetentionDuration`, default 7 days).
+    public var deltaRetentionSeconds = 7 * 86_400
 
     public init() {}
 }

@@ -121,7 +121,7 @@ public enum JobLoader {
     private static func readCatalog(_ table: JobFileTable?) throws -> CatalogSettings {
         var settings = CatalogSettings()
         guard let table else { return settings }
-        try table.rejectUnknownKeys(["snapshot_retention", "commits_per_second"])
+        try table.rejectUnknownKeys(["snapshot_retention", "commits_per_second", "delta_interval", "delta_retention"])
         if let seconds = try table.optional("snapshot_retention", "a positive duration like \"1d\"", hint: durationHint, {
             durationSeconds($0).flatMap { $0 > 0 ? $0 : nil }
         }) {
@@ -129,6 +129,16 @@ public enum JobLoader {
         }
         if let n = try table.optional("commits_per_second", "a positive integer", positiveInt) {
             settings.commitsPerSecondMax = n
+        }
+        if let seconds = try table.optional("delta_interval", "a positive duration like \"10s\"", hint: durationHint, {
+            durationSeconds($0).flatMap { $0 > 0 ? $0 : nil }
+        }) {
+            settings.deltaIntervalSeconds = seconds
+        }
+        if let seconds = try table.optional("delta_retention", "a duration like \"7d\" (0s keeps no history)", hint: durationHint, {
+            durationSeconds($0).flatMap { $0 >= 0 ? $0 : nil }
+        }) {
+            settings.deltaRetentionSeconds = seconds
         }
         return settings
     }

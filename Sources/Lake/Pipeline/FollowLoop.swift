@@ -25,6 +25,11 @@ public final class FollowLoop {
     public var foldEverySeconds = 60.0
     /// The WAL is checkpointed this often, on the maintenance thread.
     public var checkpointEverySeconds = 1.0
+    /// The Delta logs are caught up this often (one version gathers what was committed since):
+    /// the smallest `[catalog] delta_interval` of the jobs.
+    var deltaEverySeconds: Double {
+        Double(pipelines.map(\.job.catalog.deltaIntervalSeconds).min() ?? CatalogSettings().deltaIntervalSeconds)
+    }
     /// Called after every pass that did work, with its duration in seconds.
     public var onPass: (Pipeline, PipelineResult, Double) -> Void = { _, _, _ in }
     /// Called from the maintenance thread.
@@ -48,12 +53,16 @@ public final class FollowLoop {
         var lastVacuum = Date()
         var lastFold = Date.distantPast
         var lastCheckpoint = Date()
+        var lastDelta = Date()
         // The maintenance thread checkpoints the WAL; a commit never stops to do it.
         for p in pipelines { try p.catalog.db.execute("PRAGMA wal_autocheckpoint = 0") }
         try catalog.db.execute("PRAGMA wal_autocheckpoint = 0")
         let maintenance = FollowMaintenance(paths: catalog.paths, jobs: pipelines.map(\.job),
                                             retentionSeconds: vacuumRetentionSeconds, report: onMaintenance)
         defer { maintenance.wait() }
+        // What an earlier run left queued, one version per commit; from here on the
+        // maintenance thread gathers each `delta_interval` into one version.
+        try DeltaLog(catalog: catalog).catchUp()
         while !FollowSignals.stopRequested {
             let now = Date()
             var due = now.timeIntervalSince(lastPass) >= intervalSeconds
@@ -69,7 +78,7 @@ public final class FollowLoop {
                 if try due || listing != lastSeen[p.job.name] || catalogPending(p) { ready.append(p) }
             }
             if ready.isEmpty {
-                maintain(&lastCompact, &lastVacuum, &lastFold, &lastCheckpoint, maintenance)
+                maintain(&lastCompact, &lastVacuum, &lastFold, &lastCheckpoint, &lastDelta, maintenance)
                 Thread.sleep(forTimeInterval: pollSeconds)
                 continue
             }
@@ -84,27 +93,30 @@ public final class FollowLoop {
                 // the interval.
                 lastSeen[p.job.name] = listings[p.job.name]
             }
-            maintain(&lastCompact, &lastVacuum, &lastFold, &lastCheckpoint, maintenance)
+            maintain(&lastCompact, &lastVacuum, &lastFold, &lastCheckpoint, &lastDelta, maintenance)
         }
         maintenance.wait()
+        try DeltaLog(catalog: catalog).catchUp(gather: true)
         for p in pipelines { p.finish(error: nil) }
     }
 
     /// Starts a maintenance round when one is due. A round still running is not queued twice:
     /// a later check starts the next.
     private func maintain(_ lastCompact: inout Date, _ lastVacuum: inout Date, _ lastFold: inout Date,
-                          _ lastCheckpoint: inout Date, _ maintenance: FollowMaintenance) {
+                          _ lastCheckpoint: inout Date, _ lastDelta: inout Date, _ maintenance: FollowMaintenance) {
         let now = Date()
         let work = FollowMaintenance.Work(
             compact: now.timeIntervalSince(lastCompact) >= compactEverySeconds,
             vacuum: now.timeIntervalSince(lastVacuum) >= vacuumEverySeconds,
             fold: now.timeIntervalSince(lastFold) >= foldEverySeconds,
-            checkpoint: now.timeIntervalSince(lastCheckpoint) >= checkpointEverySeconds)
+            checkpoint: now.timeIntervalSince(lastCheckpoint) >= checkpointEverySeconds,
+            delta: now.timeIntervalSince(lastDelta) >= deltaEverySeconds)
         guard work.any, maintenance.start(work) else { return }
         if work.compact { lastCompact = now }
         if work.vacuum { lastVacuum = now }
         if work.fold { lastFold = now }
         if work.checkpoint { lastCheckpoint = now }
+        if work.delta { lastDelta = now }
     }
 
     /// What changes when new landing input arrives: the files' names, inodes and sizes.
@@ -165,7 +177,8 @@ final class FollowMaintenance: @unchecked Sendable {
         var vacuum: Bool
         var fold: Bool
         var checkpoint: Bool
-        var any: Bool { compact || vacuum || fold || checkpoint }
+        var delta: Bool
+        var any: Bool { compact || vacuum || fold || checkpoint || delta }
     }
 
     /// One connection for every round (opening one per second would cost more than the
@@ -193,7 +206,7 @@ final class FollowMaintenance: @unchecked Sendable {
                 connection = catalog
                 if work.compact { try self.compact(catalog) }
                 if work.vacuum {
-                    let v = try Vacuum.run(catalog, retentionSeconds: retentionSeconds)
+                    let v = try Vacuum.run(catalog, retentionSeconds: retentionSeconds, jobs: jobs)
                     if v.retiredFilesDeleted + v.orphansDeleted > 0 {
                         report("vacuum: \(v.retiredFilesDeleted) retired files, \(v.orphansDeleted) orphans deleted")
                     }
@@ -206,6 +219,7 @@ final class FollowMaintenance: @unchecked Sendable {
                         }
                     }
                 }
+                if work.delta { try DeltaLog(catalog: catalog).catchUp(gather: true) }
                 if work.checkpoint || work.compact || work.vacuum { try catalog.checkpointWAL() }
             } catch {
                 report("maintenance failed (retried later): \(error)")

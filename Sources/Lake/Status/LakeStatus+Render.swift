@@ -8,6 +8,7 @@ extension LakeStatus {
             tablesJSON[t.name] = [
                 "rows": t.rows, "files": t.files, "bytes": t.bytes, "layer": t.layer, "job": t.job,
                 "retired_files": t.retiredFiles,
+                "delta_version": t.deltaVersion.map { $0 as Any } ?? NSNull(), "delta_queued": t.deltaQueued,
             ]
         }
         return [
@@ -50,9 +51,13 @@ extension LakeStatus {
                 .joined(separator: "  ") + "\n"
         }
         out += "TABLES\n"
-        let tw = [28, 10, 12, 7, 12]
-        row(["table", "layer", "rows", "files", "bytes"], tw)
-        for t in tables { row([t.name, t.layer, "\(t.rows)", "\(t.files)", "\(t.bytes)"], tw) }
+        let tw = [28, 10, 12, 7, 12, 6]
+        row(["table", "layer", "rows", "files", "bytes", "delta"], tw)
+        for t in tables {
+            // The Delta version readers see (`version=N`); `+k` commits not yet in the log.
+            let delta = (t.deltaVersion.map { "v\($0)" } ?? "-") + (t.deltaQueued > 0 ? " +\(t.deltaQueued)" : "")
+            row([t.name, t.layer, "\(t.rows)", "\(t.files)", "\(t.bytes)", delta], tw)
+        }
         if !accounting.isEmpty {
             out += "\nACCOUNTING (bronze = silver + duplicates + quarantined + pending)\n"
             for a in accounting {

@@ -10,6 +10,9 @@ public struct LakeStatus {
         public var files: Int64
         public var bytes: Int64
         public var retiredFiles: Int64
+        /// The newest version of the table's `_delta_log`, and commits not yet in it.
+        public var deltaVersion: Int64?
+        public var deltaQueued: Int64 = 0
     }
 
     public struct Run {
@@ -71,6 +74,21 @@ public struct LakeStatus {
                 name: r[0].text ?? "", job: r[1].text ?? "", layer: r[2].text ?? "", rows: r[3].int ?? 0,
                 files: r[4].int ?? 0, bytes: r[5].int ?? 0, retiredFiles: r[6].int ?? 0))
         }
+        // A catalog from before the Delta log (opened read-only, not yet migrated) has none.
+        if try db.scalar("SELECT 1 FROM sqlite_schema WHERE name = 'lake_delta_version'") != nil {
+            var versions: [String: (Int64?, Int64)] = [:]
+            for r in try db.query("""
+                SELECT t.table_name,
+                  (SELECT max(version) FROM lake_delta_version v WHERE v.table_id = t.table_id AND v.status = 'written'),
+                  (SELECT count(*) FROM lake_delta_pending q WHERE q.table_id = t.table_id)
+                FROM lake_table t
+                """) {
+                versions[r[0].text ?? ""] = (r[1].int, r[2].int ?? 0)
+            }
+            for i in s.tables.indices {
+                if let v = versions[s.tables[i].name] { (s.tables[i].deltaVersion, s.tables[i].deltaQueued) = v }
+            }
+        }
         for r in try db.query("SELECT job, stage, key, coalesce(value, ''), length(state) FROM lake_checkpoint ORDER BY job, stage, key") {
             s.checkpoints.append((r[0].text ?? "", r[1].text ?? "", r[2].text ?? "", r[3].text ?? "", Int(r[4].int ?? 0)))
         }
@@ -121,7 +139,8 @@ public struct LakeStatus {
             duplicates: duplicates, quarantined: table("quarantine")?.rows ?? 0, pending: pending)
     }
 
-    /// Parquet and temp files under the tables' folders that the catalog does not know.
+    /// Parquet and temp files under the tables' folders that the catalog does not know, and
+    /// temporary files left in a `_delta_log`.
     static func orphanFiles(_ catalog: Catalog, tables: [String]) throws -> [String] {
         var known = Set<String>()
         for r in try catalog.db.query("SELECT path FROM lake_data_file") { known.insert(r[0].text ?? "") }
@@ -131,6 +150,12 @@ public struct LakeStatus {
             while let name = walker.nextObject() as? String {
                 let relative = table + "/" + name
                 let base = (name as NSString).lastPathComponent
+                if name.hasPrefix("_delta_log/") {
+                    // The log's versions and checkpoints are not data files; a temporary file
+                    // left by a kill while one was written is.
+                    if base.hasPrefix(".tmp-") { orphans.append(relative) }
+                    continue
+                }
                 guard base.hasSuffix(".parquet") || base.hasSuffix(".tmp") else { continue }
                 if !known.contains(relative) { orphans.append(relative) }
             }
