@@ -18,8 +18,13 @@ public final class Compactor {
     let catalog: Catalog
     /// Files smaller than this are merged.
     public var smallFileBytes: Int64 = 64 << 20
-    /// Merged files stop growing at this many rows.
+    /// Merged files stop growing at this many rows; a file that has them is never merged again.
     public var targetRowCount: Int64 = 4_000_000
+    /// Files with at least this many rows are left alone (`--follow` sets a quarter of the
+    /// target): without it every round merged the day's earlier outputs again with the new
+    /// small files (bronze compresses to under 64 MB per 4M rows), so a soak at 20k events/s
+    /// rewrote 20M rows a minute by its 18th minute and compaction never rested.
+    public var settledRowCount: Int64?
     /// Encode on the calling thread only (no parallel or background encoding): under
     /// `--follow` compaction runs on a low-priority thread beside the passes and must not
     /// take the second core from them (merging a minute of bronze at 20k events/s took both
@@ -30,8 +35,9 @@ public final class Compactor {
 
     /// Groups of at least `filesMin` small files per partition that compaction would merge.
     func plan(table: String, job: String, layer: String, filesMin: Int = 2) throws -> [[DataFile]] {
+        let settled = min(targetRowCount, settledRowCount ?? targetRowCount)
         let candidates = try eligibleFiles(table: table, job: job, layer: layer)
-            .filter { $0.fileSizeBytes < smallFileBytes }
+            .filter { $0.fileSizeBytes < smallFileBytes && $0.recordCount < settled }
         return Dictionary(grouping: candidates) { $0.partition ?? "" }.values.filter { $0.count >= filesMin }
     }
 

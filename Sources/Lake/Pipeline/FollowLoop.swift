@@ -23,7 +23,7 @@ public final class FollowLoop {
     public var vacuumRetentionSeconds: Int64 = 3600
     /// Snapshots are folded (`Catalog.fold`) this often, past each job's retention.
     public var foldEverySeconds = 60.0
-    /// The WAL is checkpointed this often, on the maintenance thread.
+    /// The WAL is checkpointed this often, on a thread of its own.
     public var checkpointEverySeconds = 1.0
     /// The Delta logs are caught up this often (one version gathers what was committed since):
     /// the smallest `[catalog] delta_interval` of the jobs.
@@ -52,11 +52,15 @@ public final class FollowLoop {
         var lastCompact = Date()
         var lastVacuum = Date()
         var lastFold = Date.distantPast
-        var lastCheckpoint = Date()
         var lastDelta = Date()
-        // The maintenance thread checkpoints the WAL; a commit never stops to do it.
+        // A thread of its own checkpoints the WAL; a commit never stops to do it, and a long
+        // compaction on the maintenance thread does not hold it back (queued behind compaction
+        // under CPU contention, the WAL reached 80 MB in a 30-minute soak).
         for p in pipelines { try p.catalog.db.execute("PRAGMA wal_autocheckpoint = 0") }
         try catalog.db.execute("PRAGMA wal_autocheckpoint = 0")
+        let checkpointer = try WALCheckpointer(paths: catalog.paths, everySeconds: checkpointEverySeconds,
+                                               report: onMaintenance)
+        defer { checkpointer.finish() }
         let maintenance = FollowMaintenance(paths: catalog.paths, jobs: pipelines.map(\.job),
                                             retentionSeconds: vacuumRetentionSeconds, report: onMaintenance)
         defer { maintenance.wait() }
@@ -78,7 +82,7 @@ public final class FollowLoop {
                 if try due || listing != lastSeen[p.job.name] || catalogPending(p) { ready.append(p) }
             }
             if ready.isEmpty {
-                maintain(&lastCompact, &lastVacuum, &lastFold, &lastCheckpoint, &lastDelta, maintenance)
+                maintain(&lastCompact, &lastVacuum, &lastFold, &lastDelta, maintenance)
                 Thread.sleep(forTimeInterval: pollSeconds)
                 continue
             }
@@ -93,7 +97,7 @@ public final class FollowLoop {
                 // the interval.
                 lastSeen[p.job.name] = listings[p.job.name]
             }
-            maintain(&lastCompact, &lastVacuum, &lastFold, &lastCheckpoint, &lastDelta, maintenance)
+            maintain(&lastCompact, &lastVacuum, &lastFold, &lastDelta, maintenance)
         }
         maintenance.wait()
         try DeltaLog(catalog: catalog).catchUp(gather: true)
@@ -103,19 +107,17 @@ public final class FollowLoop {
     /// Starts a maintenance round when one is due. A round still running is not queued twice:
     /// a later check starts the next.
     private func maintain(_ lastCompact: inout Date, _ lastVacuum: inout Date, _ lastFold: inout Date,
-                          _ lastCheckpoint: inout Date, _ lastDelta: inout Date, _ maintenance: FollowMaintenance) {
+                          _ lastDelta: inout Date, _ maintenance: FollowMaintenance) {
         let now = Date()
         let work = FollowMaintenance.Work(
             compact: now.timeIntervalSince(lastCompact) >= compactEverySeconds,
             vacuum: now.timeIntervalSince(lastVacuum) >= vacuumEverySeconds,
             fold: now.timeIntervalSince(lastFold) >= foldEverySeconds,
-            checkpoint: now.timeIntervalSince(lastCheckpoint) >= checkpointEverySeconds,
             delta: now.timeIntervalSince(lastDelta) >= deltaEverySeconds)
         guard work.any, maintenance.start(work) else { return }
         if work.compact { lastCompact = now }
         if work.vacuum { lastVacuum = now }
         if work.fold { lastFold = now }
-        if work.checkpoint { lastCheckpoint = now }
         if work.delta { lastDelta = now }
     }
 
@@ -176,9 +178,8 @@ final class FollowMaintenance: @unchecked Sendable {
         var compact: Bool
         var vacuum: Bool
         var fold: Bool
-        var checkpoint: Bool
         var delta: Bool
-        var any: Bool { compact || vacuum || fold || checkpoint || delta }
+        var any: Bool { compact || vacuum || fold || delta }
     }
 
     /// One connection for every round (opening one per second would cost more than the
@@ -220,7 +221,6 @@ final class FollowMaintenance: @unchecked Sendable {
                     }
                 }
                 if work.delta { try DeltaLog(catalog: catalog).catchUp(gather: true) }
-                if work.checkpoint || work.compact || work.vacuum { try catalog.checkpointWAL() }
             } catch {
                 report("maintenance failed (retried later): \(error)")
             }
@@ -236,6 +236,7 @@ final class FollowMaintenance: @unchecked Sendable {
     private func compact(_ catalog: Catalog) throws {
         let compactor = Compactor(catalog: catalog)
         compactor.onOneThread = true
+        compactor.settledRowCount = compactor.targetRowCount / 4
         for job in jobs {
             let tables = [(job.bronze.table, "bronze"), (job.silver.table, "silver"),
                           (job.silver.quarantineTable, "quarantine")] + job.gold.map { ($0.table, "gold") }
@@ -252,6 +253,40 @@ final class FollowMaintenance: @unchecked Sendable {
                 }
             }
         }
+    }
+}
+
+/// Checkpoints the catalog's WAL every `everySeconds` on a thread of its own, with its own
+/// connection (`Catalog.checkpointWAL`: passive, then a truncate that waits at most 50 ms).
+final class WALCheckpointer: @unchecked Sendable {
+    private let done = DispatchSemaphore(value: 0)
+    private let exited = DispatchSemaphore(value: 0)
+    /// Used by the checkpoint thread only.
+    private let catalog: Catalog
+
+    init(paths: LakePaths, everySeconds: Double, report: @escaping @Sendable (String) -> Void) throws {
+        catalog = try Catalog(paths: paths)
+        let thread = Thread { [self] in
+            var failed = false
+            while done.wait(timeout: .now() + everySeconds) == .timedOut {
+                do {
+                    try catalog.checkpointWAL()
+                    failed = false
+                } catch {
+                    // Said once per outage; the next second tries again.
+                    if !failed { report("WAL checkpoint failed (retried): \(error)") }
+                    failed = true
+                }
+            }
+            exited.signal()
+        }
+        thread.name = "lake follow WAL checkpoints"
+        thread.start()
+    }
+
+    func finish() {
+        done.signal()
+        exited.wait()
     }
 }
 
