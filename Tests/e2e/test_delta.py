@@ -63,6 +63,16 @@ def files_at(lake, table, version):
     return {p.split("/", 1)[1] for (p,) in rows}
 
 
+def fed(tmp_path, pieces, stage="all"):
+    """A new lake that ran `stage` after each piece landed (one small run per piece)."""
+    lake = Lake(tmp_path / "lake")
+    (lake.root / "landing" / JOB).mkdir(parents=True)
+    for piece in pieces:
+        shutil.copy(piece, lake.root / "landing" / JOB / piece.name)
+        lake.run(stage)
+    return lake
+
+
 @pytest.fixture
 def landed(tmp_path):
     src = tmp_path / "input"
@@ -71,11 +81,7 @@ def landed(tmp_path):
 
 
 def test_delta_rs_reads_every_table_through_runs_compaction_backfill_and_vacuum(tmp_path, landed):
-    lake = Lake(tmp_path / "lake")
-    (lake.root / "landing" / JOB).mkdir(parents=True)
-    for piece in landed:
-        shutil.copy(piece, lake.root / "landing" / JOB / piece.name)
-        lake.run("all")
+    lake = fed(tmp_path, landed)
     check_reads(lake)
 
     silver = lake.root / "silver_clickstream"
@@ -114,11 +120,7 @@ def test_delta_rs_reads_every_table_through_runs_compaction_backfill_and_vacuum(
 
 
 def test_default_vacuum_keeps_files_old_versions_list(tmp_path, landed):
-    lake = Lake(tmp_path / "lake")
-    (lake.root / "landing" / JOB).mkdir(parents=True)
-    for piece in landed[:4]:
-        shutil.copy(piece, lake.root / "landing" / JOB / piece.name)
-        lake.run("all")
+    lake = fed(tmp_path, landed[:4])
     bronze = lake.root / "bronze_clickstream"
     v = DeltaTable(str(bronze)).version()
     old = DeltaTable(str(bronze), version=v).to_pyarrow_table().num_rows
@@ -128,11 +130,7 @@ def test_default_vacuum_keeps_files_old_versions_list(tmp_path, landed):
 
 
 def test_checkpoint_alone_reads_the_table(tmp_path, landed):
-    lake = Lake(tmp_path / "lake")
-    (lake.root / "landing" / JOB).mkdir(parents=True)
-    for piece in landed:
-        shutil.copy(piece, lake.root / "landing" / JOB / piece.name)
-        lake.run("bronze")
+    lake = fed(tmp_path, landed, "bronze")
     bronze = lake.root / "bronze_clickstream"
     assert DeltaTable(str(bronze)).version() == len(landed) - 1
     expect = DeltaTable(str(bronze)).to_pyarrow_table().num_rows
@@ -149,10 +147,7 @@ def test_checkpoint_alone_reads_the_table(tmp_path, landed):
 
 
 def test_schema_string_equals_what_delta_rs_writes(tmp_path, landed):
-    lake = Lake(tmp_path / "lake")
-    (lake.root / "landing" / JOB).mkdir(parents=True)
-    shutil.copy(landed[0], lake.root / "landing" / JOB / landed[0].name)
-    lake.run("all")
+    lake = fed(tmp_path, landed[:1])
     for table in file_tables(lake):
         log = lake.root / table / "_delta_log" / "00000000000000000000.json"
         ours = next(json.loads(line)["metaData"] for line in log.read_text().splitlines() if "metaData" in line)
@@ -170,10 +165,7 @@ def test_schema_string_equals_what_delta_rs_writes(tmp_path, landed):
 
 
 def test_a_version_is_never_rewritten(tmp_path, landed):
-    lake = Lake(tmp_path / "lake")
-    (lake.root / "landing" / JOB).mkdir(parents=True)
-    shutil.copy(landed[0], lake.root / "landing" / JOB / landed[0].name)
-    lake.run("all")
+    lake = fed(tmp_path, landed[:1])
     log = lake.root / "bronze_clickstream" / "_delta_log"
     versions = sorted(log.glob("0*.json"))
     assert [p.name for p in versions] == ["00000000000000000000.json"]

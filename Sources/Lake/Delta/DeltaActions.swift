@@ -106,26 +106,7 @@ enum DeltaActions {
     // MARK: JSON text
 
     /// `s` as a JSON string literal.
-    static func quoted(_ s: String) -> String {
-        var out = "\""
-        out.reserveCapacity(s.utf8.count + 2)
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if scalar.value < 0x20 {
-                    out += String(format: "\\u%04x", scalar.value)
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return out + "\""
-    }
+    static func quoted(_ s: String) -> String { quotedText(s) }
 
     /// A relative path as a URI reference (RFC 3986): every byte but the unreserved ones, `/`
     /// and `=` percent-encoded, so a partition value with `:` or `%` in it stays one path.

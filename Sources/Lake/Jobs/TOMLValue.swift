@@ -1,3 +1,5 @@
+import Parquet
+
 /// A TOML value as `TOML.parse` reads it. Dates and times are not supported (job files quote
 /// them as strings).
 public enum TOMLValue: Sendable, Equatable {
@@ -21,26 +23,7 @@ public enum TOMLValue: Sendable, Equatable {
     }
 
     /// `text` as a TOML basic string.
-    public static func quoted(_ text: String) -> String {
-        var result = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": result += "\\\""
-            case "\\": result += "\\\\"
-            case "\n": result += "\\n"
-            case "\t": result += "\\t"
-            case "\r": result += "\\r"
-            default:
-                if scalar.value < 0x20 || scalar.value == 0x7F {
-                    let hex = String(scalar.value, radix: 16, uppercase: true)
-                    result += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else {
-                    result.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return result + "\""
-    }
+    public static func quoted(_ text: String) -> String { quotedText(text) }
 }
 
 /// A TOML table: its keys in the order the file defines them, each with the line that
