@@ -208,6 +208,10 @@ final class GoldTablePlan {
     /// columns, then `is_closed` when given; nil when `having` rejects it. The row is built
     /// only once `having` passed (most hopping windows of an alert table are rejected).
     func outputRow(leading values: [GoldValue], aggregates states: [AggState], closed: Bool?) -> [GoldValue]? {
+        outputRow(leading: values, aggregates: states[...], closed: closed)
+    }
+
+    func outputRow(leading values: [GoldValue], aggregates states: ArraySlice<AggState>, closed: Bool?) -> [GoldValue]? {
         let views = UnsafePointer(outputBatch.views)
         var column = 0
         for v in values {
@@ -215,7 +219,7 @@ final class GoldTablePlan {
             column += 1
         }
         for (k, a) in aggregates.enumerated() {
-            a.result(states[k]).write(to: outputBatch, column: column)
+            a.result(states[states.startIndex + k]).write(to: outputBatch, column: column)
             column += 1
         }
         for (k, e) in declaredExprs.enumerated() {
@@ -251,8 +255,10 @@ final class GoldTablePlan {
         }
     }
 
-    func merge(_ other: [AggState], into states: inout [AggState]) {
-        for k in 0..<aggregates.count { aggregates[k].merge(other[k], into: &states[k]) }
+    func merge(_ other: [AggState], into states: inout [AggState]) { merge(other[...], into: &states) }
+
+    func merge(_ other: ArraySlice<AggState>, into states: inout [AggState]) {
+        for k in 0..<aggregates.count { aggregates[k].merge(other[other.startIndex + k], into: &states[k]) }
     }
 
     /// The filter (`where`) of row `row`: rows it does not accept are not aggregated.

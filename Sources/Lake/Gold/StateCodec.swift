@@ -35,7 +35,7 @@ struct StateWriter {
         data(s.text)
         int(s.distinct.count)
         // Sorted, so the same state always has the same bytes.
-        for h in s.distinct.sorted(by: { ($0.a, $0.b) < ($1.a, $1.b) }) {
+        for h in s.distinct.sorted() {
             int(Int64(bitPattern: h.a))
             int(Int64(bitPattern: h.b))
         }

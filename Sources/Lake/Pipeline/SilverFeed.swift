@@ -40,9 +40,11 @@ final class SilverFeed: @unchecked Sendable {
     /// The batch layout (gold's input columns).
     let types: [GoldType]
 
-    /// 8k rows a chunk, 32 queued: a whole silver commit of the overlapped run (256k rows, a
-    /// few MB for a handful of columns) can wait while gold commits.
-    init(types: [GoldType], chunkRowCountMax: Int = 8192, queuedChunksMax: Int = 32) {
+    /// 8k rows a chunk, 6 queued (~50k rows: silver's work of ~40 ms, more than a gold
+    /// commit takes). Not more: on two cores gold is the longest stage of a `run all`, and
+    /// every row queued when silver ends is gold working alone; with 32 queued the last
+    /// ~0.5 s of a 1M-transaction run had one core idle (and RSS was 40 MB higher).
+    init(types: [GoldType], chunkRowCountMax: Int = 8192, queuedChunksMax: Int = 6) {
         self.types = types
         self.chunkRowCountMax = chunkRowCountMax
         queue = HandOff(queuedChunksMax: queuedChunksMax, producer: "silver", rows: "rows", consumer: "gold")

@@ -17,7 +17,7 @@ struct AggState: Equatable {
     var i: Int64 = 0
     var isNullValue = false
     var text: [UInt8] = []
-    var distinct: Set<DistinctHash> = []
+    var distinct = DistinctSet()
 
     /// A value of count_distinct, hashed to 128 bits (a collision is astronomically unlikely).
     struct DistinctHash: Hashable {
@@ -25,6 +25,7 @@ struct AggState: Equatable {
         var b: UInt64
     }
 
+    @inline(__always)
     mutating func insertDistinct(_ h: DistinctHash) { distinct.insert(h) }
 
     /// Keeps `v` as the string value, in the storage already there when it fits (last() of a
@@ -74,5 +75,92 @@ struct AggState: Equatable {
             if c != 0 { return c < 0 ? -1 : 1 }
         }
         return x.count == y.count ? 0 : (x.count < y.count ? -1 : 1)
+    }
+}
+
+/// The hashed values of one count_distinct: an open-addressing table of 128-bit hashes in one
+/// array (two words a slot, linear probing, at most 3/4 full). The hashes are already
+/// uniformly mixed, so a slot is the low bits of the first word: no hasher runs per row, and an
+/// empty set allocates nothing. A hash of two zero words marks an empty slot, so that one
+/// value is stored as (0, 1): one more collision in 2^128.
+struct DistinctSet: Equatable {
+    private var slots: [UInt64] = []
+    private(set) var count = 0
+
+    var isEmpty: Bool { count == 0 }
+
+    @inline(__always)
+    mutating func insert(_ h: AggState.DistinctHash) {
+        let a = h.a, b = (h.a | h.b) == 0 ? 1 : h.b
+        if (count + 1) * 4 > slots.count / 2 * 3 { grow() }
+        let mask = slots.count / 2 - 1
+        slots.withUnsafeMutableBufferPointer { s in
+            var i = Int(truncatingIfNeeded: a) & mask
+            while true {
+                let x = s[2 * i], y = s[2 * i + 1]
+                if x == a && y == b { return }
+                if (x | y) == 0 {
+                    s[2 * i] = a
+                    s[2 * i + 1] = b
+                    count += 1
+                    return
+                }
+                i = (i + 1) & mask
+            }
+        }
+    }
+
+    mutating func reserveCapacity(_ n: Int) {
+        while n * 4 > slots.count / 2 * 3 { grow() }
+    }
+
+    private mutating func grow() {
+        let old = slots
+        slots = Array(repeating: 0, count: max(16, old.count * 2))
+        count = 0
+        var i = 0
+        while i < old.count {
+            if (old[i] | old[i + 1]) != 0 { insert(AggState.DistinctHash(a: old[i], b: old[i + 1])) }
+            i += 2
+        }
+    }
+
+    mutating func formUnion(_ other: DistinctSet) {
+        other.forEach { insert($0) }
+    }
+
+    func forEach(_ body: (AggState.DistinctHash) -> Void) {
+        var i = 0
+        while i < slots.count {
+            if (slots[i] | slots[i + 1]) != 0 { body(AggState.DistinctHash(a: slots[i], b: slots[i + 1])) }
+            i += 2
+        }
+    }
+
+    /// The hashes in ascending order (the state codec writes them so).
+    func sorted() -> [AggState.DistinctHash] {
+        var out: [AggState.DistinctHash] = []
+        out.reserveCapacity(count)
+        forEach { out.append($0) }
+        return out.sorted { ($0.a, $0.b) < ($1.a, $1.b) }
+    }
+
+    func contains(_ h: AggState.DistinctHash) -> Bool {
+        guard !slots.isEmpty else { return false }
+        let mask = slots.count / 2 - 1
+        var i = Int(truncatingIfNeeded: h.a) & mask
+        while true {
+            let x = slots[2 * i], y = slots[2 * i + 1]
+            if x == h.a && y == h.b { return true }
+            if (x | y) == 0 { return false }
+            i = (i + 1) & mask
+        }
+    }
+
+    static func == (l: DistinctSet, r: DistinctSet) -> Bool {
+        guard l.count == r.count else { return false }
+        var same = true
+        l.forEach { if same && !r.contains($0) { same = false } }
+        return same
     }
 }

@@ -50,6 +50,51 @@ struct AggregatePlan {
         }
     }
 
+    /// Adds batch rows `rows[j]` to `states[slots[j] * stride]` for every j, the state of
+    /// this aggregate for row j's window or group. Column at a time: the argument is unwrapped
+    /// once per call, not once per row (a retain and release of its closure each time), and
+    /// the row loop is one aggregate's code.
+    func add(_ views: UnsafePointer<ColumnView>, rows: UnsafeBufferPointer<Int32>, slots: UnsafeBufferPointer<Int32>,
+             time timeColumn: Int, ingest ingestColumn: Int, states: UnsafeMutablePointer<AggState>, stride: Int) {
+        let ordered = function == .first || function == .last
+        let times = views[timeColumn], ingests = views[ingestColumn]
+        let filter = self.filter
+        @inline(__always) func each(_ body: (Int, Int64, Int64, inout AggState) -> Void) {
+            for j in 0..<rows.count {
+                let row = Int(rows[j])
+                if let filter, filter(views, row) != true { continue }
+                body(row, ordered ? times.int(row) : 0, ordered ? ingests.int(row) : 0,
+                     &states[Int(slots[j]) * stride])
+            }
+        }
+        guard let argument else {
+            each { _, _, _, s in s.n += 1 }  // count()
+            return
+        }
+        switch argument {
+        case .int64(let f), .timestamp(let f):
+            each { row, t, i, s in
+                guard let v = f(views, row) else { return nullArgument(t, i, &s) }
+                addWord(UInt64(bitPattern: v), signed: v, time: t, ingest: i, &s)
+            }
+        case .double(let f):
+            each { row, t, i, s in
+                guard let v = f(views, row) else { return nullArgument(t, i, &s) }
+                addDouble(v, time: t, ingest: i, &s)
+            }
+        case .bool(let f):
+            each { row, t, i, s in
+                guard let v = f(views, row) else { return nullArgument(t, i, &s) }
+                addBool(v, time: t, ingest: i, &s)
+            }
+        case .string(let f):
+            each { row, t, i, s in
+                guard let v = f(views, row) else { return nullArgument(t, i, &s) }
+                addString(v, time: t, ingest: i, &s)
+            }
+        }
+    }
+
     /// first/last keep the value at the earliest/latest row even when it is NULL.
     @inline(__always)
     private func nullArgument(_ time: Int64, _ ingest: Int64, _ s: inout AggState) {

@@ -70,12 +70,11 @@ func sortRows(_ rows: inout [[GoldValue]], by columns: [Int]) {
         default: 0
         }
     }
-    let rest = Array(columns.dropFirst())
     var order = Array(0..<rows.count)
     rows.withUnsafeBufferPointer { r in
         order.sort { a, b in
             if lead[a] != lead[b] { return lead[a] < lead[b] }
-            for c in [first] + rest {
+            for c in columns {
                 let o = GoldValue.compare(r[a][c], r[b][c])
                 if o != 0 { return o < 0 }
             }
@@ -98,6 +97,13 @@ extension GoldValue {
         case let (.double(a), .int(b)): return a < Double(b) ? -1 : (a > Double(b) ? 1 : 0)
         case let (.bool(a), .bool(b)): return a == b ? 0 : (!a ? -1 : 1)
         case let (.string(a), .string(b)):
+            // In place: native strings (small ones included) have contiguous UTF-8.
+            let inPlace = a.utf8.withContiguousStorageIfAvailable { x in
+                b.utf8.withContiguousStorageIfAvailable { y in
+                    AggState.compare(UnsafeRawBufferPointer(x), UnsafeRawBufferPointer(y))
+                }
+            }
+            if let inPlace, let result = inPlace { return result }
             return AggState.compare(Array(a.utf8), Array(b.utf8))
         default: return 0
         }

@@ -10,14 +10,12 @@
 /// window holding it (5 at 5m sliding by 1m), and a window is merged only when its row is
 /// emitted; a window holding a single non-empty pane is that pane's aggregates as they are.
 final class WindowsTable: GoldTableState {
-    struct Pane: StartedEntry {
-        var start: Int64
-        var states: [AggState]
-    }
-
     struct Group {
-        /// Non-empty panes, sorted by start (running totals: one, start 0).
-        var panes: [Pane] = []
+        /// Starts of the non-empty panes, ascending (running totals: one, start 0).
+        var starts: [Int64] = []
+        /// The panes' aggregate states, `aggregates.count` per pane, in the order of `starts`
+        /// (one array, so a new pane is not an array of its own).
+        var states: [AggState] = []
         /// The start of the earliest window not emitted as closed yet (windows before it
         /// were, and the panes only they hold are gone).
         var nextStart = Int64.min
@@ -40,6 +38,11 @@ final class WindowsTable: GoldTableState {
     private var closedEarly: [[GoldValue]] = []
     /// A hopping window's merged aggregates.
     private var merged: [AggState]
+    private let fresh: [AggState]
+    private let width: Int
+    /// Per row of the group being added: its pane's start, then its pane's index.
+    private var rowStarts: [Int64] = []
+    private var slots: [Int32] = []
 
     init(plan: GoldTablePlan) {
         self.plan = plan
@@ -47,9 +50,11 @@ final class WindowsTable: GoldTableState {
         slide = plan.slideMicros ?? 1
         pane = slide
         merged = plan.freshStates()
+        fresh = plan.freshStates()
+        width = plan.aggregates.count
     }
 
-    var openCount: Int { groups.values.reduce(0) { $0 + $1.panes.count } }
+    var openCount: Int { groups.values.reduce(0) { $0 + $1.starts.count } }
 
     // MARK: adding rows
 
@@ -69,15 +74,62 @@ final class WindowsTable: GoldTableState {
             close(key, &group, watermark: early, into: &closedEarly)
         }
         let time = views[plan.timeColumn]
-        let plan = self.plan
         let pane = self.pane
         let windowed = length != nil
-        grouper.forEachRow(of: g) { row in
-            let t = time.int(row)
-            let start = windowed ? Timestamps.floorDivide(t, pane).0 * pane : 0
-            let p = group.panes.index(of: start) { Pane(start: start, states: plan.freshStates()) }
-            plan.add(views, row, time: t, to: &group.panes[p].states)
+        grouper.withRows(of: g) { rows in
+            // Each row's pane, made when new; then its index (panes made for later rows may
+            // sit before an earlier row's); then each aggregate over the rows.
+            rowStarts.removeAll(keepingCapacity: true)
+            var last = Int64.min
+            for row in rows {
+                let start = windowed ? Timestamps.floorDivide(time.int(Int(row)), pane).0 * pane : 0
+                rowStarts.append(start)
+                if start != last {
+                    makePane(start, in: &group)
+                    last = start
+                }
+            }
+            slots.removeAll(keepingCapacity: true)
+            last = Int64.min
+            var index = 0
+            for start in rowStarts {
+                if start != last {
+                    index = paneIndex(start, in: group)
+                    last = start
+                }
+                slots.append(Int32(index))
+            }
+            let width = self.width
+            group.states.withUnsafeMutableBufferPointer { states in
+                slots.withUnsafeBufferPointer { slots in
+                    for k in 0..<width {
+                        plan.aggregates[k].add(views, rows: rows, slots: slots, time: plan.timeColumn,
+                                               ingest: plan.ingestColumn, states: states.baseAddress! + k, stride: width)
+                    }
+                }
+            }
         }
+    }
+
+    /// Inserts an empty pane at `start` unless there is one; rows mostly land in the latest
+    /// pane, so the search starts from the end.
+    private func makePane(_ start: Int64, in group: inout Group) {
+        var i = group.starts.count
+        while i > 0 && group.starts[i - 1] > start { i -= 1 }
+        if i > 0 && group.starts[i - 1] == start { return }
+        group.starts.insert(start, at: i)
+        group.states.insert(contentsOf: fresh, at: i * width)
+    }
+
+    private func paneIndex(_ start: Int64, in group: Group) -> Int {
+        var i = group.starts.count - 1
+        while group.starts[i] != start { i -= 1 }
+        return i
+    }
+
+    /// Pane i's aggregate states.
+    private func states(_ group: Group, _ i: Int) -> ArraySlice<AggState> {
+        group.states[(i * width)..<((i + 1) * width)]
     }
 
     func advance(watermark: Int64) { early = max(early, watermark) }
@@ -86,14 +138,14 @@ final class WindowsTable: GoldTableState {
 
     /// The start of the group's first window that holds a row and is not emitted yet.
     private func firstStart(_ group: Group, from start: Int64, pane index: Int) -> Int64 {
-        guard let length, index < group.panes.count else { return start }
+        guard let length, index < group.starts.count else { return start }
         // The earliest window holding the pane: the first multiple of the slide after pane − window.
-        let earliest = (Timestamps.floorDivide(group.panes[index].start - length, slide).0 + 1) * slide
+        let earliest = (Timestamps.floorDivide(group.starts[index] - length, slide).0 + 1) * slide
         return max(start, earliest)
     }
 
     private func hasClosed(_ group: Group, _ length: Int64, watermark: Int64) -> Bool {
-        !group.panes.isEmpty && firstStart(group, from: group.nextStart, pane: 0) + length <= watermark
+        !group.starts.isEmpty && firstStart(group, from: group.nextStart, pane: 0) + length <= watermark
     }
 
     /// Calls `body` with the start and aggregates of each window of `group` that holds a row,
@@ -103,28 +155,28 @@ final class WindowsTable: GoldTableState {
     /// is the one before's with other bounds (a row alone in its panes is in 5 such windows at
     /// 5m sliding by 1m).
     private func forEachWindow(
-        _ group: Group, from: Int64, endingBy limit: Int64?, _ body: (Int64, [AggState]?) -> Void
+        _ group: Group, from: Int64, endingBy limit: Int64?, _ body: (Int64, ArraySlice<AggState>?) -> Void
     ) -> Int64 {
         guard let length else { return from }
         var start = from
         var i = 0
         var previous = -1..<(-1)
-        let panes = group.panes
+        let starts = group.starts
         while true {
-            while i < panes.count && panes[i].start < start { i += 1 }
-            guard i < panes.count else { break }
+            while i < starts.count && starts[i] < start { i += 1 }
+            guard i < starts.count else { break }
             start = firstStart(group, from: start, pane: i)
             if let limit, start + length > limit { break }
             var j = i + 1
-            while j < panes.count && panes[j].start < start + length { j += 1 }
+            while j < starts.count && starts[j] < start + length { j += 1 }
             if i..<j == previous && !plan.readsWindowBounds {
                 body(start, nil)
             } else if j == i + 1 {
-                body(start, panes[i].states)
+                body(start, states(group, i))
             } else {
                 for k in merged.indices { merged[k] = AggState() }
-                for p in i..<j { plan.merge(panes[p].states, into: &merged) }
-                body(start, merged)
+                for p in i..<j { plan.merge(states(group, p), into: &merged) }
+                body(start, merged[...])
             }
             previous = i..<j
             start += slide
@@ -155,8 +207,9 @@ final class WindowsTable: GoldTableState {
     private func close(_ key: GroupKey, _ group: inout Group, watermark: Int64, into rows: inout [[GoldValue]]) {
         let next = emit(key, group, from: group.nextStart, endingBy: watermark, closed: true, into: &rows)
         group.nextStart = next
-        let gone = group.panes.prefix { $0.start < next }.count
-        group.panes.removeFirst(gone)
+        let gone = group.starts.prefix { $0 < next }.count
+        group.starts.removeFirst(gone)
+        group.states.removeFirst(gone * width)
     }
 
     // MARK: committing
@@ -167,7 +220,7 @@ final class WindowsTable: GoldTableState {
         guard let length else {
             var all: [[GoldValue]] = []
             for (key, group) in groups {
-                if let row = plan.outputRow(leading: key.values(plan.keyTypes), aggregates: group.panes[0].states,
+                if let row = plan.outputRow(leading: key.values(plan.keyTypes), aggregates: states(group, 0),
                                             closed: nil) {
                     all.append(row)
                 }
@@ -187,7 +240,7 @@ final class WindowsTable: GoldTableState {
             guard var group = groups.removeValue(forKey: key) else { continue }
             close(key, &group, watermark: watermark, into: &rows.closed)
             _ = emit(key, group, from: group.nextStart, endingBy: nil, closed: false, into: &open)
-            if !group.panes.isEmpty { groups[key] = group }
+            if !group.starts.isEmpty { groups[key] = group }
         }
         let order = [0] + Array(2..<(2 + keyCount))
         sortRows(&rows.closed, by: order)
@@ -202,7 +255,7 @@ final class WindowsTable: GoldTableState {
         [.timestamp(0), .timestamp(0)] + key.values(plan.keyTypes)
     }
 
-    private func output(_ lead: inout [GoldValue], _ start: Int64, _ length: Int64, _ states: [AggState],
+    private func output(_ lead: inout [GoldValue], _ start: Int64, _ length: Int64, _ states: ArraySlice<AggState>,
                         closed: Bool) -> [GoldValue]? {
         lead[0] = .timestamp(start)
         lead[1] = .timestamp(start + length)
@@ -221,10 +274,10 @@ final class WindowsTable: GoldTableState {
     func encode(group key: GroupKey, into w: inout StateWriter) -> Bool {
         guard let group = groups[key] else { return false }
         w.int(group.nextStart)
-        w.int(group.panes.count)
-        for p in group.panes {
-            w.int(p.start)
-            for a in p.states { w.aggState(a) }
+        w.int(group.starts.count)
+        for (i, start) in group.starts.enumerated() {
+            w.int(start)
+            for a in states(group, i) { w.aggState(a) }
         }
         return true
     }
@@ -234,10 +287,10 @@ final class WindowsTable: GoldTableState {
         var group = Group()
         group.nextStart = try r.int()
         for _ in 0..<(try r.count()) {
-            let start = try r.int()
-            group.panes.append(Pane(start: start, states: try r.aggStates(count)))
+            group.starts.append(try r.int())
+            group.states += try r.aggStates(count)
         }
-        guard !group.panes.isEmpty else { throw StateReader.damaged() }
+        guard !group.starts.isEmpty else { throw StateReader.damaged() }
         groups[key] = group
     }
 }

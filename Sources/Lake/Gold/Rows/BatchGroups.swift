@@ -13,7 +13,7 @@ final class BatchGroups {
     private var firstRow: [Int32] = []
     /// The selected rows' batch indices.
     private(set) var rows: [Int32] = []
-    /// Positions into `rows`, ordered by group (batch order within a group).
+    /// The selected rows' batch indices ordered by group (batch order within a group).
     private(set) var order: [Int32] = []
     /// Group g's rows are `order[starts[g]..<starts[g + 1]]`.
     private(set) var starts: [Int] = []
@@ -27,6 +27,19 @@ final class BatchGroups {
         keyEnds.removeAll(keepingCapacity: true)
         rows.removeAll(keepingCapacity: true)
         let views = UnsafePointer(batch.views)
+        if columns.isEmpty {
+            // One group (an empty key) of every kept row: nothing to hash.
+            for row in 0..<batch.count where keep(row) { rows.append(Int32(row)) }
+            keyEnds.append(0)
+            firstRow.removeAll(keepingCapacity: true)
+            firstRow.append(0)
+            groupCount = rows.isEmpty ? 0 : 1
+            starts.removeAll(keepingCapacity: true)
+            starts.append(contentsOf: [0, rows.count])
+            order.removeAll(keepingCapacity: true)
+            order.append(contentsOf: rows)
+            return
+        }
         for row in 0..<batch.count where keep(row) {
             GroupKey.append(row: row, columns: columns, types: types, views: views, to: &keyBytes)
             keyEnds.append(keyBytes.count)
@@ -73,7 +86,7 @@ final class BatchGroups {
         var next = starts
         for i in 0..<n {
             let g = Int(groupOf[i])
-            order[next[g]] = Int32(i)
+            order[next[g]] = rows[i]
             next[g] += 1
         }
     }
@@ -86,7 +99,13 @@ final class BatchGroups {
     /// Calls `body` with the batch row of each of group g's rows, in batch order.
     @inline(__always)
     func forEachRow(of g: Int, _ body: (Int) throws -> Void) rethrows {
-        for position in starts[g]..<starts[g + 1] { try body(Int(rows[Int(order[position])])) }
+        for position in starts[g]..<starts[g + 1] { try body(Int(order[position])) }
+    }
+
+    /// Group g's batch rows, in batch order.
+    @inline(__always)
+    func withRows<R>(of g: Int, _ body: (UnsafeBufferPointer<Int32>) throws -> R) rethrows -> R {
+        try order.withUnsafeBufferPointer { try body(UnsafeBufferPointer(rebasing: $0[starts[g]..<starts[g + 1]])) }
     }
 
     /// A hash of a short byte string from a few word loads; its high bits are the mixed ones.
