@@ -20,6 +20,8 @@ let package = Package(
         // The HTTP server (SwiftNIO underneath): request size limits, keep-alive, graceful shutdown.
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        // HMAC-SHA256 for `pii = "hash"` columns: a maintained implementation, not our own.
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
     ],
     targets: [
         .systemLibrary(
@@ -31,7 +33,10 @@ let package = Package(
         .target(name: "Parquet", dependencies: ["CZstd"], swiftSettings: hotPath),
         // Process set-up glibc only offers in C (mallopt).
         .target(name: "CLakeSupport"),
-        .target(name: "Lake", dependencies: ["Parquet", "CSQLite", "CZstd", "CLakeSupport"], swiftSettings: hotPath),
+        .target(
+            name: "Lake",
+            dependencies: ["Parquet", "CSQLite", "CZstd", "CLakeSupport", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: hotPath),
         .target(
             name: "LakeServer",
             dependencies: [

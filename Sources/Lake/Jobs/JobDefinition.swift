@@ -73,10 +73,22 @@ public struct BronzeSettings: Sendable, Equatable {
 }
 
 /// How an event's timestamp field is read. Epoch numbers are ambiguous, so they are opt-in.
-public enum TimestampFormat: String, Sendable, Equatable {
+public enum TimestampFormat: Sendable, Equatable {
     case iso8601
-    case epochMillis = "epoch_ms"
-    case epochSeconds = "epoch_s"
+    case epochMillis
+    case epochSeconds
+    /// A strftime-style pattern (`"%Y-%m-%d %H:%M:%S"`).
+    case pattern(TimestampPattern)
+
+    /// The named formats as a job file spells them.
+    public init?(name: String) {
+        switch name {
+        case "iso8601": self = .iso8601
+        case "epoch_ms": self = .epochMillis
+        case "epoch_s": self = .epochSeconds
+        default: return nil
+        }
+    }
 }
 
 /// The type of a silver column and so the JSON values it accepts.
@@ -100,12 +112,15 @@ public struct FieldMapping: Sendable, Equatable {
     public var type: FieldType
     /// A record without this field (or with `null`) is quarantined as `missing_field:<path>`.
     public var required: Bool
+    /// Personal data: hashed or masked before silver stores it (string columns only).
+    public var pii: PIIMode?
 
-    public init(column: String, path: [String], type: FieldType, required: Bool = false) {
+    public init(column: String, path: [String], type: FieldType, required: Bool = false, pii: PIIMode? = nil) {
         self.column = column
         self.path = path
         self.type = type
         self.required = required
+        self.pii = pii
     }
 
     /// The dotted JSON path as quarantine reasons name it (`data.price`).
@@ -138,6 +153,13 @@ public struct SilverSettings: Sendable, Equatable {
         self.watermarkDelaySeconds = watermarkDelaySeconds
         self.clockSkewSecondsMax = clockSkewSecondsMax
         self.dedupKeys = dedupKeys
+    }
+}
+
+extension SilverSettings {
+    /// The lake's PII key when a column is hashed; nil otherwise (no key file is made).
+    func piiKey(lake root: String) throws -> [UInt8]? {
+        columns.contains { $0.pii == .hash } ? try PIIKey.load(lake: root) : nil
     }
 }
 

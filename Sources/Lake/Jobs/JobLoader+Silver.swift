@@ -14,11 +14,20 @@ extension JobLoader {
         let columns = try readColumns(table.requiredSubtable(
             "columns", "a [silver.columns] table with one inline table per column"))
         var settings = SilverSettings(table: name, quarantineTable: quarantine, columns: columns)
-        let formats = "one of \"iso8601\", \"epoch_ms\", \"epoch_s\""
-        if let format = try table.optional("timestamp_format", formats, {
-            $0.stringValue.flatMap(TimestampFormat.init(rawValue:))
-        }) {
-            settings.timestampFormat = format
+        let formats = "one of \"iso8601\", \"epoch_ms\", \"epoch_s\" or a pattern like \"%Y-%m-%d %H:%M:%S\""
+        if let text = try table.optional("timestamp_format", formats, { $0.stringValue }) {
+            if let named = TimestampFormat(name: text) {
+                settings.timestampFormat = named
+            } else if text.contains("%") {
+                switch TimestampPattern.compile(text) {
+                case .success(let pattern): settings.timestampFormat = .pattern(pattern)
+                case .failure(let error):
+                    throw table.invalid("timestamp_format", "\(error.message); expected a pattern of %Y %m %d "
+                                        + "%H %M %S %f %z %F %T and literal characters, like \"%Y-%m-%d %H:%M:%S\"")
+                }
+            } else {
+                throw table.expected("timestamp_format", formats)
+            }
         }
         settings.watermarkDelaySeconds = try table.required(
             "watermark_delay", durationExpected, hint: durationHint, durationSeconds)
@@ -87,7 +96,7 @@ extension JobLoader {
         }
         let what = "an inline table like { path = \"eventId\", type = \"string\" }"
         guard let column = try table.subtable(name, what) else { throw table.missing(name, what) }
-        try column.rejectUnknownKeys(["path", "type", "required"])
+        try column.rejectUnknownKeys(["path", "type", "required", "pii"])
         let path = try column.required("path", "a JSON path like \"data.price\"") { value in
             value.stringValue.flatMap { text in
                 let keys = text.split(separator: ".", omittingEmptySubsequences: false)
@@ -98,6 +107,10 @@ extension JobLoader {
             "type", "one of \"string\", \"double\", \"int64\", \"timestamp\""
         ) { $0.stringValue.flatMap(FieldType.init(rawValue:)) }
         let required = try column.optional("required", "true or false") { $0.booleanValue }
-        return FieldMapping(column: name, path: path, type: type, required: required ?? false)
+        let pii = try column.optional("pii", "\"hash\" or \"mask\"") { $0.stringValue.flatMap(PIIMode.init(rawValue:)) }
+        if pii != nil && type != .string {
+            throw column.invalid("pii", "only string columns can be hashed or masked; this column is \(type.rawValue)")
+        }
+        return FieldMapping(column: name, path: path, type: type, required: required ?? false, pii: pii)
     }
 }

@@ -42,7 +42,8 @@ public final class SilverBackfill {
         }
         let dedupFields = s.dedupKeys.compactMap { k in s.columns.firstIndex { $0.column == k } }
         let keys = DedupKeyBuilder(fields: dedupFields, columns: s.columns)
-        var parser = EventParser(fields: s.columns, timestampFormat: s.timestampFormat, timeZone: s.timezone)
+        var parser = EventParser(fields: s.columns, timestampFormat: s.timestampFormat, timeZone: s.timezone,
+                             piiKey: try s.piiKey(lake: catalog.paths.root))
         var record = ParsedRecord()
         let types = s.columns.map(\.type)
         var seen = Set<SilverState.Key>()

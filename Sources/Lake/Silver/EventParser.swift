@@ -48,8 +48,14 @@ public struct EventParser: Sendable {
     /// Where timestamps without a zone are read (the job's `timezone`); nil: UTC.
     private var timeZone: LocalTimeZone?
 
-    public init(fields: [FieldMapping], timestampFormat: TimestampFormat, timeZone: String = "UTC") {
+    /// Hashes and masks the `pii` columns of accepted records.
+    private var pii: PIITransform
+
+    /// `piiKey`: the lake's key, needed when a column has `pii = "hash"` (`PIIKey.load`).
+    public init(fields: [FieldMapping], timestampFormat: TimestampFormat, timeZone: String = "UTC",
+                piiKey: [UInt8]? = nil) {
         self.fields = fields
+        pii = PIITransform(fields: fields, key: piiKey)
         self.timestampFormat = timestampFormat
         self.timeZone = LocalTimeZone(identifier: timeZone)
         scanner = JSONScanner(paths: fields.map(\.path))
@@ -91,6 +97,7 @@ public struct EventParser: Sendable {
                 }
             if let problem { return quarantine(field, problem, line) }
         }
+        if !pii.isEmpty { pii.apply(to: &record) }
         return .accepted
     }
 
@@ -197,6 +204,23 @@ extension EventParser {
             if zone != nil { timeZone = zone }
             switch result {
             case .success(let micros):
+                record.setInt64(field, micros)
+                return nil
+            case .failure(let problem):
+                return .badTimestamp(problem, span: span)
+            }
+        case .pattern(let pattern):
+            guard span.kind == .string else {
+                return .badType(expected: "a timestamp string", span: span)
+            }
+            var zone = timeZone
+            let result = withStringContents(span, line) { pattern.parse($0, naiveIn: &zone) }
+            if zone != nil { timeZone = zone }
+            switch result {
+            case .success(let micros):
+                guard micros >= TimestampParser.microsMin && micros <= TimestampParser.microsMax else {
+                    return .badTimestamp(.outOfRange, span: span)
+                }
                 record.setInt64(field, micros)
                 return nil
             case .failure(let problem):

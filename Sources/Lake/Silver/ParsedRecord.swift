@@ -131,6 +131,13 @@ public struct ParsedRecord: @unchecked Sendable {
         storage.base[field] = slot
     }
 
+    /// Replaces a string value with other bytes (PII hashing and masking), kept in the arena.
+    mutating func replaceString(_ field: Int, with bytes: UnsafeRawBufferPointer) {
+        let arenaStart = arena.count
+        arena.append(contentsOf: bytes)
+        set(field, Slot(isNull: false, start: arenaStart, count: bytes.count))
+    }
+
     /// A string value: its raw JSON contents at `start..<start + count` of the parsed line,
     /// referenced there, or unescaped into the arena when it has escapes.
     mutating func setString(_ field: Int, lineStart start: Int, count: Int, hasEscapes: Bool) {

@@ -50,7 +50,8 @@ public final class SilverStage {
         self.batchRowCountMax = batchRowCountMax
         let s = job.silver
         silverSchema = SilverTable.schema(s)
-        parser = EventParser(fields: s.columns, timestampFormat: s.timestampFormat, timeZone: s.timezone)
+        parser = EventParser(fields: s.columns, timestampFormat: s.timestampFormat, timeZone: s.timezone,
+                             piiKey: try s.piiKey(lake: catalog.paths.root))
         guard let t = s.columns.firstIndex(where: { $0.column == s.eventTimeColumn && $0.type == .timestamp }) else {
             throw LakeError("job \(job.name)", "silver has no timestamp column \(s.eventTimeColumn)",
                 hint: "map a column of type \"timestamp\" named \(s.eventTimeColumn) in [silver.columns]")

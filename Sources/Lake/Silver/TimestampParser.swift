@@ -26,6 +26,8 @@ public enum TimestampParser {
         case outOfRange
         /// An `epoch_ms`/`epoch_s` value that is not a number or a numeric string.
         case notEpochNumber
+        /// A value that does not match the job's `timestamp_format` pattern.
+        case notPattern
 
         public var description: String {
             switch self {
@@ -40,6 +42,7 @@ public enum TimestampParser {
             case .localTimeGap: "a local time the job's time zone skips (daylight saving)"
             case .outOfRange: "outside the years 0001-9999"
             case .notEpochNumber: "not an epoch number"
+            case .notPattern: "does not match the job's timestamp_format"
             }
         }
     }
