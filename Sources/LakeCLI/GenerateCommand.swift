@@ -17,7 +17,12 @@ struct GenerateCommand: ParsableCommand {
 
             --job clickstream: e-commerce events (seed 001). --job transactions: card \
             transactions as a Python producer writes them (seed 004), one a second on average, \
-            some users buying in bursts of 4–6 within minutes.
+            some users buying in bursts of 4–6 within minutes. --job orders: WooCommerce \
+            orders of an Italian shop as its PHP hook logs them (seed 000), one every 30 \
+            seconds on average following the shop's day, 1–5 items each, timestamps in \
+            Europe/Rome local time without a zone (--start is still an instant, UTC unless it \
+            names a zone), session durations of about a minute or about a quarter of an hour; \
+            --malformed adds orders with a broken item, quarantined whole.
             """)
 
     @OptionGroup var global: GlobalOptions
@@ -30,7 +35,8 @@ struct GenerateCommand: ParsableCommand {
 
     @Option(help: """
         Distinct users (clickstream: user_1 … user_<U>, default 1000; transactions: \
-        USER_100 onwards, default and at most 900).
+        USER_100 onwards, default and at most 900; orders: customers with a stable name and \
+        e-mail, default 2000, at most 100000).
         """)
     var users: Int?
 

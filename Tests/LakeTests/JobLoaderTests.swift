@@ -89,9 +89,9 @@ let repositoryJobsFolder = URL(fileURLWithPath: #filePath)
         ("watermark_delay = \"10m\"", "watermark_dely = \"10m\"",
          "jobs/x.toml:7: unknown key silver.watermark_dely: expected one of table, "
              + "quarantine_table, timestamp_format, watermark_delay, clock_skew_max, dedup_keys, "
-             + "columns, time, timezone (did you mean silver.watermark_delay?)"),
+             + "columns, time, timezone, children (did you mean silver.watermark_delay?)"),
         ("kind = \"sessions\"\n", "",
-         "jobs/x.toml: missing key gold.x.kind: expected one of \"sessions\", \"windows\", \"top\""),
+         "jobs/x.toml: missing key gold.x.kind: expected one of \"sessions\", \"windows\", \"top\", \"kmeans\""),
         ("table = \"bronze_x\"", "table = 7",
          "jobs/x.toml:2: key bronze.table: expected a table name (lowercase letters, digits and "
              + "_), got 7"),
@@ -125,7 +125,7 @@ let repositoryJobsFolder = URL(fileURLWithPath: #filePath)
         ("[bronze]", "[schedules]\nnightly = { cron = \"0 3 * * *\", command = \"rm -rf /\" }\n"
             + "[bronze]",
          "jobs/x.toml:2: key schedules.nightly.command: expected lake arguments starting with "
-             + "one of run, backfill, compact, vacuum, status, report, got \"rm -rf /\""),
+             + "one of run, backfill, compact, vacuum, status, report, train, got \"rm -rf /\""),
         ("[bronze]", "[source]\nmax_line_bytes = -1\n[bronze]",
          "jobs/x.toml:2: key source.max_line_bytes: expected a positive integer, got -1"),
         ("[bronze]", "[catalog]\ncommits_per_second = 0\n[bronze]",
@@ -141,7 +141,15 @@ let repositoryJobsFolder = URL(fileURLWithPath: #filePath)
              + "names like [\"event_id\"], got an array"),
         ("watermark_delay = \"10m\"", "watermark_delay = \"10m\"\ntimestamp_format = \"unix\"",
          "jobs/x.toml:8: key silver.timestamp_format: expected one of \"iso8601\", \"epoch_ms\", "
-             + "\"epoch_s\", got \"unix\""),
+             + "\"epoch_s\" or a pattern like \"%Y-%m-%d %H:%M:%S\", got \"unix\""),
+        ("watermark_delay = \"10m\"", "watermark_delay = \"10m\"\ntimestamp_format = \"%Y-%m-%d %I:%M\"",
+         "jobs/x.toml:8: key silver.timestamp_format: %I is not a supported directive; expected a pattern of "
+             + "%Y %m %d %H %M %S %f %z %F %T and literal characters, like \"%Y-%m-%d %H:%M:%S\""),
+        ("type = \"double\" }", "type = \"double\", pii = \"hash\" }", "jobs/x.toml:14: key silver.columns.total_amount.pii: only string columns can be hashed or masked; this column is double"),
+        ("user_id = { path = \"userId\", type = \"string\" }", "user_id = { path = \"userId\", type = \"string\", pii = \"hide\" }", "jobs/x.toml:12: key silver.columns.user_id.pii: expected \"hash\" or \"mask\", got \"hide\""),
+        ("kind = \"sessions\"\nkey = [\"user_id\"]\ngap = \"30m\"", "kind = \"kmeans\"\nfeatures = [\"total_amount\"]\nk = 2\nlabels = [\"a\"]", "jobs/x.toml:20: key gold.x.labels: expected an array of 2 distinct labels, by ascending center, got an array"),
+        ("kind = \"sessions\"\nkey = [\"user_id\"]\ngap = \"30m\"", "kind = \"kmeans\"\nfeatures = [\"user_id\"]\nk = 2", "jobs/x.toml:16: key gold.x.features: user_id is a string column; expected numeric columns"),
+        ("kind = \"sessions\"\nkey = [\"user_id\"]\ngap = \"30m\"", "kind = \"kmeans\"\nfeatures = [\"total_amount\"]\nk = 2", "jobs/x.toml:21:11: count() is an aggregate; a kmeans table has one row per silver row, so its columns are expressions over that row"),
         ("watermark_delay = \"10m\"", "watermark_delay = \"10m\"\ntimezone = \"Mars/Base\"",
          "jobs/x.toml:8: key silver.timezone: expected an IANA time zone name like \"Europe/Rome\", "
              + "got \"Mars/Base\""),
@@ -266,7 +274,7 @@ let repositoryJobsFolder = URL(fileURLWithPath: #filePath)
         ("where = \"amount > 0\"", "where = \"category > 0\"",
          "jobs/t.toml:17:19: cannot compare string with"),
         ("kind = \"windows\"", "kind = \"cube\"",
-         "jobs/t.toml:14: key gold.sales.kind: expected one of \"sessions\", \"windows\", \"top\", got \"cube\""),
+         "jobs/t.toml:14: key gold.sales.kind: expected one of \"sessions\", \"windows\", \"top\", \"kmeans\", got \"cube\""),
         ("group_by = [\"category\"]", "group_by = [\"city\"]",
          "jobs/t.toml:13: key gold.sales.group_by: unknown silver column city; expected one of id, category, amount, event_time"),
         // A column sees only the columns declared before it.

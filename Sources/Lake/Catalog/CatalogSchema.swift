@@ -173,5 +173,19 @@ enum CatalogSchema {
           FROM lake_table t
           WHERE EXISTS (SELECT 1 FROM lake_data_file f WHERE f.table_id = t.table_id AND f.end_snapshot IS NULL);
         """),
+        // The k-means models of `kmeans` gold tables: one row per fitted model, never changed;
+        // rows are labelled with the newest (`ModelStore`).
+        ("0009_models", """
+        CREATE TABLE lake_model (
+            job TEXT NOT NULL,
+            gold_table TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            trained_at TEXT NOT NULL,
+            through_snapshot INTEGER NOT NULL,
+            training_rows INTEGER NOT NULL,
+            model TEXT NOT NULL,
+            PRIMARY KEY (job, gold_table, version)
+        ) WITHOUT ROWID;
+        """),
     ]
 }

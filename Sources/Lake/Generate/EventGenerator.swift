@@ -3,10 +3,10 @@ import Foundation
 /// `lake generate`: realistic, deterministic input for a job in NDJSON files, with optional
 /// duplicates, late events and malformed lines, and a manifest of what silver must make of it.
 ///
-/// The pipeline: the job's source (`ClickstreamSource`, `TransactionSource`) emits clean events
-/// in event-time order; a jitter buffer delays each by up to `--jitter`; faults are injected
-/// after clean lines; every line goes to the files and, in the same order, through
-/// `OutcomeModel`, which yields the manifest's counts.
+/// The pipeline: the job's source (`ClickstreamSource`, `TransactionSource`, `OrderSource`)
+/// emits clean events in event-time order; a jitter buffer delays each by up to `--jitter`;
+/// faults are injected after clean lines; every line goes to the files and, in the same order,
+/// through `OutcomeModel`, which yields the manifest's counts.
 public struct EventGenerator {
     public let options: GeneratorOptions
 
@@ -48,7 +48,24 @@ public struct EventGenerator {
             var run = GeneratorRun(options: options, source: source)
             try run.generate()
             return run.manifest()
+        case .orders:
+            let source = OrderSource(
+                startMicros: startMillis * EventTime.microsPerMilli, userCount: options.userCount,
+                clock: try shopClock(), random: random)
+            var run = GeneratorRun(options: options, source: source)
+            try run.generate()
+            return run.manifest()
         }
+    }
+
+    private func shopClock() throws -> ShopClock {
+        let identifier = OrderSource.timeZoneIdentifier
+        guard let clock = ShopClock(identifier: identifier) else {
+            throw LakeError(
+                "generate", "this machine's time zone database does not know \(identifier)",
+                hint: "install the tzdata package (apt-get install tzdata)")
+        }
+        return clock
     }
 
     private func prepareDirectory() throws {

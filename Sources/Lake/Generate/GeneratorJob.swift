@@ -4,12 +4,15 @@ public enum GeneratorJob: String, CaseIterable, Sendable {
     case clickstream
     /// Seed 004: card transactions from a Python producer (`USER_100` … `USER_999`).
     case transactions
+    /// Seed 000: WooCommerce orders of an Italian shop, in its local time (`Europe/Rome`).
+    case orders
 
     /// Users when `--users` is not given.
     public var defaultUserCount: Int {
         switch self {
         case .clickstream: return 1000
         case .transactions: return TransactionSource.userCountMax
+        case .orders: return OrderSource.defaultUserCount
         }
     }
 
@@ -18,6 +21,7 @@ public enum GeneratorJob: String, CaseIterable, Sendable {
         switch self {
         case .clickstream: return 10_000_000
         case .transactions: return TransactionSource.userCountMax
+        case .orders: return OrderSource.userCountMax
         }
     }
 }

@@ -32,7 +32,7 @@ public struct GeneratorManifest: Codable, Equatable, Sendable {
         public var bytes: Int
     }
 
-    /// The job the input is for (`clickstream`, `transactions`); nil in manifests written
+    /// The job the input is for (`clickstream`, `transactions`, `orders`); nil in manifests written
     /// before `--job` existed, which were all clickstream.
     public var job: String?
     public var seed: UInt64
@@ -46,7 +46,8 @@ public struct GeneratorManifest: Codable, Equatable, Sendable {
     /// Reason → lines, `late` included; only reasons that occur.
     public var quarantined: [String: Int]
     /// Per accepted event, the value gold most often groups by → events: the event type for
-    /// clickstream, the category for transactions.
+    /// clickstream, the category for transactions, the spender type (`High Spender`, total
+    /// over 150; `Standard Spender`) for orders.
     public var eventTypes: [String: Int]
     /// First and last accepted event time, UTC, in the job's resolution
     /// (`2026-01-29T00:00:01.250Z`, `2026-01-29T00:00:01.250113Z`), nil when none.

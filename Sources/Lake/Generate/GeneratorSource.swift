@@ -25,6 +25,8 @@ enum MalformedLine<Event: GeneratorEvent> {
 ///
 /// Sources draw their clean events from their own `RandomSource`; the faults draw from the
 /// `random` passed in, so the clean stream stays the same whatever fault rates are asked for.
+/// A fault may still advance a source's own counter (the orders' ids: a late order is an order
+/// of the shop too, with the next id).
 protocol GeneratorSource {
     associatedtype Event: GeneratorEvent
 
@@ -38,10 +40,10 @@ protocol GeneratorSource {
     func append(_ event: Event, to line: inout [UInt8])
 
     /// A plausible event at `micros` with fresh ids, to be written late.
-    func syntheticEvent(atMicros micros: Int64, random: inout RandomSource) -> Event
+    mutating func syntheticEvent(atMicros micros: Int64, random: inout RandomSource) -> Event
 
     /// Appends one malformed line (newline included) about an event at `micros`.
-    func appendMalformed(
+    mutating func appendMalformed(
         nearMicros micros: Int64, random: inout RandomSource, to line: inout [UInt8]
     ) -> MalformedLine<Event>
 }

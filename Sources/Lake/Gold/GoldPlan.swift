@@ -14,33 +14,71 @@ struct GoldPlan {
         var nullable: Bool
     }
 
+    /// A silver table gold tables read: the job's silver table (source 0, which `run all`
+    /// hands over in memory) or a child table (`from = "silver_order_items"`, read from its
+    /// Parquet files as silver commits them). Its batch layout: the columns its tables name,
+    /// in table order, then `ingest_id`.
+    struct Source {
+        var table: String
+        var inputs: [Input]
+        var inputTypes: [GoldType] { inputs.map(\.type) }
+    }
+
     let job: JobDefinition
-    let inputs: [Input]
+    let sources: [Source]
+    /// The main source's inputs (silver's feed carries these).
+    var inputs: [Input] { sources[0].inputs }
     /// Batch column of `ingest_id` (always read: first/last and top break ties with it).
-    let ingestColumn: Int
+    var ingestColumn: Int { inputs.count - 1 }
     let tables: [GoldTablePlan]
+    /// Per table, the index of its source in `sources`.
+    let tableSources: [Int]
 
     var inputTypes: [GoldType] { inputs.map(\.type) }
 
     init(job: JobDefinition) throws {
         self.job = job
         let silver = job.silver
-        for d in job.gold where d.from != silver.table {
+        // Every silver table gold can read, with its columns as silver settings (for names
+        // and messages).
+        var readable: [(table: String, settings: SilverSettings)] = [(silver.table, silver)]
+        for child in silver.children {
+            var s = silver
+            s.table = child.table
+            s.columns = silver.childParentFields.map { silver.columns[$0] } + child.columns
+            s.children = []
+            readable.append((child.table, s))
+        }
+        for d in job.gold where !readable.contains(where: { $0.table == d.from }) {
             throw LakeError("\(d.file):\(d.line)", "key gold.\(d.key).from: unknown silver table \(d.from); "
-                            + "expected \(silver.table) (the job's silver table)")
+                            + "expected one of \(readable.map(\.table).joined(separator: ", "))")
         }
-        // Every silver column any table names, in silver order, then ingest_id.
-        let referenced = try GoldPlan.referencedColumns(job)
-        var inputs: [Input] = []
-        for (i, f) in silver.columns.enumerated() where referenced.contains(f.column) {
-            inputs.append(Input(name: f.column, type: GoldPlan.type(of: f.type), silverField: i,
-                                nullable: !f.required))
+        var sources: [Source] = []
+        var tableSources: [Int] = []
+        var tables: [GoldTablePlan] = []
+        for (k, r) in readable.enumerated() {
+            let definitions = job.gold.filter { $0.from == r.table }
+            guard k == 0 || !definitions.isEmpty else { continue }
+            // Every silver column any table names, in silver order, then ingest_id.
+            let referenced = try GoldPlan.referencedColumns(definitions, names: Set(r.settings.columns.map(\.column)))
+            var inputs: [Input] = []
+            for (i, f) in r.settings.columns.enumerated() where referenced.contains(f.column) {
+                inputs.append(Input(name: f.column, type: GoldPlan.type(of: f.type), silverField: i,
+                                    nullable: !f.required))
+            }
+            inputs.append(Input(name: "ingest_id", type: .int64, silverField: nil, nullable: false))
+            let scope = ExprScope(columns: inputs.map { ($0.name, $0.type) })
+            for d in definitions {
+                tables.append(try GoldTablePlan(definition: d, inputs: inputs, scope: scope, silver: r.settings))
+                tableSources.append(sources.count)
+            }
+            sources.append(Source(table: r.table, inputs: inputs))
         }
-        ingestColumn = inputs.count
-        inputs.append(Input(name: "ingest_id", type: .int64, silverField: nil, nullable: false))
-        self.inputs = inputs
-        let scope = ExprScope(columns: inputs.map { ($0.name, $0.type) })
-        tables = try job.gold.map { try GoldTablePlan(definition: $0, inputs: inputs, scope: scope, silver: silver) }
+        // Tables in the job file's order.
+        let order = job.gold.map { d in tables.firstIndex { $0.table == d.table }! }
+        self.tables = order.map { tables[$0] }
+        self.tableSources = order.map { tableSources[$0] }
+        self.sources = sources
     }
 
     static func type(of field: FieldType) -> GoldType {
@@ -54,8 +92,7 @@ struct GoldPlan {
 
     /// The silver columns the gold tables read (names that are not silver columns are left to
     /// the compiler, which reports them with their position).
-    private static func referencedColumns(_ job: JobDefinition) throws -> Set<String> {
-        let silverNames = Set(job.silver.columns.map(\.column))
+    private static func referencedColumns(_ definitions: [GoldTableDefinition], names silverNames: Set<String>) throws -> Set<String> {
         var names: Set<String> = []
         func scan(_ source: ExpressionSource?) throws {
             guard let source else { return }
@@ -68,8 +105,9 @@ struct GoldPlan {
                 if let f = c.filter { names.formUnion(f.columnNames) }
             }
         }
-        for d in job.gold {
+        for d in definitions {
             names.insert(d.timeColumn)
+            names.formUnion(d.features)
             names.formUnion(d.sessionKey)
             names.formUnion(d.groupBy)
             names.formUnion(d.topColumns)

@@ -33,8 +33,9 @@ public final class GoldStage {
     private(set) var silverSnapshot: Int64 = 0
     private(set) var savedAt: Int64?
     private var result = GoldResult()
-    private let batch: RowBatch
-    private let scratches: [ColumnScratch]
+    /// Per source (`GoldPlan.sources`): the batch its files are read into, and the scratch.
+    private let batches: [RowBatch]
+    private let scratches: [[ColumnScratch]]
 
     static let checkpointKey = "silver_snapshot"
 
@@ -49,13 +50,43 @@ public final class GoldStage {
         self.batchRowCountMax = batchRowCountMax
         plan = try GoldPlan(job: job)
         tables = plan.tables.map { $0.makeState() }
-        batch = RowBatch(types: plan.inputTypes, capacity: 8192)
-        scratches = plan.inputs.map { _ in ColumnScratch() }
+        batches = plan.sources.map { RowBatch(types: $0.inputTypes, capacity: 8192) }
+        scratches = plan.sources.map { $0.inputs.map { _ in ColumnScratch() } }
         try GoldStage.setUp(catalog, plan)
         let saved = try catalog.checkpoint(job: job.name, stage: "gold", key: Self.checkpointKey)
         silverSnapshot = Int64(saved.value ?? "") ?? 0
         savedAt = try catalog.checkpointSnapshot(job: job.name, stage: .gold, key: Self.checkpointKey)
         if loadState, let blob = saved.state { try GoldStage.loadState(blob, into: tables, catalog: catalog, job: job) }
+        try refreshModels()
+    }
+
+    // MARK: k-means models
+
+    /// Picks up a model `lake train` stored since (new rows are labelled with the newest).
+    private func refreshModels() throws {
+        for case let t as KMeansTable in tables {
+            let newest = try catalog.db.scalar("SELECT max(version) FROM lake_model WHERE job = ? AND gold_table = ?",
+                                               .text(job.name), .text(t.plan.table))?.int
+            if let newest, newest != t.model?.version {
+                t.model = try ModelStore.latest(catalog, job: job.name, table: t.plan.table)
+            }
+        }
+    }
+
+    /// Fits a model for each k-means table that has rows to label and none yet ("the first gold
+    /// run trains on what exists": silver through snapshot `through`); the caller saves them
+    /// in its commit.
+    static func fitMissingModels(_ tables: [GoldTableState], catalog: Catalog, job: JobDefinition, plan: GoldPlan,
+                                 through: Int64, withRowsOnly: Bool = true)
+        throws -> [(plan: GoldTablePlan, model: KMeansModel, version: Int64)] {
+        var fitted: [(GoldTablePlan, KMeansModel, Int64)] = []
+        for case let t as KMeansTable in tables where t.model == nil && (t.hasPending || !withRowsOnly) {
+            let model = try KMeansTraining.fit(catalog, job: job, plan: plan, table: t.plan, through: through)
+            let version = try ModelStore.nextVersion(catalog, job: job.name, table: t.plan.table)
+            t.model = (version, model)
+            fitted.append((t.plan, model, version))
+        }
+        return fitted
     }
 
     /// Registers the job's gold tables, creates their SQLite tables and the job's views.
@@ -66,6 +97,7 @@ public final class GoldStage {
                     name: t.table, job: plan.job.name, layer: "gold", schemaJSON: GoldParquet.schemaJSON(t),
                     partitionColumn: GoldParquet.partitionColumn(t).map { t.columns[$0].name })
                 try catalog.db.execute(GoldSQLite(plan: t).ddl())
+                if t.definition.kind == .kmeans { try catalog.db.execute(ModelStore.ddl(t)) }
             }
             for v in plan.job.views {
                 do {
@@ -171,7 +203,8 @@ public final class GoldStage {
     struct SilverSnapshot {
         var id: Int64
         var watermark: Int64?
-        var files: [String]
+        /// The files the snapshot added to each source table, as (source, path).
+        var files: [(source: Int, path: String)]
         var rows: Int64
     }
 
@@ -191,7 +224,7 @@ public final class GoldStage {
             }
             var events = 0
             for s in batchSnapshots {
-                for path in s.files { events += try add(file: path) }
+                for f in s.files { events += try add(file: f.path, source: f.source) }
                 // Later snapshots' rows were accepted above this one's watermark.
                 if let w = s.watermark { for t in tables { t.advance(watermark: w) } }
             }
@@ -204,41 +237,48 @@ public final class GoldStage {
 
     /// Committed silver snapshots after the checkpoint, with their files and watermark, read in
     /// one transaction so files and watermark agree.
-    private func pendingSnapshots() throws -> [SilverSnapshot] {
-        try catalog.db.read {
+    private func pendingSnapshots(after: Int64? = nil, through: Int64? = nil) throws -> [SilverSnapshot] {
+        let names = plan.sources.map(\.table)
+        let marks = names.map { _ in "?" }.joined(separator: ", ")
+        return try catalog.db.read {
             let rows = try catalog.db.query("""
-                SELECT s.snapshot_id, s.watermark_us, f.path, f.record_count
+                SELECT s.snapshot_id, s.watermark_us, f.path, f.record_count, t.table_name
                 FROM lake_snapshot s
                 LEFT JOIN lake_data_file f ON f.begin_snapshot = s.snapshot_id
-                  AND f.table_id = (SELECT table_id FROM lake_table WHERE table_name = ?)
+                  AND f.table_id IN (SELECT table_id FROM lake_table WHERE table_name IN (\(marks)))
+                LEFT JOIN lake_table t ON t.table_id = f.table_id
                 WHERE s.status = 'committed' AND s.job = ? AND s.stage = 'silver' AND s.snapshot_id > ?
+                  AND s.snapshot_id <= ?
                 ORDER BY s.snapshot_id, f.file_id
-                """, .text(job.silver.table), .text(job.name), .int(silverSnapshot))
+                """, arguments: names.map { .text($0) } + [.text(job.name), .int(after ?? silverSnapshot), .int(through ?? Int64.max)])
             var result: [SilverSnapshot] = []
             for r in rows {
                 let id = r[0].int ?? 0
                 if result.last?.id != id { result.append(SilverSnapshot(id: id, watermark: r[1].int, files: [], rows: 0)) }
-                if let path = r[2].text {
-                    result[result.count - 1].files.append(path)
-                    result[result.count - 1].rows += r[3].int ?? 0
+                if let path = r[2].text, let source = names.firstIndex(of: r[4].text ?? "") {
+                    result[result.count - 1].files.append((source, path))
+                    if source == 0 { result[result.count - 1].rows += r[3].int ?? 0 }
                 }
             }
             return result
         }
     }
 
-    /// Adds every row of a silver file to every table.
-    func add(file: String) throws -> Int {
-        try GoldStage.forEachBatch(catalog: catalog, file: file, plan: plan, batch: batch, scratches: scratches) { b in
-            add(b)
+    /// Adds every row of a file of source `source` to that source's tables; returns the rows
+    /// of the job's silver table (child rows are not silver rows).
+    func add(file: String, source: Int = 0) throws -> Int {
+        let n = try GoldStage.forEachBatch(catalog: catalog, file: file, inputs: plan.sources[source].inputs,
+                                           batch: batches[source], scratches: scratches[source]) { b in
+            add(b, source: source)
         }
+        return source == 0 ? n : 0
     }
 
     /// Adds a batch to every table, then lets each table close early what the batch's
     /// watermark has passed. (Adding to the tables on two threads was slower: silver and
     /// bronze keep the second core busy, and the threads contend for the malloc arena.)
-    private func add(_ batch: RowBatch) {
-        for t in tables {
+    private func add(_ batch: RowBatch, source: Int = 0) {
+        for (k, t) in tables.enumerated() where plan.tableSources[k] == source {
             t.add(batch)
             t.advance(watermark: batch.watermark)
         }
@@ -246,11 +286,11 @@ public final class GoldStage {
 
     /// Reads the gold input columns of a silver file into `batch`, a batch at a time.
     static func forEachBatch(
-        catalog: Catalog, file: String, plan: GoldPlan, batch: RowBatch, scratches: [ColumnScratch],
+        catalog: Catalog, file: String, inputs: [GoldPlan.Input], batch: RowBatch, scratches: [ColumnScratch],
         _ body: (RowBatch) throws -> Void
     ) throws -> Int {
         let reader = try ParquetReader(path: catalog.paths.root + "/" + file)
-        let columns = try plan.inputs.map { input -> Int in
+        let columns = try inputs.map { input -> Int in
             guard let i = reader.schema.index(of: input.name) else {
                 throw LakeError("read silver", path: file, "no column \(input.name)",
                                 hint: "the job's gold tables read silver columns the file lacks; "
@@ -320,6 +360,12 @@ public final class GoldStage {
                 events += chunk.count
                 feed.recycle(chunk)
             case .committed(let snapshot, let watermark):
+                // Child tables are not fed: their files of the snapshots up to this one.
+                if plan.sources.count > 1 {
+                    for s in try pendingSnapshots(through: snapshot) {
+                        for f in s.files where f.source > 0 { _ = try add(file: f.path, source: f.source) }
+                    }
+                }
                 try commit(through: snapshot, watermark: watermark ?? Int64.min, events: events)
                 result.eventsFromFeed += events
                 events = 0
@@ -335,6 +381,8 @@ public final class GoldStage {
     /// and SQLite, open ones to SQLite and the checkpoint, which now stands at silver snapshot
     /// `lastSnapshot` (`events` rows were added since the last commit).
     private func commit(through lastSnapshot: Int64, watermark: Int64, events: Int) throws {
+        try refreshModels()
+        let models = try GoldStage.fitMissingModels(tables, catalog: catalog, job: job, plan: plan, through: lastSnapshot)
         let rows = tables.map { $0.commit(watermark: watermark, everything: false) }
         let snapshot = try catalog.reserveSnapshot(job: job.name, stage: "gold", runID: runID)
         // The closed rows' Parquet files are written on a thread of their own while this one
@@ -346,6 +394,10 @@ public final class GoldStage {
         let mark: Int64? = watermark == Int64.min ? nil : watermark
         do {
             try catalog.commit(snapshot: snapshot, add: [], summary: "gold: \(closed) rows closed") {
+                for m in models {
+                    try ModelStore.save(catalog, job: job.name, plan: m.plan, model: m.model, version: m.version,
+                                        throughSnapshot: lastSnapshot)
+                }
                 for (t, r) in zip(plan.tables, rows) { try GoldSQLite(plan: t).write(r, db: catalog.db) }
                 try catalog.register(try parquet.wait(), snapshot: snapshot)
                 try saveCheckpoint(silverSnapshot: lastSnapshot, state: blob, watermark: mark, snapshot: snapshot)

@@ -18,6 +18,9 @@ final class GoldTablePlan {
     let order: CompiledExpr?
     let topColumns: [Int]
     let topTypes: [GoldType]
+    /// K-means: the declared columns as row expressions over silver, and the features.
+    let rowExprs: [CompiledExpr]
+    let features: [ExprEval<Double>]
 
     /// Output rows are computed in a one-row batch: leading values, aggregate results, then
     /// each declared column in turn (a later one may read an earlier one).
@@ -78,6 +81,7 @@ final class GoldTablePlan {
         case .sessions: leading = keyColumnsOut + [ts("session_start"), ts("session_end"), ts("window_end")]
         case .windows, .top:
             leading = (d.windowSeconds != nil ? [ts("window_start"), ts("window_end")] : []) + keyColumnsOut
+        case .kmeans: leading = []
         }
         var order: CompiledExpr?
         var topColumns: [Int] = []
@@ -87,7 +91,40 @@ final class GoldTablePlan {
         var having: ((UnsafePointer<ColumnView>, Int) -> Bool?)?
         var outputTypes: [GoldType] = []
         var namesRead: Set<String> = []
-        if d.kind == .top {
+        var rowExprs: [CompiledExpr] = []
+        var features: [ExprEval<Double>] = []
+        if d.kind == .kmeans {
+            // One output row per silver row: the columns are expressions over the row itself.
+            for name in d.features {
+                let i = try input(name, "features")
+                guard inputs[i].type == .double || inputs[i].type == .int64 else {
+                    throw fail("features", "\(name) is a \(inputs[i].type.rawValue) column; expected numeric columns")
+                }
+                features.append(try ExprCompiler.compile(.column(name, offset: 0), scope: scope, context: "features").doubleEval)
+            }
+            for c in d.columns {
+                let expr = try GoldPlan.parse(c.expression)
+                if let call = expr.firstAggregate {
+                    throw LakeError(c.expression.location(ofOffset: call.offset), "\(call.text) is an aggregate; "
+                                    + "a kmeans table has one row per silver row, so its columns are expressions "
+                                    + "over that row")
+                }
+                let compiled = try GoldPlan.located(c.expression) {
+                    try ExprCompiler.compile(expr, scope: scope, context: "a column expression")
+                }
+                let nullableInputs = Set(inputs.filter(\.nullable).map(\.name))
+                declared.append(GoldColumn(name: c.name, type: compiled.type,
+                                           nullable: ExprNullability.mayBeNull(expr) { nullableInputs.contains($0) }))
+                rowExprs.append(compiled)
+            }
+            guard declared.contains(where: { $0.name == d.timeColumn && $0.type == .timestamp }) else {
+                throw fail("columns", "expected a column \(d.timeColumn) = \"\(d.timeColumn)\" (the table's Parquet "
+                           + "files are partitioned by the date of its time column)")
+            }
+            for extra in [d.labelColumn, "model_version"] where declared.contains(where: { $0.name == extra }) {
+                throw fail("columns", "\(extra) is the column the model's label goes to; expected another name")
+            }
+        } else if d.kind == .top {
             guard let source = d.orderBy else { throw fail("order_by", "missing") }
             let compiled = try GoldPlan.located(source) {
                 try ExprCompiler.compile(try GoldPlan.parse(source), scope: scope, context: "order_by")
@@ -173,7 +210,14 @@ final class GoldTablePlan {
         self.order = order
         self.topColumns = topColumns
         topTypes = topColumns.map { inputs[$0].type }
-        columns = leading + declared + (d.isWindowed ? [GoldColumn(name: "is_closed", type: .bool, nullable: false)] : [])
+        self.rowExprs = rowExprs
+        self.features = features
+        if d.kind == .kmeans {
+            columns = declared + [GoldColumn(name: d.labelColumn, type: .string, nullable: true),
+                                  GoldColumn(name: "model_version", type: .int64, nullable: true)]
+        } else {
+            columns = leading + declared + (d.isWindowed ? [GoldColumn(name: "is_closed", type: .bool, nullable: false)] : [])
+        }
         outputBatch = RowBatch(types: outputTypes, capacity: 1)
         var seen: Set<String> = []
         for c in columns where !seen.insert(c.name).inserted {

@@ -43,6 +43,8 @@ public struct GoldTableDefinition: Sendable, Equatable {
         case windows
         /// The n silver rows with the highest `order_by` (per window and group when given).
         case top
+        /// One row per silver row, labelled with the segment a k-means model puts it in.
+        case kmeans
     }
 
     /// The `[gold.<key>]` key.
@@ -70,6 +72,18 @@ public struct GoldTableDefinition: Sendable, Equatable {
     public var orderBy: ExpressionSource?
     public var orderDescending = true
     public var topColumns: [String] = []
+    /// K-means: the numeric silver columns clustered on, the number of clusters, their labels
+    /// (by ascending center of the first feature), the output column of the label, the seed of
+    /// k-means++, how many silver rows training samples at most (nil: all), and the SQLite
+    /// table of the model (one row per label) with the name of its count column.
+    public var features: [String] = []
+    public var clusterCount = 0
+    public var labels: [String] = []
+    public var labelColumn = "segment"
+    public var seed: UInt64 = 42
+    public var sampleRows: Int?
+    public var modelTable = ""
+    public var modelCountColumn = "rows"
     /// The job file and the line of the table's header, for messages about the whole table.
     public var file = "<job>"
     public var line = 0
@@ -95,6 +109,10 @@ public struct GoldTableDefinition: Sendable, Equatable {
                      filter?.text ?? "-", having?.text ?? "-", String(topCount),
                      orderBy?.text ?? "-", orderDescending ? "desc" : "asc",
                      topColumns.joined(separator: ",")]
+        if kind == .kmeans {
+            parts += [features.joined(separator: ","), String(clusterCount), labels.joined(separator: ","),
+                      labelColumn, String(seed), modelTable, modelCountColumn]
+        }
         parts += columns.map { $0.name + "=" + $0.expression.text }
         return parts.joined(separator: "\u{1F}")
     }

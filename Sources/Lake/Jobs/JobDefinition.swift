@@ -140,6 +140,8 @@ public struct SilverSettings: Sendable, Equatable {
     public var eventTimeColumn: String = "event_time"
     /// The IANA time zone naive timestamps (without a zone) are read in (`timezone`).
     public var timezone: String = "UTC"
+    /// Tables that explode an array of each accepted record (`[silver.children.<key>]`).
+    public var children: [ChildTableSettings] = []
 
     public init(
         table: String, quarantineTable: String, columns: [FieldMapping],
@@ -156,10 +158,37 @@ public struct SilverSettings: Sendable, Equatable {
     }
 }
 
+/// A silver child table (`[silver.children.<key>]`): one row per element of an array of each
+/// accepted record (an order's items), with the parent's dedup key and event time copied in
+/// front. A child row exists exactly when its parent row is accepted: an element of the wrong
+/// shape quarantines the whole record (`bad_type:items[2].quantity`).
+public struct ChildTableSettings: Sendable, Equatable {
+    public var key: String
+    public var table: String
+    /// The JSON path of the array in the parent record.
+    public var path: [String]
+    /// The element's columns, paths relative to the element.
+    public var columns: [FieldMapping]
+
+    public init(key: String, table: String, path: [String], columns: [FieldMapping]) {
+        self.key = key
+        self.table = table
+        self.path = path
+        self.columns = columns
+    }
+}
+
 extension SilverSettings {
+    /// The parent columns a child table starts with: the dedup key, then the event time.
+    var childParentFields: [Int] {
+        let names = dedupKeys.filter { $0 != eventTimeColumn } + [eventTimeColumn]
+        return names.compactMap { n in columns.firstIndex { $0.column == n } }
+    }
+
     /// The lake's PII key when a column is hashed; nil otherwise (no key file is made).
     func piiKey(lake root: String) throws -> [UInt8]? {
-        columns.contains { $0.pii == .hash } ? try PIIKey.load(lake: root) : nil
+        columns.contains { $0.pii == .hash } || children.contains { $0.columns.contains { $0.pii == .hash } }
+            ? try PIIKey.load(lake: root) : nil
     }
 }
 

@@ -10,7 +10,7 @@ extension JobLoader {
                 throw table.invalid(entry.key, "a gold table's name must be snake_case (lowercase letters, "
                                     + "digits and _)")
             }
-            let what = "a [gold.\(entry.key)] table with kind = \"sessions\", \"windows\" or \"top\""
+            let what = "a [gold.\(entry.key)] table with kind = \"sessions\", \"windows\", \"top\" or \"kmeans\""
             guard let t = try table.subtable(entry.key, what) else { throw table.expected(entry.key, what) }
             return try readGoldTable(t, key: entry.key, line: entry.line, silver: silver)
         }
@@ -28,6 +28,9 @@ extension JobLoader {
         case .sessions: known += ["key", "gap", "columns", "having"]
         case .windows: known += ["window", "slide", "group_by", "where", "having", "columns"]
         case .top: known += ["n", "order_by", "columns", "window", "slide", "group_by", "where"]
+        case .kmeans:
+            known += ["features", "k", "labels", "label_column", "seed", "sample_rows", "model_table",
+                      "model_count_column", "columns", "where"]
         }
         try t.rejectUnknownKeys(known)
         let name = try t.optional("table", tableNameExpected) { tableName($0) } ?? "gold_" + key
@@ -44,6 +47,32 @@ extension JobLoader {
             d.gapSeconds = try t.required("gap", "a positive duration like \"30m\"", hint: durationHint) {
                 durationSeconds($0).flatMap { $0 > 0 ? $0 : nil }
             }
+            d.columns = try readColumns(t)
+        case .kmeans:
+            d.features = try t.required("features", "a non-empty array of numeric silver column names like "
+                                        + "[\"duration_session\"]", names)
+            d.clusterCount = try t.required("k", "a number of clusters from 1 to 100") { v in
+                positiveInt(v).flatMap { $0 <= 100 ? $0 : nil }
+            }
+            let k = d.clusterCount
+            d.labels = try t.optional("labels", "an array of \(k) distinct labels, by ascending center") { v in
+                v.arrayValue.flatMap { values in
+                    let labels = values.compactMap(\.stringValue)
+                    return labels.count == k && Set(labels).count == k ? labels : nil
+                }
+            } ?? (0..<k).map { "segment_\($0)" }
+            if let label = try t.optional("label_column", "a snake_case column name", { v in
+                v.stringValue.flatMap { isIdentifier($0) ? $0 : nil }
+            }) { d.labelColumn = label }
+            if let seed = try t.optional("seed", "a non-negative integer", { v in
+                v.integerValue.flatMap { $0 >= 0 ? UInt64($0) : nil }
+            }) { d.seed = seed }
+            d.sampleRows = try t.optional("sample_rows", "a positive number of rows like 1_000_000", positiveInt)
+            d.modelTable = try t.optional("model_table", tableNameExpected) { tableName($0) } ?? name + "_model"
+            if let count = try t.optional("model_count_column", "a snake_case column name", { v in
+                v.stringValue.flatMap { isIdentifier($0) ? $0 : nil }
+            }) { d.modelCountColumn = count }
+            d.filter = try expression(t, "where")
             d.columns = try readColumns(t)
         case .windows, .top:
             d.windowSeconds = try t.optional("window", "a positive duration like \"1m\"", hint: durationHint) {
@@ -76,7 +105,7 @@ extension JobLoader {
                 d.topColumns = try t.required("columns", "a non-empty array of silver column names", names)
             }
         }
-        if kind != .top { d.having = try expression(t, "having") }
+        if kind != .top && kind != .kmeans { d.having = try expression(t, "having") }
         return d
     }
 

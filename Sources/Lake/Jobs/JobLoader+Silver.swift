@@ -5,7 +5,7 @@ extension JobLoader {
     static func readSilver(_ table: JobFileTable) throws -> SilverSettings {
         try table.rejectUnknownKeys([
             "table", "quarantine_table", "timestamp_format", "watermark_delay", "clock_skew_max",
-            "dedup_keys", "columns", "time", "timezone",
+            "dedup_keys", "columns", "time", "timezone", "children",
         ])
         let name = try table.required("table", tableNameExpected) { tableName($0) }
         let quarantine = try table.required("quarantine_table", tableNameExpected) {
@@ -67,7 +67,45 @@ extension JobLoader {
             throw table.missing("dedup_keys", "the silver columns that identify an event "
                                 + "(there is no column \(settings.dedupKeys.joined()))")
         }
+        if let children = try table.subtable("children", "a table of [silver.children.<name>] tables") {
+            settings.children = try children.table.entries.map { entry in
+                try readChild(children, key: entry.key, parent: settings)
+            }
+        }
         return settings
+    }
+
+    /// `[silver.children.<key>]`: `path` of the array, optional `table`, and the element's columns.
+    private static func readChild(_ children: JobFileTable, key: String, parent: SilverSettings) throws -> ChildTableSettings {
+        guard isIdentifier(key) else {
+            throw children.invalid(key, "a child table's name must be snake_case (lowercase letters, digits and _)")
+        }
+        let what = "a table with path = \"items\" and a [silver.children.\(key).columns] table"
+        guard let t = try children.subtable(key, what) else { throw children.expected(key, what) }
+        try t.rejectUnknownKeys(["path", "table", "columns"])
+        let path = try t.required("path", "the JSON path of an array, like \"items\"") { value in
+            value.stringValue.flatMap { text in
+                let keys = text.split(separator: ".", omittingEmptySubsequences: false)
+                return keys.contains(where: \.isEmpty) ? nil : keys.map(String.init)
+            }
+        }
+        let name = try t.optional("table", tableNameExpected) { tableName($0) } ?? "silver_" + key
+        guard name != parent.table && name != parent.quarantineTable else {
+            throw t.invalid("table", "\(name) is already the job's silver or quarantine table; expected another name")
+        }
+        let columnsTable = try t.requiredSubtable("columns", "a [silver.children.\(key).columns] table with one "
+                                                  + "inline table per column")
+        guard !columnsTable.table.isEmpty else {
+            throw LakeError(columnsTable.file, "key \(columnsTable.path): expected at least one column, "
+                            + "like product_name = { path = \"name\", type = \"string\" }")
+        }
+        let columns = try columnsTable.table.entries.map { try readColumn($0.key, in: columnsTable) }
+        let copied = Set(parent.childParentFields.map { parent.columns[$0].column })
+        for c in columns where copied.contains(c.column) {
+            throw columnsTable.invalid(c.column, "the child table starts with the parent's \(c.column); "
+                                       + "expected another column name")
+        }
+        return ChildTableSettings(key: key, table: name, path: path, columns: columns)
     }
 
     private static func readColumns(_ table: JobFileTable) throws -> [FieldMapping] {

@@ -169,7 +169,7 @@ public enum JobLoader {
     }
 
     /// Subcommands a schedule may run.
-    static let scheduledCommands = ["run", "backfill", "compact", "vacuum", "status", "report"]
+    static let scheduledCommands = ["run", "backfill", "compact", "vacuum", "status", "report", "train"]
 
     private static func checkTableNames(_ job: JobDefinition, top: JobFileTable) throws {
         var seen: [String: String] = [:]

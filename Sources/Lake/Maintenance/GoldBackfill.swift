@@ -37,15 +37,26 @@ public final class GoldBackfill {
             let last = try catalog.lastCommittedSnapshot(job: job.name, stage: .silver)
             let mark = try catalog.db.scalar("SELECT watermark_us FROM lake_snapshot WHERE snapshot_id = ?",
                                              .int(last))?.int
-            return (last, mark ?? Int64.min, try catalog.liveFiles(table: job.silver.table))
+            let files = try plan.sources.enumerated().flatMap { k, source in
+                try catalog.liveFiles(table: source.table).map { (source: k, file: $0) }
+            }
+            return (last, mark ?? Int64.min, files)
         }
         let previous = Int64(try catalog.checkpoint(job: job.name, stage: "gold", key: "watermark_us").value ?? "")
             ?? Int64.min
         let tables = plan.tables.map { $0.makeState() }
+        for case let t as KMeansTable in tables {
+            t.model = try ModelStore.latest(catalog, job: job.name, table: t.plan.table)
+        }
+        // Before any row is labelled: a table without a model gets one fitted on silver now.
+        let models = try GoldStage.fitMissingModels(tables, catalog: catalog, job: job, plan: plan,
+                                                    through: silverSnapshot, withRowsOnly: false)
         var closed = Array(repeating: [[GoldValue]](), count: tables.count)
         let first = Timestamps.date(micros: fromDay * Self.dayMicros)
         let last = Timestamps.date(micros: toDay * Self.dayMicros)
         func keep(_ rows: GoldRows, _ k: Int) {
+            // A k-means table is relabelled whole, whatever the dates: its labels follow the model.
+            if plan.tables[k].definition.kind == .kmeans { return closed[k] += rows.closed }
             guard let start = GoldParquet.partitionColumn(plan.tables[k]) else { return }
             let end = plan.tables[k].definition.kind == .sessions ? start + 2 : 1
             for row in rows.closed {
@@ -54,14 +65,16 @@ public final class GoldBackfill {
                 if (day >= fromDay && day <= toDay) || e > previous { closed[k].append(row) }
             }
         }
-        let batch = RowBatch(types: plan.inputTypes, capacity: 8192)
-        let scratches = plan.inputs.map { _ in ColumnScratch() }
-        let byDate = Dictionary(grouping: files) { $0.partition ?? "" }
+        let batches = plan.sources.map { RowBatch(types: $0.inputTypes, capacity: 8192) }
+        let scratches = plan.sources.map { $0.inputs.map { _ in ColumnScratch() } }
+        let byDate = Dictionary(grouping: files) { $0.file.partition ?? "" }
         for date in byDate.keys.sorted() {
-            for f in byDate[date, default: []].sorted(by: { $0.fileID < $1.fileID }) {
-                result.rowsRead += try GoldStage.forEachBatch(
-                    catalog: catalog, file: f.path, plan: plan, batch: batch, scratches: scratches
-                ) { b in for t in tables { t.add(b) } }
+            for f in byDate[date, default: []].sorted(by: { ($0.source, $0.file.fileID) < ($1.source, $1.file.fileID) }) {
+                let n = try GoldStage.forEachBatch(
+                    catalog: catalog, file: f.file.path, inputs: plan.sources[f.source].inputs,
+                    batch: batches[f.source], scratches: scratches[f.source]
+                ) { b in for (k, t) in tables.enumerated() where plan.tableSources[k] == f.source { t.add(b) } }
+                if f.source == 0 { result.rowsRead += n }
             }
             // No row of a later date can reach what ends before that date starts.
             guard let day = try? Backfill.day(date, flag: "partition") else { continue }
@@ -88,11 +101,18 @@ public final class GoldBackfill {
                 retired += try catalog.liveFiles(table: t.table)
                     .filter { ($0.partition ?? "") >= first && ($0.partition ?? "") <= last }.map(\.fileID)
             }
+            for t in plan.tables where t.definition.kind == .kmeans {
+                retired += try catalog.liveFiles(table: t.table).map(\.fileID)
+            }
             let added = try parquet.wait()
             let written = rows.reduce(0) { $0 + $1.closed.count }
             let stage = try GoldStage(catalog: catalog, job: job, runID: runID, loadState: false)
             try catalog.commit(snapshot: snapshot, add: added, retire: retired,
                                summary: "backfill gold \(first)..\(last): \(written) closed rows") {
+                for m in models {
+                    try ModelStore.save(catalog, job: job.name, plan: m.plan, model: m.model, version: m.version,
+                                        throughSnapshot: silverSnapshot)
+                }
                 for (t, r) in zip(plan.tables, rows) {
                     let sqlite = GoldSQLite(plan: t)
                     try sqlite.deleteClosed(from: first, to: last, db: catalog.db)

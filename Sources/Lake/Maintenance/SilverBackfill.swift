@@ -43,7 +43,7 @@ public final class SilverBackfill {
         let dedupFields = s.dedupKeys.compactMap { k in s.columns.firstIndex { $0.column == k } }
         let keys = DedupKeyBuilder(fields: dedupFields, columns: s.columns)
         var parser = EventParser(fields: s.columns, timestampFormat: s.timestampFormat, timeZone: s.timezone,
-                             piiKey: try s.piiKey(lake: catalog.paths.root))
+                             piiKey: try s.piiKey(lake: catalog.paths.root), children: s.children)
         var record = ParsedRecord()
         let types = s.columns.map(\.type)
         var seen = Set<SilverState.Key>()
@@ -57,6 +57,17 @@ public final class SilverBackfill {
                                  timeColumn: timeField, ingestColumn: schema.columns.count - 1)
         let quarantine = TableWriter(paths: catalog.paths, table: s.quarantineTable, schema: SilverTable.quarantineSchema,
                                      snapshot: snapshot, timeColumn: nil, ingestColumn: 0)
+        // Child tables are rebuilt for the same dates with their parents.
+        let parentFields = s.childParentFields
+        let parentTypes = parentFields.map { s.columns[$0].type }
+        let children = try s.children.map { child -> (TableWriter, [FieldType]) in
+            let schema = SilverTable.childSchema(s, child)
+            try catalog.ensureTable(name: child.table, job: job.name, layer: "silver",
+                                    schemaJSON: SilverTable.schemaJSON(schema), partitionColumn: s.eventTimeColumn)
+            return (TableWriter(paths: catalog.paths, table: child.table, schema: schema, snapshot: snapshot,
+                                timeColumn: parentFields.count - 1, ingestColumn: schema.columns.count - 1),
+                    child.columns.map(\.type))
+        }
         do {
             let bronze = try catalog.liveFiles(table: job.bronze.table)
                 .filter { ($0.minIngestID ?? 0) <= position }
@@ -77,15 +88,27 @@ public final class SilverBackfill {
                     return
                 }
                 try SilverTable.append(&record, types: types, ingestID: id, to: silver.writer(dayOf: t))
+                for (c, (writer, childTypes)) in children.enumerated() {
+                    for i in 0..<parser.childCounts[c] {
+                        var element = parser.childRecords[c][i]
+                        try SilverTable.appendChild(parent: &record, parentFields: parentFields, parentTypes: parentTypes,
+                                                    element: &element, types: childTypes, ingestID: id,
+                                                    to: writer.writer(dayOf: t))
+                    }
+                }
                 result.rowsWritten += 1
             }
             let (quarantineRetired, recovered) = try rewriteQuarantine(removing: touched, into: quarantine)
             result.recoveredLate = recovered
-            let added = try silver.finish() + quarantine.finish()
+            var added = try silver.finish() + quarantine.finish()
+            for (writer, _) in children { added += try writer.finish() }
             let first = Timestamps.date(micros: fromDay * 86_400_000_000)
             let last = Timestamps.date(micros: toDay * 86_400_000_000)
-            let silverRetired = try catalog.liveFiles(table: s.table)
-                .filter { ($0.partition ?? "") >= first && ($0.partition ?? "") <= last }.map(\.fileID)
+            var silverRetired: [Int64] = []
+            for table in [s.table] + s.children.map(\.table) {
+                silverRetired += try catalog.liveFiles(table: table)
+                    .filter { ($0.partition ?? "") >= first && ($0.partition ?? "") <= last }.map(\.fileID)
+            }
             try catalog.commit(snapshot: snapshot, add: added, retire: silverRetired + quarantineRetired,
                                summary: "backfill silver \(first)..\(last): \(result.rowsWritten) rows") {
                 try catalog.db.run("DELETE FROM lake_silver_duplicates WHERE job = ? AND event_date BETWEEN ? AND ?",
@@ -100,6 +123,7 @@ public final class SilverBackfill {
         } catch {
             silver.abort()
             quarantine.abort()
+            for (writer, _) in children { writer.abort() }
             throw error
         }
         return result

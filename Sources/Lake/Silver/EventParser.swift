@@ -51,14 +51,28 @@ public struct EventParser: Sendable {
     /// Hashes and masks the `pii` columns of accepted records.
     private var pii: PIITransform
 
+    /// Child tables (`[silver.children]`): each array's path, the parser of its elements, and
+    /// after an accepted parse the first `childCounts[c]` records of `childRecords[c]`.
+    private var childParsers: [EventParser] = []
+    private let childPaths: [String]
+    public private(set) var childRecords: [[ParsedRecord]] = []
+    public private(set) var childCounts: [Int] = []
+    private var elementRanges: [Range<Int>] = []
+
     /// `piiKey`: the lake's key, needed when a column has `pii = "hash"` (`PIIKey.load`).
     public init(fields: [FieldMapping], timestampFormat: TimestampFormat, timeZone: String = "UTC",
-                piiKey: [UInt8]? = nil) {
+                piiKey: [UInt8]? = nil, children: [ChildTableSettings] = []) {
         self.fields = fields
         pii = PIITransform(fields: fields, key: piiKey)
         self.timestampFormat = timestampFormat
         self.timeZone = LocalTimeZone(identifier: timeZone)
-        scanner = JSONScanner(paths: fields.map(\.path))
+        scanner = JSONScanner(paths: fields.map(\.path) + children.map(\.path))
+        childParsers = children.map {
+            EventParser(fields: $0.columns, timestampFormat: timestampFormat, timeZone: timeZone, piiKey: piiKey)
+        }
+        childPaths = children.map { $0.path.joined(separator: ".") }
+        childRecords = children.map { _ in [] }
+        childCounts = children.map { _ in 0 }
         types = fields.map(\.type)
         isRequired = fields.map(\.required)
         paths = fields.map(\.dottedPath)
@@ -97,8 +111,48 @@ public struct EventParser: Sendable {
                 }
             if let problem { return quarantine(field, problem, line) }
         }
+        for c in 0..<childParsers.count {
+            if let problem = parseChildren(c, scanner.spans[types.count + c], line) { return problem }
+        }
         if !pii.isEmpty { pii.apply(to: &record) }
         return .accepted
+    }
+
+    /// Parses the elements of child table `c`'s array into `childRecords[c]`; a missing or
+    /// null array has no elements. The first element of the wrong shape quarantines the
+    /// record, named by its 0-based index: `bad_type:items[2].quantity`.
+    private mutating func parseChildren(_ c: Int, _ span: JSONValueSpan, _ line: UnsafeRawBufferPointer) -> ParseOutcome? {
+        childCounts[c] = 0
+        switch span.kind {
+        case .missing, .null: return nil
+        case .array: break
+        default:
+            return .quarantined(reason: "bad_type:\(childPaths[c])",
+                                detail: "expected an array, got \(Self.excerpt(span, line))")
+        }
+        elementRanges.removeAll(keepingCapacity: true)
+        JSONArrayElements.ranges(line, arrayStart: span.start, into: &elementRanges)
+        while childRecords[c].count < elementRanges.count { childRecords[c].append(ParsedRecord()) }
+        for (i, range) in elementRanges.enumerated() {
+            let element = UnsafeRawBufferPointer(rebasing: line[range])
+            let name = "\(childPaths[c])[\(i)]"
+            guard element.first == ASCII.openBrace else {
+                return .quarantined(reason: "bad_type:\(name)", detail: "expected an object, got "
+                                    + String(decoding: element.prefix(Self.excerptBytesMax), as: UTF8.self))
+            }
+            switch childParsers[c].parse(element, into: &childRecords[c][i]) {
+            case .accepted: continue
+            case .quarantined(let reason, let detail):
+                // `bad_type:quantity` → `bad_type:items[2].quantity`; `bad_timestamp` keeps its name.
+                if let colon = reason.firstIndex(of: ":") {
+                    let kind = reason[..<colon], field = reason[reason.index(after: colon)...]
+                    return .quarantined(reason: "\(kind):\(name).\(field)", detail: "\(name): \(detail)")
+                }
+                return .quarantined(reason: reason, detail: "\(name).\(detail)")
+            }
+        }
+        childCounts[c] = elementRanges.count
+        return nil
     }
 
     /// What is wrong with one field's value; turned into a quarantine outcome off the hot path.
@@ -278,5 +332,47 @@ extension EventParser {
         _ line: UnsafeRawBufferPointer, _ span: JSONValueSpan
     ) -> UnsafeRawBufferPointer {
         UnsafeRawBufferPointer(rebasing: line[span.start..<span.end])
+    }
+}
+
+/// The elements of a JSON array in a line the scanner has already validated: where each one's
+/// bytes are (whitespace around them excluded).
+enum JSONArrayElements {
+    static func ranges(_ line: UnsafeRawBufferPointer, arrayStart: Int, into out: inout [Range<Int>]) {
+        var p = arrayStart + 1
+        func skipSpace() {
+            while p < line.count, line[p] == 0x20 || line[p] == 0x09 || line[p] == 0x0A || line[p] == 0x0D { p += 1 }
+        }
+        while true {
+            skipSpace()
+            guard p < line.count, line[p] != ASCII.closeBracket else { return }
+            let start = p
+            var depth = 0
+            scan: while p < line.count {
+                switch line[p] {
+                case ASCII.quote:
+                    p += 1
+                    while p < line.count && line[p] != ASCII.quote {
+                        p += line[p] == ASCII.backslash ? 2 : 1
+                    }
+                    p += 1
+                    continue scan
+                case ASCII.openBrace, ASCII.openBracket: depth += 1
+                case ASCII.closeBrace, ASCII.closeBracket:
+                    if depth == 0 { break scan }
+                    depth -= 1
+                case ASCII.comma where depth == 0: break scan
+                default: break
+                }
+                p += 1
+            }
+            var end = p
+            while end > start, line[end - 1] == 0x20 || line[end - 1] == 0x09 || line[end - 1] == 0x0A || line[end - 1] == 0x0D {
+                end -= 1
+            }
+            out.append(start..<end)
+            guard p < line.count, line[p] == ASCII.comma else { return }
+            p += 1
+        }
     }
 }

@@ -35,6 +35,10 @@ public final class SilverStage {
     private let keys: DedupKeyBuilder
     private var result = SilverResult()
     private let progress = Progress("silver rows")
+    /// Child tables: their schemas, and the parent fields each row starts with.
+    private let childSchemas: [Schema]
+    private let parentFields: [Int]
+    private let parentTypes: [FieldType]
     /// Set while `lake run all` hands gold the accepted rows in memory (`feedGold`): the feed
     /// (owned by the caller, reached per row without reference counting) and, per batch column
     /// but the last (`ingest_id`), the silver field it is filled from and whether it is a string.
@@ -51,7 +55,10 @@ public final class SilverStage {
         let s = job.silver
         silverSchema = SilverTable.schema(s)
         parser = EventParser(fields: s.columns, timestampFormat: s.timestampFormat, timeZone: s.timezone,
-                             piiKey: try s.piiKey(lake: catalog.paths.root))
+                             piiKey: try s.piiKey(lake: catalog.paths.root), children: s.children)
+        childSchemas = s.children.map { SilverTable.childSchema(s, $0) }
+        parentFields = s.childParentFields
+        parentTypes = parentFields.map { s.columns[$0].type }
         guard let t = s.columns.firstIndex(where: { $0.column == s.eventTimeColumn && $0.type == .timestamp }) else {
             throw LakeError("job \(job.name)", "silver has no timestamp column \(s.eventTimeColumn)",
                 hint: "map a column of type \"timestamp\" named \(s.eventTimeColumn) in [silver.columns]")
@@ -72,6 +79,10 @@ public final class SilverStage {
                                 schemaJSON: SilverTable.schemaJSON(silverSchema), partitionColumn: s.eventTimeColumn)
         try catalog.ensureTable(name: s.quarantineTable, job: job.name, layer: "quarantine",
                                 schemaJSON: SilverTable.schemaJSON(SilverTable.quarantineSchema), partitionColumn: nil)
+        for (child, schema) in zip(s.children, childSchemas) {
+            try catalog.ensureTable(name: child.table, job: job.name, layer: "silver",
+                                    schemaJSON: SilverTable.schemaJSON(schema), partitionColumn: s.eventTimeColumn)
+        }
         position = Int64(try catalog.checkpoint(job: job.name, stage: "silver", key: "position").value ?? "") ?? 0
         state = try SilverStage.loadState(catalog, job: job, keys: keys)
     }
@@ -105,10 +116,17 @@ public final class SilverStage {
 
     // MARK: one commit
 
-    /// The two tables one commit writes.
+    /// The tables one commit writes.
     private struct Output {
         var silver: TableWriter
         var quarantine: TableWriter
+        var children: [TableWriter]
+
+        func abort() {
+            silver.abort()
+            quarantine.abort()
+            for c in children { c.abort() }
+        }
     }
 
     private var batchStats: [String: Int] = [:]
@@ -124,8 +142,7 @@ public final class SilverStage {
             }
             for f in files { newPosition = max(newPosition, f.maxIngestID ?? newPosition) }
         } catch {
-            out.silver.abort()
-            out.quarantine.abort()
+            out.abort()
             throw error
         }
         try endBatch(snapshot: snapshot, out, newPosition: newPosition)
@@ -171,8 +188,7 @@ public final class SilverStage {
                 try endBatch(snapshot: b.snapshot, b.out, newPosition: durableThrough)
             }
         } catch {
-            batch?.out.silver.abort()
-            batch?.out.quarantine.abort()
+            batch?.out.abort()
             throw error
         }
         result.watermarkMicros = state.watermarkMicros == Int64.min ? nil : state.watermarkMicros
@@ -232,7 +248,11 @@ public final class SilverStage {
                 timeColumn: timeField, ingestColumn: silverSchema.columns.count - 1),
             quarantine: TableWriter(
                 paths: catalog.paths, table: job.silver.quarantineTable, schema: SilverTable.quarantineSchema,
-                snapshot: snapshot, timeColumn: nil, ingestColumn: 0))
+                snapshot: snapshot, timeColumn: nil, ingestColumn: 0),
+            children: zip(job.silver.children, childSchemas).map { child, schema in
+                TableWriter(paths: catalog.paths, table: child.table, schema: schema, snapshot: snapshot,
+                            timeColumn: parentFields.count - 1, ingestColumn: schema.columns.count - 1)
+            })
         batchStats = [:]
         batchDuplicatesByDay = [:]
         batchCounts = (0, 0, 0, 0)
@@ -242,11 +262,11 @@ public final class SilverStage {
     /// Finishes one commit's files and commits them with the checkpoint at `newPosition`.
     private func endBatch(snapshot: Int64, _ out: Output, newPosition: Int64) throws {
         do {
-            let added = try out.silver.finish() + out.quarantine.finish()
+            var added = try out.silver.finish() + out.quarantine.finish()
+            for c in out.children { added += try c.finish() }
             try commit(snapshot: snapshot, files: added, newPosition: newPosition)
         } catch {
-            out.silver.abort()
-            out.quarantine.abort()
+            out.abort()
             throw error
         }
         position = newPosition
@@ -371,6 +391,7 @@ public final class SilverStage {
         // A day the watermark has passed can get no more rows: its file is finished now.
         if state.watermarkMicros >= out.silver.earliestOpenDayLastMicros {
             try out.silver.finishDays(through: state.watermarkMicros)
+            for c in out.children { try c.finishDays(through: state.watermarkMicros) }
         }
         goldFeed?._withUnsafeGuaranteedRef { handToGold($0, ingestID: ingestID) }
     }
@@ -378,6 +399,16 @@ public final class SilverStage {
     private func writeSilver(_ out: Output, ingestID: Int64, eventTime: Int64) throws {
         try out.silver.withWriter(dayOf: eventTime) {
             try SilverTable.append(&record, types: columnTypes, ingestID: ingestID, to: $0)
+        }
+        for (c, writer) in out.children.enumerated() where parser.childCounts[c] > 0 {
+            let types = job.silver.children[c].columns.map(\.type)
+            try writer.withWriter(dayOf: eventTime) { w in
+                for i in 0..<parser.childCounts[c] {
+                    var element = parser.childRecords[c][i]
+                    try SilverTable.appendChild(parent: &record, parentFields: parentFields, parentTypes: parentTypes,
+                                                element: &element, types: types, ingestID: ingestID, to: w)
+                }
+            }
         }
     }
 

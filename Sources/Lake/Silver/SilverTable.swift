@@ -43,6 +43,15 @@ enum SilverTable {
         }.joined(separator: ",") + "]"
     }
 
+    /// A child table's schema: the parent's dedup key and event time, the element's columns,
+    /// then `ingest_id` (the parent's bronze row).
+    static func childSchema(_ settings: SilverSettings, _ child: ChildTableSettings) -> Schema {
+        let parent = settings.childParentFields.map { settings.columns[$0] }
+        var s = settings
+        s.columns = parent.map { var f = $0; f.required = true; return f } + child.columns
+        return schema(s)
+    }
+
     /// Quarantine rows: the bronze line that could not become a silver row, and why.
     static let quarantineSchema = Schema([
         Column("ingest_id", .int64),
@@ -53,6 +62,43 @@ enum SilverTable {
 }
 
 extension SilverTable {
+    /// Appends one child row: the parent record's `parentFields` (key and event time), the
+    /// element's columns, then `ingest_id`.
+    static func appendChild(
+        parent: inout ParsedRecord, parentFields: [Int], parentTypes: [FieldType],
+        element: inout ParsedRecord, types: [FieldType], ingestID: Int64, to w: ParquetWriter
+    ) throws {
+        appendValues(&parent, fields: parentFields, types: parentTypes, at: 0, to: w)
+        appendValues(&element, fields: Array(0..<types.count), types: types, at: parentFields.count, to: w)
+        w.append(parentFields.count + types.count, ingestID)
+        try w.endRow()
+    }
+
+    /// Appends fields `fields` of a record (types `types`) as columns from `first` on.
+    private static func appendValues(
+        _ record: inout ParsedRecord, fields: [Int], types: [FieldType], at first: Int, to w: ParquetWriter
+    ) {
+        let line = record.lineBytes
+        let slots = record.slots
+        record.arena.withUnsafeBytes { arena in
+            for (k, f) in fields.enumerated() {
+                let slot = slots[f]
+                let column = first + k
+                if slot.isNull {
+                    w.appendNull(column)
+                    continue
+                }
+                switch types[k] {
+                case .string:
+                    let source = slot.inLine ? line : arena
+                    w.append(column, bytes: UnsafeRawBufferPointer(rebasing: source[slot.start..<(slot.start + slot.count)]))
+                case .double: w.append(column, Double(bitPattern: slot.bits))
+                case .int64, .timestamp: w.append(column, Int64(bitPattern: slot.bits))
+                }
+            }
+        }
+    }
+
     /// Appends a parsed record as one silver row (its columns, then `ingest_id`).
     /// `record` is `inout` only to be borrowed without a copy (it is not changed).
     static func append(

@@ -11,6 +11,8 @@ struct GoldRows {
         case replaceAll([[GoldValue]])
         /// Delete the open rows of these keys (the key columns' values), insert these rows.
         case replaceKeys(keys: [[GoldValue]], rows: [[GoldValue]])
+        /// Nothing but the closed rows (a table of final rows only: k-means).
+        case none
     }
 }
 
@@ -54,6 +56,7 @@ extension GoldTablePlan {
         case .sessions: SessionsTable(plan: self)
         case .windows: WindowsTable(plan: self)
         case .top: TopTable(plan: self)
+        case .kmeans: KMeansTable(plan: self)
         }
     }
 }

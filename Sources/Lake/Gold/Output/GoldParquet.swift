@@ -18,6 +18,9 @@ enum GoldParquet {
 
     /// The column whose date partitions the files (the start).
     static func partitionColumn(_ plan: GoldTablePlan) -> Int? {
+        if plan.definition.kind == .kmeans {
+            return plan.columns.firstIndex { $0.name == plan.definition.timeColumn }
+        }
         guard plan.isWindowed else { return nil }
         return plan.definition.kind == .sessions ? plan.keyColumns.count : 0
     }
@@ -54,7 +57,7 @@ final class ClosedRowFiles: @unchecked Sendable {
 
     init(paths: LakePaths, snapshot: Int64, tables: [(plan: GoldTablePlan, rows: [[GoldValue]])]) {
         root = paths.root
-        work = tables.filter { !$0.rows.isEmpty && $0.plan.isWindowed }
+        work = tables.filter { !$0.rows.isEmpty && GoldParquet.partitionColumn($0.plan) != nil }
         guard !work.isEmpty else {
             done.signal()
             return

@@ -11,6 +11,7 @@ struct GoldSQLite {
         switch plan.definition.kind {
         case .sessions: "session_start"
         case .windows, .top: plan.isWindowed ? "window_start" : nil
+        case .kmeans: nil
         }
     }
 
@@ -41,6 +42,9 @@ struct GoldSQLite {
                 sql += "CREATE INDEX IF NOT EXISTS \(table)_by_start ON \(table) (\(index));\n"
             }
         }
+        if plan.definition.kind == .kmeans {
+            sql += "CREATE INDEX IF NOT EXISTS \(table)_by_time ON \(table) (\(quoted(plan.definition.timeColumn)));\n"
+        }
         if plan.isWindowed {
             // Keyed as a commit deletes open rows: by group (sessions, windows), else by start.
             let openKey = !keys.isEmpty && plan.definition.kind != .top ? keys : [startColumn ?? "is_closed"]
@@ -55,6 +59,8 @@ struct GoldSQLite {
     func write(_ rows: GoldRows, db: Database) throws {
         let insert = try Inserter(db: db, table: table, columns: plan.columns)
         switch rows.open {
+        case .none:
+            for r in rows.closed { try insert(r) }
         case .replaceAll(let open):
             try db.run(plan.isWindowed ? "DELETE FROM \(table) WHERE is_closed = 0" : "DELETE FROM \(table)")
             // Closed and open rows in key order: each b-tree leaf is filled once.
@@ -81,6 +87,8 @@ struct GoldSQLite {
     /// Deletes the closed rows whose start falls on the dates `first...last` (a backfill
     /// replaces them).
     func deleteClosed(from first: String, to last: String, db: Database) throws {
+        // A k-means table is relabelled whole (see `GoldBackfill`).
+        if plan.definition.kind == .kmeans { return try db.run("DELETE FROM \(table)") }
         guard let start = startColumn else { return }
         try db.run("DELETE FROM \(table) WHERE is_closed = 1 AND substr(\(quoted(start)), 1, 10) BETWEEN ? AND ?",
                    .text(first), .text(last))

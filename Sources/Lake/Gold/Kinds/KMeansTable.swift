@@ -1,0 +1,57 @@
+/// `kind = "kmeans"`: one row per silver row, its declared columns (expressions over the row)
+/// and the label of the segment the job's current k-means model puts it in, with that model's
+/// version. Rows are final as soon as they are labelled: each commit appends the rows added
+/// since the last one (Parquet by the date of the time column, and SQLite), and nothing is
+/// held between commits. A row whose features are missing or not finite is labelled
+/// "unknown". The model is fitted by `lake train` (or by the first gold commit that finds
+/// none, on the silver rows committed so far) and kept versioned in the catalog (`ModelStore`);
+/// `lake backfill gold` relabels every row with the current one.
+final class KMeansTable: GoldTableState {
+    let plan: GoldTablePlan
+    /// The model new rows are labelled with, and its version (nil: none fitted yet).
+    var model: (version: Int64, model: KMeansModel)?
+    private var pending: [[GoldValue]] = []
+    /// The pending rows' features, row-major; NaN where a feature is NULL.
+    private var pendingFeatures: [Double] = []
+    static let unknown = "unknown"
+
+    init(plan: GoldTablePlan) { self.plan = plan }
+
+    var openCount: Int { 0 }
+    var hasPending: Bool { !pending.isEmpty }
+
+    func add(_ batch: RowBatch) {
+        let views = UnsafePointer(batch.views)
+        for row in 0..<batch.count where plan.accepts(views, row) {
+            pending.append(plan.rowExprs.map { $0.value(views, row) })
+            for f in plan.features { pendingFeatures.append(f(views, row) ?? .nan) }
+        }
+    }
+
+    func commit(watermark: Int64, everything: Bool) -> GoldRows {
+        var rows = GoldRows()
+        rows.open = .none
+        let width = plan.features.count
+        pendingFeatures.withUnsafeBufferPointer { features in
+            for (i, var row) in pending.enumerated() {
+                let x = UnsafeBufferPointer(rebasing: features[(i * width)..<((i + 1) * width)])
+                if let (version, m) = model {
+                    let label = m.label(x).map { plan.definition.labels[$0] } ?? Self.unknown
+                    row += [.string(label), .int(version)]
+                } else {
+                    row += [.string(Self.unknown), .null]
+                }
+                rows.closed.append(row)
+            }
+        }
+        pending.removeAll(keepingCapacity: true)
+        pendingFeatures.removeAll(keepingCapacity: true)
+        return rows
+    }
+
+    // Nothing is held between commits, so there is no state to save.
+    func takeUnsaved() -> Set<GroupKey> { [] }
+    var stateKeys: [GroupKey] { [] }
+    func encode(group: GroupKey, into w: inout StateWriter) -> Bool { false }
+    func decode(group: GroupKey, from r: inout StateReader) throws { throw StateReader.damaged() }
+}
