@@ -5,7 +5,7 @@ PYTHON ?= python3
 LAKE_DEMO_DIR ?= /tmp/lake-demo
 DEBUG_BIN := .build/debug
 RELEASE_BIN := .build/release
-PIP_PACKAGES := pyarrow duckdb pytest pytz deltalake
+PIP_PACKAGES := pyarrow duckdb pytest pytz deltalake scikit-learn
 
 .PHONY: all build release deps-build deps-test test test-swift test-interop demo bench lint clean
 
@@ -33,7 +33,7 @@ deps-build:
 # To test: also the zstd CLI, headless Chromium (dashboard test) and the Python helpers.
 deps-test: deps-build
 	$(call apt_install,"command -v zstd:zstd" "command -v chromium:chromium")
-	@$(PYTHON) -c "import pyarrow, duckdb, pytest, pytz, deltalake" 2>/dev/null || \
+	@$(PYTHON) -c "import pyarrow, duckdb, pytest, pytz, deltalake, sklearn" 2>/dev/null || \
 	  $(PYTHON) -m pip install -q $(PIP_PACKAGES)
 
 # --- build ------------------------------------------------------------------------------------
