@@ -59,6 +59,9 @@ struct VacuumCommand: ParsableCommand {
             .flatMap { $0 ? try? global.loadJobs(only: nil) : nil } ?? []
         let r = try Vacuum.run(catalog, retentionSeconds: retentionSeconds ?? 3600, jobs: jobs,
                                overrideRetired: retentionSeconds)
+        if r.bronzeFilesPurged > 0 {
+            Output.note("vacuum: \(r.bronzeFilesPurged) bronze files past [bronze] retention deleted")
+        }
         Output.note("vacuum: \(r.retiredFilesDeleted) retired files and \(r.orphansDeleted) orphans deleted "
             + "(\(Output.bytes(r.bytesFreed))), \(r.pendingSnapshotsDropped) abandoned snapshots dropped")
         // Then each job's history past its [catalog] snapshot_retention: the files just deleted

@@ -12,6 +12,7 @@ import hmac
 import json
 import os
 import subprocess
+import time
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
@@ -300,3 +301,34 @@ def test_key_file_is_made_once_with_mode_0600(tmp_path):
     got = dict(con.sql(f"SELECT order_id, customer_email FROM {scan(lake.live_paths(SILVER))}").fetchall())
     expected = hmac.new(secret, b"anna.bianchi@example.it", hashlib.sha256).hexdigest()
     assert got == {1: expected, 2: expected}
+
+
+def test_bronze_retention_deletes_raw_lines_and_backfill_says_so(tmp_path):
+    jobs = tmp_path / "jobs"
+    jobs.mkdir()
+    text = (Lake(tmp_path).jobs / "orders.toml").read_text()
+    assert 'retention = "30d"' in text
+    (jobs / "orders.toml").write_text(text.replace('retention = "30d"', 'retention = "1s"'))
+    lake = Lake(tmp_path / "lake", jobs=jobs)
+    write_lines(lake, "a.jsonl", [order(1, "2026-01-29 10:00:00", 20.0), order(2, "2026-01-30 10:00:00", 30.0)])
+    run(lake, "run", "all")
+    bronze = lake.live_paths("bronze_orders")
+    assert bronze and all(os.path.exists(p) for p in bronze)
+    time.sleep(2.1)  # past the retention of a second
+    out = run(lake, "vacuum").stderr.decode()
+    assert "bronze files past [bronze] retention deleted" in out, out
+    assert lake.live_paths("bronze_orders") == []
+    assert not any(os.path.exists(p) for p in bronze)
+    assert lake.query("SELECT count(*) FROM lake_data_file f JOIN lake_table t USING (table_id) "
+                      "WHERE t.table_name = 'bronze_orders'") == [(0,)]
+    # Silver and gold stay; a silver backfill of the purged dates refuses with a reason.
+    assert lake.query(f"SELECT count(*) FROM {GOLD}") == [(2,)]
+    p = subprocess.run(lake.args("backfill", "silver", "--from", "2026-01-29", "--to", "2026-01-30"),
+                       capture_output=True, env=dict(os.environ, LAKE_PII_KEY=KEY))
+    assert p.returncode != 0
+    err = p.stderr.decode()
+    assert "deleted by [bronze] retention" in err and "cannot be rebuilt whole" in err, err
+    # New lines still flow.
+    write_lines(lake, "b.jsonl", [order(3, "2026-01-30 11:00:00", 40.0)])
+    run(lake, "run", "all")
+    assert lake.query(f"SELECT count(*) FROM {GOLD}") == [(3,)]

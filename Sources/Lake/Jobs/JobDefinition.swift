@@ -65,6 +65,9 @@ public struct BronzeSettings: Sendable, Equatable {
     public var table: String
     /// Rows per bronze Parquet file before a new file is started (bounds memory and file size).
     public var fileRowCountMax: Int
+    /// How long raw lines are kept (`retention`): `lake vacuum` deletes bronze files ingested
+    /// longer ago than this once silver has read them (nil: kept forever).
+    public var retentionSeconds: Int?
 
     public init(table: String, fileRowCountMax: Int = 1_000_000) {
         self.table = table

@@ -108,13 +108,15 @@ public enum JobLoader {
     }
 
     private static func readBronze(_ table: JobFileTable) throws -> BronzeSettings {
-        try table.rejectUnknownKeys(["table", "max_file_rows"])
+        try table.rejectUnknownKeys(["table", "max_file_rows", "retention"])
         var settings = BronzeSettings(table: try table.required("table", tableNameExpected) {
             tableName($0)
         })
         if let rows = try table.optional("max_file_rows", "a positive integer", positiveInt) {
             settings.fileRowCountMax = rows
         }
+        settings.retentionSeconds = try table.optional("retention", "a positive duration like \"30d\"",
+                                                       hint: durationHint) { durationSeconds($0).flatMap { $0 > 0 ? $0 : nil } }
         return settings
     }
 

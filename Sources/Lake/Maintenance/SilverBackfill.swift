@@ -37,6 +37,19 @@ public final class SilverBackfill {
         try catalog.ensureTable(name: s.table, job: job.name, layer: "silver",
                                 schemaJSON: SilverTable.schemaJSON(schema), partitionColumn: s.eventTimeColumn)
         let position = Int64(try catalog.checkpoint(job: job.name, stage: "silver", key: "position").value ?? "") ?? 0
+        // Lines ingested up to `purged_through` are gone ([bronze] retention): dates their
+        // events may fall on cannot be rebuilt whole (an event is at most clock_skew_max after
+        // its ingestion, and may be any time before it).
+        if let purged = Int64(try catalog.checkpoint(job: job.name, stage: "bronze", key: "purged_through").value ?? "") {
+            let lastGone = Timestamps.floorDivide(purged + Int64(s.clockSkewSecondsMax) * 1_000_000, 86_400_000_000).0
+            if fromDay <= lastGone {
+                let first = Timestamps.date(micros: (lastGone + 1) * 86_400_000_000)
+                throw LakeError("backfill silver", "bronze lines ingested up to \(Timestamps.iso(micros: purged)) were "
+                                + "deleted by [bronze] retention, so silver for \(Timestamps.date(micros: fromDay * 86_400_000_000)) "
+                                + "cannot be rebuilt whole",
+                                hint: "backfill from \(first) on (the silver rows of earlier dates stay as they are)")
+            }
+        }
         guard let timeField = s.columns.firstIndex(where: { $0.column == s.eventTimeColumn }) else {
             throw LakeError("job \(job.name)", "silver has no column \(s.eventTimeColumn)", hint: "fix [silver.columns]")
         }

@@ -2,6 +2,8 @@ import Foundation
 
 /// What `lake vacuum` did.
 public struct VacuumResult: Sendable {
+    /// Bronze files deleted because they passed the job's `[bronze] retention`.
+    public var bronzeFilesPurged = 0
     public var retiredFilesDeleted = 0
     public var orphansDeleted = 0
     public var pendingSnapshotsDropped = 0
@@ -28,6 +30,7 @@ public enum Vacuum {
         let defaultRetired = overrideRetired ?? Int64(CatalogSettings().deltaRetentionSeconds)
         var byJob: [String: Int64] = [:]
         for job in jobs { byJob[job.name] = overrideRetired ?? Int64(job.catalog.deltaRetentionSeconds) }
+        for job in jobs where job.bronze.retentionSeconds != nil { try purgeBronze(catalog, job: job, into: &result) }
         let known = try catalog.db.query("SELECT DISTINCT job FROM lake_table").compactMap { $0[0].text }
         for job in known {
             let keep = byJob[job] ?? defaultRetired
@@ -55,6 +58,49 @@ public enum Vacuum {
             result.pendingSnapshotsDropped = sqlite3Changes(catalog.db)
         }
         return result
+    }
+
+    /// `[bronze] retention`: bronze files whose newest line was ingested longer ago than the
+    /// retention and that silver has read are retired in a commit of their own (so the Delta
+    /// log records the removal) and deleted at once, not after `delta_retention`: the point of
+    /// the retention is that the raw bytes (personal data among them) are gone. The newest
+    /// ingestion time purged is kept (`purged_through`), so a silver backfill of dates whose
+    /// lines may be gone says so instead of returning less.
+    static func purgeBronze(_ catalog: Catalog, job: JobDefinition, into result: inout VacuumResult) throws {
+        guard let keep = job.bronze.retentionSeconds else { return }
+        let cutoff = Clock.nowMicros() - Int64(keep) * 1_000_000
+        let position = Int64(try catalog.checkpoint(job: job.name, stage: "silver", key: "position").value ?? "") ?? 0
+        let old = try catalog.liveFiles(table: job.bronze.table)
+            .filter { ($0.maxTimeMicros ?? Int64.max) < cutoff && ($0.maxIngestID ?? Int64.max) <= position }
+        if !old.isEmpty {
+            let through = old.compactMap(\.maxTimeMicros).max() ?? cutoff
+            let previous = Int64(try catalog.checkpoint(job: job.name, stage: "bronze", key: "purged_through").value ?? "") ?? Int64.min
+            try StageRunner.run(catalog: catalog, job: job.name, stage: "vacuum", wait: true) { runID in
+                let snapshot = try catalog.reserveSnapshot(job: job.name, stage: "vacuum", runID: runID)
+                try catalog.commit(snapshot: snapshot, add: [], retire: old.map(\.fileID),
+                                   summary: "bronze retention: \(old.count) files ingested before \(Timestamps.iso(micros: cutoff))") {
+                    try catalog.setCheckpoint(job: job.name, stage: "bronze", key: "purged_through",
+                                              value: String(max(previous, through)), snapshot: snapshot)
+                }
+            }
+        }
+        // Every retired bronze file past the retention (these, and any a crash or a compaction
+        // left retired) goes now.
+        let rows = try catalog.db.query("""
+            SELECT f.file_id, f.path, f.file_size_bytes FROM lake_data_file f
+            WHERE f.table_id = (SELECT table_id FROM lake_table WHERE table_name = ?)
+              AND f.end_snapshot IS NOT NULL AND f.max_time_us < ?
+            """, .text(job.bronze.table), .int(cutoff))
+        for r in rows {
+            guard let id = r[0].int, let path = r[1].text else { continue }
+            let full = catalog.paths.root + "/" + path
+            if unlink(full) != 0 && errno != ENOENT {
+                throw LakeError("vacuum", path: full, String(cString: strerror(errno)), hint: "check permissions")
+            }
+            try catalog.db.transaction { try catalog.db.run("DELETE FROM lake_data_file WHERE file_id = ?", .int(id)) }
+            result.bronzeFilesPurged += 1
+            result.bytesFreed += r[2].int ?? 0
+        }
     }
 
     private static func deleteRetired(_ catalog: Catalog, job: String, cutoff: String, into result: inout VacuumResult) throws {
