@@ -133,6 +133,27 @@ PRODUCT_SALES = f"""
     FROM {{items}} GROUP BY ALL ORDER BY ws, product_name"""
 
 
+def assert_gold_matches_silver(lake):
+    """Every gold column but the model's (label, version) equals DuckDB over the live silver
+    files: gold_order_segments in SQLite and Parquet, gold_product_sales in SQLite. Used by the
+    torture harness's kill-orders scenario too."""
+    con = duck()
+    expected = con.sql(f"""
+        SELECT order_id, strftime(event_time, '%Y-%m-%dT%H:%M:%S.%g') || 'Z', total, duration_session,
+               CASE WHEN total > 150 THEN 'High Spender' ELSE 'Standard Spender' END,
+               CASE WHEN total > 500 THEN 'High Demand' ELSE 'Normal Demand' END
+        FROM {scan(lake.live_paths(SILVER))} ORDER BY order_id""").fetchall()
+    got = lake.query(f"SELECT order_id, event_time, total, duration_session, spender_type, stock_alert "
+                     f"FROM {GOLD} ORDER BY order_id")
+    assert got == [tuple(r) for r in expected], "gold_order_segments differs from DuckDB over silver"
+    parquet = con.sql(f"SELECT order_id FROM {scan(lake.live_paths(GOLD))} ORDER BY order_id").fetchall()
+    assert [r[0] for r in parquet] == [r[0] for r in got], "gold_order_segments Parquet holds other orders"
+    sales = con.sql(PRODUCT_SALES.format(items=scan(lake.live_paths(ITEMS)))).fetchall()
+    assert lake.query("SELECT window_start, product_name, quantity, revenue, orders FROM gold_product_sales "
+                      "ORDER BY window_start, product_name") == [tuple(r) for r in sales], \
+        "gold_product_sales differs from DuckDB over silver_order_items"
+
+
 def test_items_explode_accepted_orders_and_product_sales_equal_duckdb(tmp_path):
     lake = orders_lake(tmp_path, duplicates=0.02, late=0.02, malformed=0.03)
     run(lake, "run", "all")

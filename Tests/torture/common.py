@@ -287,11 +287,20 @@ class JobTables:
         self.bronze = spec["bronze"]["table"]
         self.silver = spec["silver"]["table"]
         self.quarantine = spec["silver"]["quarantine_table"]
+        # Child tables ([silver.children]): silver tables of their own.
+        self.children = [c.get("table", "silver_" + key)
+                         for key, c in spec["silver"].get("children", {}).items()]
         self.gold = {}  # table name → True if its closed rows are in Parquet too
+        # Columns that depend on which model labelled a row, not on silver alone (kmeans: the
+        # model the first gold commit fits depends on how silver was split into commits).
+        self.model_columns = {}
         for key, g in spec.get("gold", {}).items():
-            self.gold[g.get("table", "gold_" + key)] = g["kind"] == "sessions" or "window" in g
+            name = g.get("table", "gold_" + key)
+            self.gold[name] = g["kind"] in ("sessions", "kmeans") or "window" in g
+            if g["kind"] == "kmeans":
+                self.model_columns[name] = [g.get("label_column", "segment"), "model_version"]
         self.windowed = [t for t, parquet in self.gold.items() if parquet]
-        self.parquet = [self.bronze, self.silver, self.quarantine, *self.windowed]
+        self.parquet = [self.bronze, self.silver, self.quarantine, *self.children, *self.windowed]
 
 
 class JobLake(Lake):
@@ -380,14 +389,14 @@ def sorted_rows(rows):
     return sorted(tuple(frozen(v) for v in row) for row in rows)
 
 
-def all_columns(lake, table):
-    """A select list of every column of a table (its schema in the catalog), timestamps as
-    microseconds: a window of an event early in year 1 starts in year 0, which Python's datetime
-    cannot hold."""
+def all_columns(lake, table, skip=()):
+    """A select list of every column of a table (its schema in the catalog) but `skip`,
+    timestamps as microseconds: a window of an event early in year 1 starts in year 0, which
+    Python's datetime cannot hold."""
     import json
     (schema,) = lake.query("SELECT schema_json FROM lake_table WHERE table_name = ?", table)[0]
     return ", ".join(f'epoch_us("{c["name"]}")' if c["type"] == "timestamp" else f'"{c["name"]}"'
-                     for c in json.loads(schema))
+                     for c in json.loads(schema) if c["name"] not in skip)
 
 
 def job_digest(con, lake, tables, gold_only=False):
@@ -402,9 +411,10 @@ def job_digest(con, lake, tables, gold_only=False):
         for table in tables.windowed:
             paths = lake.live_paths(table)
             out[f"{table} (Parquet)"] = sorted_rows(con.sql(
-                f"SELECT {all_columns(lake, table)} FROM {scan(paths)}").fetchall()) if paths else []
+                f"SELECT {all_columns(lake, table, skip=model_columns(tables, table))} FROM {scan(paths)}"
+            ).fetchall()) if paths else []
         for table in tables.gold:
-            out[f"{table} (SQLite)"] = sorted_rows(lake.query(f'SELECT * FROM "{table}"'))
+            out[f"{table} (SQLite)"] = sorted_rows(lake.query(f"SELECT {sqlite_columns(lake, tables, table)} FROM \"{table}\""))
         return out
     out = {}
     paths = lake.live_paths(tables.bronze)
@@ -414,15 +424,31 @@ def job_digest(con, lake, tables, gold_only=False):
     queries = {tables.silver: all_columns(lake, tables.silver),
                tables.quarantine: "ingest_id, reason, body, CASE WHEN reason = "
                "'future_timestamp' THEN NULL ELSE detail END AS detail"}
-    for table in tables.windowed:
+    for table in getattr(tables, "children", []):
         queries[table] = all_columns(lake, table)
+    for table in tables.windowed:
+        queries[table] = all_columns(lake, table, skip=model_columns(tables, table))
     for table, columns in queries.items():
         paths = lake.live_paths(table)
-        key = table if table in (tables.silver, tables.quarantine) else f"{table} (Parquet)"
+        key = table if table in (tables.silver, tables.quarantine, *getattr(tables, "children", [])) \
+            else f"{table} (Parquet)"
         out[key] = sorted_rows(con.sql(f"SELECT {columns} FROM {scan(paths)}").fetchall()) if paths else []
     for table in tables.gold:
-        out[f"{table} (SQLite)"] = sorted_rows(lake.query(f'SELECT * FROM "{table}"'))
+        out[f"{table} (SQLite)"] = sorted_rows(lake.query(f"SELECT {sqlite_columns(lake, tables, table)} FROM \"{table}\""))
     return out
+
+
+def model_columns(tables, table):
+    return getattr(tables, "model_columns", {}).get(table, [])
+
+
+def sqlite_columns(lake, tables, table):
+    """Every column of a gold table's SQLite rows but those a model decides (`*` when none)."""
+    skip = model_columns(tables, table)
+    if not skip:
+        return "*"
+    names = [r[1] for r in lake.query(f'PRAGMA table_info("{table}")')]
+    return ", ".join(f'"{n}"' for n in names if n not in skip)
 
 
 def compare_rows(got, expected):

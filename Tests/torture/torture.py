@@ -27,11 +27,12 @@ from common import LAKE_BIN, PARQUET_TOOL  # noqa: E402
 
 # Seeds are drawn in this order (a scenario added later goes at the end, so the seeds, and
 # therefore the plans, of the others stay what they were for a given master seed).
-SCENARIOS = ("kill", "corpus", "concurrency", "fulldisk", "kill-tx", "corpus-tx")
+SCENARIOS = ("kill", "corpus", "concurrency", "fulldisk", "kill-tx", "corpus-tx", "kill-orders")
 # Run order, and where each scenario lives: (module, function). The `-tx` ones run the
 # transactions job (jobs/transactions.toml, SPEC §12).
-RUN_ORDER = ("kill", "kill-tx", "corpus", "corpus-tx", "concurrency", "fulldisk")
+RUN_ORDER = ("kill", "kill-tx", "kill-orders", "corpus", "corpus-tx", "concurrency", "fulldisk")
 ENTRY = {"kill": ("kill", "scenario"), "kill-tx": ("kill", "scenario_transactions"),
+         "kill-orders": ("kill", "scenario_orders"),
          "corpus": ("corpus", "scenario"), "corpus-tx": ("corpus", "scenario_transactions"),
          "concurrency": ("concurrency", "scenario"), "fulldisk": ("fulldisk", "scenario")}
 

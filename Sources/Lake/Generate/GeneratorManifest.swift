@@ -43,6 +43,9 @@ public struct GeneratorManifest: Codable, Equatable, Sendable {
     public var accepted: Int
     public var duplicates: Int
     public var late: Int
+    /// Of `late`, the lines whose key silver had accepted before (a copy sent long after its
+    /// original): a backfill that recovers late events counts these as duplicates.
+    public var lateDuplicates: Int = 0
     /// Reason → lines, `late` included; only reasons that occur.
     public var quarantined: [String: Int]
     /// Per accepted event, the value gold most often groups by → events: the event type for
@@ -57,6 +60,7 @@ public struct GeneratorManifest: Codable, Equatable, Sendable {
     enum CodingKeys: String, CodingKey {
         case job, seed, arguments, lines, bytes, files, accepted, duplicates, late, quarantined
         case eventTypes = "event_types"
+        case lateDuplicates = "late_duplicates"
         case eventTimeMin = "event_time_min"
         case eventTimeMax = "event_time_max"
     }

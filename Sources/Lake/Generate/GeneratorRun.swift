@@ -163,7 +163,7 @@ struct GeneratorRun<Source: GeneratorSource> {
         let iso = { (micros: Int64) in
             EventTime.iso(micros: micros, fractionDigits: Source.manifestFractionDigits)
         }
-        return GeneratorManifest(
+        var manifest = GeneratorManifest(
             job: options.job.rawValue, seed: options.seed, arguments: arguments,
             lines: sink.files.reduce(0) { $0 + $1.lines },
             bytes: sink.files.reduce(0) { $0 + $1.bytes },
@@ -173,5 +173,7 @@ struct GeneratorRun<Source: GeneratorSource> {
             quarantined: model.quarantined, eventTypes: model.eventTypes,
             eventTimeMin: model.minAcceptedMicros.map(iso),
             eventTimeMax: model.maxAcceptedMicros.map(iso))
+        manifest.lateDuplicates = model.lateDuplicateCount
+        return manifest
     }
 }

@@ -25,6 +25,11 @@ public struct OutcomeModel<Key: Hashable> {
     public private(set) var duplicateCount = 0
     /// Reason → count, `late` included.
     public private(set) var quarantined: [String: Int] = [:]
+    /// Late records whose key was accepted before (a backfill counts them as duplicates).
+    public private(set) var lateDuplicateCount = 0
+    /// Every key ever accepted, for `lateDuplicateCount` (16–40 bytes a key: the generator's
+    /// own memory, not silver's).
+    private var everAccepted: Set<Key> = []
     /// Event type → count, over accepted records.
     public private(set) var eventTypes: [String: Int] = [:]
 
@@ -62,6 +67,7 @@ public struct OutcomeModel<Key: Hashable> {
         }
         let watermark = watermarkMicros
         if let watermark, eventMicros <= watermark {
+            if everAccepted.contains(key) { lateDuplicateCount += 1 }
             return malformed(reason: "late")
         }
         if let seen = remembered[key], watermark.map({ seen > $0 }) ?? true {
@@ -80,6 +86,7 @@ public struct OutcomeModel<Key: Hashable> {
         acceptedCount += 1
         eventTypes[eventType, default: 0] += 1
         remembered[key] = eventMicros
+        everAccepted.insert(key)
         if remembered.count >= pruneAtCount { prune() }
     }
 
