@@ -353,3 +353,59 @@ def test_bronze_retention_deletes_raw_lines_and_backfill_says_so(tmp_path):
     write_lines(lake, "b.jsonl", [order(3, "2026-01-30 11:00:00", 40.0)])
     run(lake, "run", "all")
     assert lake.query(f"SELECT count(*) FROM {GOLD}") == [(3,)]
+
+
+def kmeans_lake(tmp_path, name, durations, k):
+    """A lake of the orders job with `k` clusters whose orders have these session durations."""
+    jobs = tmp_path / f"jobs-{name}"
+    jobs.mkdir()
+    text = (Lake(tmp_path).jobs / "orders.toml").read_text()
+    labels = ", ".join(f'"s{i}"' for i in range(k))
+    text = text.replace("k = 2\n", f"k = {k}\n").replace('labels = ["Impulsive", "Reasoned"]', f"labels = [{labels}]")
+    (jobs / "orders.toml").write_text(text)
+    lake = Lake(tmp_path / name, jobs=jobs)
+    lines = [order(i + 1, f"2026-01-29 {10 + i // 3600:02d}:{i // 60 % 60:02d}:{i % 60:02d}", 20.0, duration=d)
+             for i, d in enumerate(durations)]
+    write_lines(lake, "a.jsonl", lines)
+    run(lake, "run", "all")
+    return lake
+
+
+@pytest.mark.parametrize("case", ["all equal", "k above the distinct values", "one huge outlier",
+                                  "missing and tied values"])
+def test_kmeans_edge_cases_equal_sklearn(tmp_path, case):
+    import kmeans_sklearn_check as sk
+    rng = np.random.default_rng(7)
+    if case == "all equal":
+        durations, k = [60] * 40, 2
+    elif case == "k above the distinct values":
+        durations, k = [60] * 25 + [900] * 15, 3
+    elif case == "one huge outlier":
+        durations, k = [int(x) for x in rng.normal(60, 10, 200)] + [10_000_000], 2
+    else:
+        durations, k = [None, 30, 30, 30, None] + [int(x) for x in rng.normal(600, 200, 100)], 2
+    lake = kmeans_lake(tmp_path, "lake", durations, k)
+    version, m = model(lake)
+    gold = lake.query(f"SELECT duration_session, purchase_behaviour FROM {GOLD} ORDER BY order_id")
+    assert [g[1] == "unknown" for g in gold] == [d is None for d in durations]
+    known = [(d, label) for d, label in gold if d is not None]
+    ours = dict(m, labels=[m["labels"].index(label) for _, label in known])
+    if case == "all equal":
+        # Every row at the one value: every center there, every row in the first segment.
+        assert m["centers"] == [[0.0]] * k and {label for _, label in known} == {"s0"}
+        return
+    if case == "k above the distinct values":
+        # Two values, three segments: a center on each value, the third on one of them; a row
+        # goes to the first of two equal centers, so one segment stays empty (lake keeps an
+        # empty cluster's center where sklearn would move it: no sklearn comparison here).
+        centers = [c[0] for c in m["centers"]]
+        low, high = min(centers), max(centers)
+        assert sorted(set(centers)) == [low, high] and low < 0 < high
+        first_high = "s%d" % centers.index(high)
+        assert [label for _, label in known] == ["s0"] * 25 + [first_high] * 15
+        assert m["cluster_sizes"][0] == 25 and sum(m["cluster_sizes"]) == 40
+        return
+    result = sk.check([[d] for d, _ in known], ours)
+    assert result["labels_differing"] == 0
+    if case == "one huge outlier":
+        assert sorted(label for _, label in known).count("s1") == 1  # the outlier alone
