@@ -2,7 +2,8 @@
 SHELL := /bin/bash
 SWIFT ?= swift
 PYTHON ?= python3
-LAKE_DEMO_DIR ?= /tmp/lake-demo
+# make demo writes into ./lake when it is empty, else /tmp/lake-demo; LAKE_DEMO_DIR=DIR forces DIR.
+LAKE_DEMO_DIR ?=
 DEBUG_BIN := .build/debug
 RELEASE_BIN := .build/release
 PIP_PACKAGES := pyarrow duckdb pytest pytz deltalake scikit-learn

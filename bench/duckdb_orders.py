@@ -302,7 +302,7 @@ def check(args):
         only_duck, only_duck_late = one(
             f"SELECT count(*), count(*) FILTER (WHERE q.order_id IS NOT NULL) FROM "
             f"(SELECT order_id FROM {duck_orders} EXCEPT SELECT order_id FROM {lake_orders}) d "
-            f"LEFT JOIN (SELECT DISTINCT json_extract(CAST(body AS VARCHAR), '$.order_id')::BIGINT AS order_id "
+            f"LEFT JOIN (SELECT DISTINCT json_extract(decode(body), '$.order_id')::BIGINT AS order_id "
             f"FROM read_parquet({parquet_glob(os.path.join(lake_dir, 'quarantine_orders'))}, hive_partitioning = false) "
             f"WHERE reason = 'late') q USING (order_id)")
         only_lake, = one(f"SELECT count(*) FROM (SELECT order_id FROM {lake_orders} "

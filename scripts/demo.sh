@@ -3,11 +3,24 @@
 # run bronze → silver → gold for all of them, show each job's gold with sqlite3.
 set -euo pipefail
 LAKE_BIN=${LAKE_BIN:-.build/debug/lake}
-DIR=${LAKE_DEMO_DIR:-/tmp/lake-demo}
+# Where: LAKE_DEMO_DIR when set (emptied first); else the project's lake/ when it holds nothing
+# but its README (so `lake status` and `lake sql` afterwards show the demo); else a temporary
+# folder, leaving a lake/ with data alone.
+only_readme() { [ -z "$(find "$1" -mindepth 1 -maxdepth 1 ! -name README.md ! -name .gitignore 2>/dev/null)" ]; }
+if [ -n "${LAKE_DEMO_DIR:-}" ]; then
+  DIR=$LAKE_DEMO_DIR
+  rm -rf "$DIR"
+elif [ -d lake ] && only_readme lake; then
+  DIR=$PWD/lake
+  echo "== the demo writes into ./lake (it was empty): afterwards \`lake status\` and \`lake sql\` show it"
+else
+  DIR=/tmp/lake-demo
+  rm -rf "$DIR"
+  echo "== ./lake already holds data: the demo writes into $DIR instead (--lake $DIR to look at it)"
+fi
 EVENTS=${DEMO_EVENTS:-200000}
 TRANSACTIONS=${DEMO_TRANSACTIONS:-50000}
 ORDERS=${DEMO_ORDERS:-20000}
-rm -rf "$DIR"
 mkdir -p "$DIR"
 echo "== lake generate: $EVENTS clickstream events with duplicates, late and malformed lines into $DIR/landing/clickstream"
 "$LAKE_BIN" generate --lake "$DIR" --events "$EVENTS" --users 2000 --files 4 \

@@ -32,7 +32,7 @@ struct LakeCommand: ParsableCommand {
         ProcessSetup.configureMemory()
         var command: ParsableCommand
         do {
-            command = try parseAsRoot(nil)
+            command = try parseAsRoot(globalOptionsAfterSubcommand(Array(CommandLine.arguments.dropFirst())))
         } catch {
             exit(withError: error)
         }
@@ -46,6 +46,31 @@ struct LakeCommand: ParsableCommand {
             exit(withError: OneLineError(text: String(describing: error).oneLine))
         }
     }
+}
+
+/// `lake --lake DIR status` as `lake status --lake DIR`: the global options (SPEC §2) may come
+/// before the subcommand, where ArgumentParser does not look for a subcommand's options.
+func globalOptionsAfterSubcommand(_ arguments: [String]) -> [String] {
+    var leading: [String] = []
+    var rest = arguments[...]
+    while let first = rest.first {
+        if first == "--lake" || first == "--jobs", rest.count >= 2 {
+            leading += rest.prefix(2)
+            rest = rest.dropFirst(2)
+        } else if first.hasPrefix("--lake=") || first.hasPrefix("--jobs=") {
+            leading.append(first)
+            rest = rest.dropFirst()
+        } else {
+            break
+        }
+    }
+    // Nothing but global options (or none): leave the arguments as they were.
+    guard !leading.isEmpty, !rest.isEmpty else { return arguments }
+    // After a `--` every argument is positional: put the options before it.
+    if let dash = rest.firstIndex(of: "--") {
+        return Array(rest[..<dash]) + leading + Array(rest[dash...])
+    }
+    return Array(rest) + leading
 }
 
 /// An error from a command's `run()`, printed as `Error: <one line>` with exit code 1.
