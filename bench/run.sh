@@ -14,7 +14,10 @@
 #   BENCH_LATENCY (1: also bench/latency.py and bench/http_load.py; 0 skips them; their own
 #   variables LATENCY_* and HTTP_* are described in bench/README.md),
 #   BENCH_TX_EVENTS (BENCH_EVENTS: transactions for the transactions job's row),
-#   BENCH_ONLY (empty: everything; `transactions`: only the transactions job's row, written to
+#   BENCH_ORDERS_EVENTS (BENCH_EVENTS: orders for the orders job's row),
+#   BENCH_ORDERS_START (2025-01-29T00:00:00Z: the first order's time; 1M orders span ~347 days
+#   and must end before this machine's clock, or silver quarantines them as future_timestamp),
+#   BENCH_ONLY (empty: everything; `transactions` or `orders`: only that job's row, written to
 #   $BENCH_OUT/RESULTS.md unless BENCH_RESULTS is set, so the committed RESULTS.md stays whole).
 set -euo pipefail
 
@@ -34,11 +37,13 @@ FILES=${BENCH_FILES:-4}
 USERS=${BENCH_USERS:-1000}
 OUT=${BENCH_OUT:-$HERE/out}
 TX_EVENTS=${BENCH_TX_EVENTS:-$EVENTS}
+OR_EVENTS=${BENCH_ORDERS_EVENTS:-$EVENTS}
+OR_START=${BENCH_ORDERS_START:-2025-01-29T00:00:00Z}
 ONLY=${BENCH_ONLY:-}
 case "$ONLY" in
   "") RESULTS=${BENCH_RESULTS:-$HERE/RESULTS.md} ;;
-  transactions) RESULTS=${BENCH_RESULTS:-$OUT/RESULTS.md} ;;
-  *) echo "bench: BENCH_ONLY=$ONLY: expected nothing or transactions" >&2; exit 1 ;;
+  transactions|orders) RESULTS=${BENCH_RESULTS:-$OUT/RESULTS.md} ;;
+  *) echo "bench: BENCH_ONLY=$ONLY: expected nothing, transactions or orders" >&2; exit 1 ;;
 esac
 JOBS=$ROOT/jobs
 
@@ -59,6 +64,9 @@ apt_install() {
 [ -x /usr/bin/time ] || apt_install time
 command -v zstd >/dev/null || apt_install zstd
 "$PYTHON" -c "import duckdb, pyarrow" 2>/dev/null || "$PYTHON" -m pip install -q duckdb pyarrow
+if [ -z "$ONLY" ] || [ "$ONLY" = orders ]; then
+  "$PYTHON" -c "import sklearn" 2>/dev/null || "$PYTHON" -m pip install -q scikit-learn
+fi
 
 # --- measuring ------------------------------------------------------------------------------
 METRICS=$OUT/metrics.tsv
@@ -257,6 +265,7 @@ fi
 fi  # clickstream
 
 # --- the transactions job (seed 004): lake run all against DuckDB doing the same work ----------
+if [ -z "$ONLY" ] || [ "$ONLY" = transactions ]; then
 # The same treatment as clickstream's `run all`: input generated once (2% exact copies, default
 # jitter, no late or malformed lines), each try on a fresh lake holding hard links to it, the
 # fastest of $REPEAT tries counts; DuckDB (bench/duckdb_transactions.py: silver + the six gold
@@ -288,13 +297,64 @@ measure_best tx_duck "rm -rf $TX_DUCK" "$PYTHON" "$HERE/duckdb_transactions.py" 
 "$PYTHON" "$HERE/duckdb_transactions.py" check --catalog "$TX_DIR/catalog.db" --out "$TX_DUCK" \
   >"$OUT/tx_check.txt"
 note "$(cat "$OUT/tx_check.txt")"
+fi  # transactions
+
+# --- the orders job (seed 000): lake run all against DuckDB, lake train against scikit-learn ----
+# As the transactions row: input generated once (2% exact copies, no late or malformed lines),
+# each try of `lake run all --job orders` on a fresh lake holding hard links to it, against
+# bench/duckdb_orders.py (silver orders and items, the two gold tables but the k-means label,
+# one process). The orders start at $OR_START so that they end in the past (silver quarantines
+# orders more than 1 h ahead of the clock). Both hash customer.email under the same
+# LAKE_PII_KEY, so `duckdb_orders.py check` can compare the hashes too. Then `lake train` on the
+# lake of the last try against bench/sklearn_orders.py (StandardScaler + KMeans on the same
+# silver column, read with pyarrow).
+if [ -z "$ONLY" ] || [ "$ONLY" = orders ]; then
+export LAKE_PII_KEY=${LAKE_PII_KEY:-bench-pii-key-0123456789abcdef}
+OR_DIR=$OUT/orders-lake
+OR_LANDING=$OUT/orders-landing
+note "lake generate --job orders: $OR_EVENTS orders (+2% duplicates), seed $SEED, $FILES files, from $OR_START"
+measure or_generate "$LAKE_BIN" generate --job orders --lake "$OR_DIR" --jobs "$JOBS" \
+  --events "$OR_EVENTS" --seed "$SEED" --files "$FILES" --duplicates 0.02 --start "$OR_START"
+if grep -q "ahead of this machine's clock" "$OUT/or_generate.err"; then
+  cat "$OUT/or_generate.err" >&2
+  die "the orders run past this machine's clock; set BENCH_ORDERS_START earlier"
+fi
+metric or_events "$OR_EVENTS"
+metric or_start "$OR_START"
+rm -rf "$OR_LANDING"
+mv "$OR_DIR/landing/orders" "$OR_LANDING"
+mapfile -t OR_INPUT < <(find "$OR_LANDING" -maxdepth 1 -name 'events-*.jsonl' | sort)
+[ "${#OR_INPUT[@]}" -gt 0 ] || die "lake generate --job orders wrote no events-*.jsonl"
+metric or_input_bytes "$(cat "${OR_INPUT[@]}" | wc -c)"
+metric or_input_lines "$(cat "${OR_INPUT[@]}" | wc -l)"
+or_fresh_lake() {  # DIR: a lake with only the orders' landing files
+  rm -rf "$1"
+  mkdir -p "$1/landing"
+  cp -al "$OR_LANDING" "$1/landing/orders"
+}
+note "lake run all --job orders (x$REPEAT, fresh lake each)"
+measure_best or_lake_all "or_fresh_lake $OR_DIR" "$LAKE_BIN" run all --job orders --lake "$OR_DIR" --jobs "$JOBS"
+lake status --lake "$OR_DIR" --json >"$OUT/or_lake_status.json"
+OR_DUCK=$OUT/duckdb-orders
+note "duckdb orders: silver orders + items, gold_order_segments (no k-means label) + gold_product_sales (x$REPEAT)"
+measure_best or_duck "rm -rf $OR_DUCK" "$PYTHON" "$HERE/duckdb_orders.py" run \
+  --landing "$OR_LANDING" --out "$OR_DUCK"
+"$PYTHON" "$HERE/duckdb_orders.py" check --catalog "$OR_DIR/catalog.db" --out "$OR_DUCK" \
+  >"$OUT/or_check.txt"
+note "$(cat "$OUT/or_check.txt")"
+# Each try of train stores one more model version; the fit itself is the same every time.
+note "lake train --job orders (x$REPEAT) against scikit-learn KMeans on the same silver column (x$REPEAT)"
+measure_best or_train ":" "$LAKE_BIN" train --job orders --lake "$OR_DIR" --jobs "$JOBS"
+measure_best or_sklearn ":" "$PYTHON" "$HERE/sklearn_orders.py" --silver "$OR_DIR/silver_orders"
+grep '^train ' "$OUT/or_train.err" | tail -1 >"$OUT/or_train.txt" || echo "?" >"$OUT/or_train.txt"
+fi  # orders
 
 metric loadavg_end "$(cut -d' ' -f1-3 /proc/loadavg)"
 metric bench_seconds "$(awk -v a="$START_NS" -v b="$(now_ns)" 'BEGIN { printf "%.1f", (b - a) / 1e9 }')"
 
 # --- RESULTS.md -----------------------------------------------------------------------------
 "$PYTHON" - "$OUT" "$RESULTS" <<'PY'
-import json, os, sys
+import json, os, re, sys
 
 out, results = sys.argv[1], sys.argv[2]
 m = {}
@@ -319,25 +379,32 @@ def fastest(path):
     return min(tries, key=lambda t: t["seconds"])
 
 # The transactions job: one row of the stages table (`lake run all --job transactions` against
-# bench/duckdb_transactions.py), a paragraph under it, cross-checks and targets.
-tx_in_lines, tx_in_bytes = num("tx_input_lines"), num("tx_input_bytes")
-tx_mb = tx_in_bytes / MB
-tx_duck = fastest(os.path.join(out, "tx_duck.out"))
-tx_la, tx_lar, tx_lcpu = num("tx_lake_all.seconds"), mbs(m["tx_lake_all.rss_kb"]), num("tx_lake_all.cpu_s")
-tx_dw, tx_ds, tx_dr = num("tx_duck.seconds"), float(tx_duck["seconds"]), mbs(m["tx_duck.rss_kb"])
-tx_dcpu = num("tx_duck.cpu_s")
-tx_ratio = tx_ds / tx_la
-tx_status = json.load(open(os.path.join(out, "tx_lake_status.json")))["tables"]
-tx_check = open(os.path.join(out, "tx_check.txt")).read().strip()
-tx_tries = len(m["tx_lake_all.tries"].split())
+# bench/duckdb_transactions.py), a paragraph under it, cross-checks and targets. Each function
+# gives nothing when the transactions section did not run (BENCH_ONLY=orders).
+have_tx = "tx_lake_all.seconds" in m
+if have_tx:
+    tx_in_lines, tx_in_bytes = num("tx_input_lines"), num("tx_input_bytes")
+    tx_mb = tx_in_bytes / MB
+    tx_duck = fastest(os.path.join(out, "tx_duck.out"))
+    tx_la, tx_lar, tx_lcpu = num("tx_lake_all.seconds"), mbs(m["tx_lake_all.rss_kb"]), num("tx_lake_all.cpu_s")
+    tx_dw, tx_ds, tx_dr = num("tx_duck.seconds"), float(tx_duck["seconds"]), mbs(m["tx_duck.rss_kb"])
+    tx_dcpu = num("tx_duck.cpu_s")
+    tx_ratio = tx_ds / tx_la
+    tx_status = json.load(open(os.path.join(out, "tx_lake_status.json")))["tables"]
+    tx_check = open(os.path.join(out, "tx_check.txt")).read().strip()
+    tx_tries = len(m["tx_lake_all.tries"].split())
 
 def tx_row():
-    return (f"| **transactions end to end** (`lake run all --job transactions`, fresh lake) | {f(tx_la)} "
+    if not have_tx:
+        return []
+    return [f"| **transactions end to end** (`lake run all --job transactions`, fresh lake) | {f(tx_la)} "
             f"| {f(tx_in_lines / tx_la, 0)} | {f(tx_mb / tx_la, 0)} | {f(tx_lar, 0)} | {f(tx_dw)} / {f(tx_ds)} "
-            f"| {f(tx_in_lines / tx_ds, 0)} | {f(tx_dr, 0)} | {f(tx_ratio)}× ({f(tx_dw / tx_la)}×) |")
+            f"| {f(tx_in_lines / tx_ds, 0)} | {f(tx_dr, 0)} | {f(tx_ratio)}× ({f(tx_dw / tx_la)}×) |"]
 
 def tx_paragraph():
-    return (f"Transactions row (seed 004, `jobs/transactions.toml`): `lake generate --job transactions "
+    if not have_tx:
+        return []
+    return [f"Transactions row (seed 004, `jobs/transactions.toml`): `lake generate --job transactions "
             f"--events {int(m['tx_events']):,} --duplicates 0.02 --seed {m['seed']} --files {m['files']}` "
             f"(default jitter and users) → {int(tx_in_lines):,} lines, {f(tx_mb, 1)} MB of NDJSON "
             f"({f(tx_in_bytes / tx_in_lines, 0)} B/line). lake: bronze, silver and the six gold tables, "
@@ -347,35 +414,132 @@ def tx_paragraph():
             "or quarantine), silver Parquet and the six gold tables as Parquet, recomputed from all of "
             f"silver. CPU (user + system) of the fastest try: lake {f(tx_lcpu)} s ({f(tx_lcpu / tx_la)} "
             f"cores), DuckDB {f(tx_dcpu)} s ({f(tx_dcpu / tx_dw)} cores, process). "
-            f"Tries (wall s): lake {m['tx_lake_all.tries']}; DuckDB {m['tx_duck.tries']}.")
+            f"Tries (wall s): lake {m['tx_lake_all.tries']}; DuckDB {m['tx_duck.tries']}.", ""]
 
 def tx_cross_checks():
+    if not have_tx:
+        return []
     sv = tx_status.get("silver_transactions", {}).get("rows", 0)
     q = tx_status.get("quarantine_transactions", {}).get("rows", 0)
     return [f"- transactions silver rows: lake {sv:,} ({q:,} quarantined), DuckDB {tx_duck['rows']:,}.",
             f"- transactions (`bench/duckdb_transactions.py check`): {tx_check}"]
 
 def tx_targets():
+    if not have_tx:
+        return []
     return [f"| transactions end to end ≥ 3× DuckDB | {f(tx_ratio)}× | {verdict(tx_ratio >= 3)} |",
             f"| transactions peak RSS < 256 MB | {f(tx_lar, 0)} MB | {verdict(tx_lar < 256)} |"]
+
+# The orders job: the same four pieces (`lake run all --job orders` against
+# bench/duckdb_orders.py), and a line for `lake train` against scikit-learn. Nothing when the
+# orders section did not run (BENCH_ONLY=transactions).
+have_or = "or_lake_all.seconds" in m
+if have_or:
+    or_in_lines, or_in_bytes = num("or_input_lines"), num("or_input_bytes")
+    or_mb = or_in_bytes / MB
+    or_duck = fastest(os.path.join(out, "or_duck.out"))
+    or_la, or_lar, or_lcpu = num("or_lake_all.seconds"), mbs(m["or_lake_all.rss_kb"]), num("or_lake_all.cpu_s")
+    or_dw, or_ds, or_dr = num("or_duck.seconds"), float(or_duck["seconds"]), mbs(m["or_duck.rss_kb"])
+    or_dcpu = num("or_duck.cpu_s")
+    or_ratio = or_ds / or_la
+    or_status = json.load(open(os.path.join(out, "or_lake_status.json")))["tables"]
+    or_check = open(os.path.join(out, "or_check.txt")).read().strip()
+    or_tries = len(m["or_lake_all.tries"].split())
+    or_sk = fastest(os.path.join(out, "or_sklearn.out"))
+    or_train_line = open(os.path.join(out, "or_train.txt")).read().strip()
+    or_tr, or_trr = num("or_train.seconds"), mbs(m["or_train.rss_kb"])
+    or_skw, or_skr = num("or_sklearn.seconds"), mbs(m["or_sklearn.rss_kb"])
+
+def or_row():
+    if not have_or:
+        return []
+    return [f"| **orders end to end** (`lake run all --job orders`, fresh lake) | {f(or_la)} "
+            f"| {f(or_in_lines / or_la, 0)} | {f(or_mb / or_la, 0)} | {f(or_lar, 0)} | {f(or_dw)} / {f(or_ds)} "
+            f"| {f(or_in_lines / or_ds, 0)} | {f(or_dr, 0)} | {f(or_ratio)}× ({f(or_dw / or_la)}×) |"]
+
+def or_paragraph():
+    if not have_or:
+        return []
+    sk_fit = float(or_sk["fit_seconds"])
+    return [f"Orders row (seed 000, `jobs/orders.toml`): `lake generate --job orders "
+            f"--events {int(m['or_events']):,} --duplicates 0.02 --seed {m['seed']} --files {m['files']} "
+            f"--start {m['or_start']}` (so that the orders end before this machine's clock; default "
+            f"users) → {int(or_in_lines):,} lines, {f(or_mb, 1)} MB of NDJSON "
+            f"({f(or_in_bytes / or_in_lines, 0)} B/line). lake: bronze, silver_orders and "
+            "silver_order_items (customer e-mail hashed with HMAC-SHA256), gold_order_segments with "
+            "its k-means label (the first gold commit fits a model on the silver it has), "
+            "gold_product_sales and gold_segment_model, "
+            f"fastest of {or_tries} tries, each on a fresh lake. DuckDB (`bench/duckdb_orders.py`, one "
+            "process, fastest of as many tries): the landing lines parsed straight into both silver "
+            "tables (no bronze copy, no watermark, clock-skew check or quarantine; the same DST rule "
+            "as lake; the e-mail hashed with a real HMAC-SHA256 written in SQL from DuckDB's sha256), "
+            "silver Parquet by date and the two gold tables as Parquet, recomputed from all of silver, "
+            "**without the k-means label** (DuckDB has none; training is timed below). CPU (user + "
+            f"system) of the fastest try: lake {f(or_lcpu)} s ({f(or_lcpu / or_la)} cores), DuckDB "
+            f"{f(or_dcpu)} s ({f(or_dcpu / or_dw)} cores, process). Tries (wall s): lake "
+            f"{m['or_lake_all.tries']}; DuckDB {m['or_duck.tries']}.", "",
+            f"k-means training on the same silver: `lake train --job orders` (process wall, reads "
+            f"silver_orders' Parquet, fits, stores the model; fastest of {len(m['or_train.tries'].split())}) "
+            f"**{f(or_tr)} s**, peak RSS {f(or_trr, 0)} MB — {or_train_line.removeprefix('train ')}. "
+            f"scikit-learn {or_sk['sklearn']} (`bench/sklearn_orders.py`: pyarrow read of "
+            "duration_session, StandardScaler + KMeans(n_clusters=2, n_init=1, init=\"k-means++\", "
+            f"algorithm=\"lloyd\", random_state=42), {or_sk['threads']} threads): read "
+            f"{f(float(or_sk['read_seconds']), 3)} s + fit {f(sk_fit, 3)} s = "
+            f"**{f(float(or_sk['seconds']))} s** on {or_sk['rows']:,} rows in {or_sk['iterations']} "
+            f"iterations, centers {' / '.join(f(c) for c in or_sk['centers'])} s (shares "
+            f"{' / '.join(f(s * 100, 1) + '%' for s in or_sk['shares'])}); process wall {f(or_skw)} s "
+            f"(with Python start-up and `import sklearn`), peak RSS {f(or_skr, 0)} MB. lake train's speed "
+            f"÷ sklearn's: {f(float(or_sk['seconds']) / or_tr)}× against read + fit (against the fit "
+            f"alone: {f(sk_fit / or_tr)}×; against sklearn's process wall: {f(or_skw / or_tr)}×). "
+            "sklearn stops on its default tol (1e-4), lake when no assignment changes, and their "
+            "k-means++ seedings differ (sklearn's is greedy), so the centers are close, not equal"
+            f"{center_gap()}.", ""]
+
+def center_gap():
+    """The largest gap between lake's and sklearn's centers, from lake train's line."""
+    lake_centers = [float(c) for c in re.findall(r" (-?[0-9.]+) \([0-9.]+%\)", or_train_line)]
+    if len(lake_centers) != len(or_sk["centers"]):
+        return ""
+    gap = max(abs(a - b) for a, b in zip(sorted(lake_centers), or_sk["centers"]))
+    return f": at most {f(gap)} s apart"
+
+def or_cross_checks():
+    if not have_or:
+        return []
+    sv = or_status.get("silver_orders", {}).get("rows", 0)
+    it = or_status.get("silver_order_items", {}).get("rows", 0)
+    q = or_status.get("quarantine_orders", {}).get("rows", 0)
+    return [f"- orders silver rows: lake {sv:,} orders and {it:,} items ({q:,} quarantined), DuckDB "
+            f"{or_duck['rows']:,} orders and {or_duck['item_rows']:,} items.",
+            f"- orders (`bench/duckdb_orders.py check`): {or_check}"]
+
+def or_targets():
+    if not have_or:
+        return []
+    return [f"| orders end to end ≥ 3× DuckDB (DuckDB without the k-means label) | {f(or_ratio)}× | {verdict(or_ratio >= 3)} |",
+            f"| orders peak RSS < 256 MB | {f(or_lar, 0)} MB | {verdict(or_lar < 256)} |"]
 
 STAGES_HEADER = ("| stage | lake s | lake events/s | lake MB/s | lake peak RSS MB | DuckDB s (process / SQL) "
                  "| DuckDB events/s | DuckDB peak RSS MB | lake speed ÷ DuckDB |")
 
-if "lake_all.seconds" not in m:  # BENCH_ONLY=transactions: the transactions row alone
-    lines = ["# lake benchmark results: the transactions job only", "",
-             f"Written by `BENCH_ONLY=transactions bash bench/run.sh` on {m['date']} at commit "
+if "lake_all.seconds" not in m:  # BENCH_ONLY=transactions or orders: that job's row alone
+    only = "transactions" if have_tx else "orders"
+    threads = (tx_duck if have_tx else or_duck)["threads"]
+    lines = [f"# lake benchmark results: the {only} job only", "",
+             f"Written by `BENCH_ONLY={only} bash bench/run.sh` on {m['date']} at commit "
              f"`{m['commit']}`. Machine: {m['cpu']}, {m['cores']} cores, shared (load average "
              f"{m['loadavg_start']} at the start, {m['loadavg_end']} at the end). DuckDB "
-             f"{m['duckdb_version']} with its default threads ({tx_duck['threads']}). "
+             f"{m['duckdb_version']} with its default threads ({threads}). "
              f"Whole run: {m['bench_seconds']} s.", "",
              "## Stages: lake vs DuckDB", "",
              "Wall seconds (`/usr/bin/time -v`, peak RSS from the same); events/s and MB/s count every "
              "landing line and byte; the speed ratio uses DuckDB's SQL-only time (in brackets: its "
              "process wall time).", "",
-             STAGES_HEADER, "|---|---:|---:|---:|---:|---:|---:|---:|---:|", tx_row(), "",
-             tx_paragraph(), "", "## Cross-checks", "", *tx_cross_checks(), "",
-             "## Targets", "", "| target | figure | status |", "|---|---|---|", *tx_targets(), ""]
+             STAGES_HEADER, "|---|---:|---:|---:|---:|---:|---:|---:|---:|", *tx_row(), *or_row(), "",
+             *tx_paragraph(), *or_paragraph(), "## Cross-checks", "", *tx_cross_checks(),
+             *or_cross_checks(), "",
+             "## Targets", "", "| target | figure | status |", "|---|---|---|", *tx_targets(),
+             *or_targets(), ""]
     open(results, "w").write("\n".join(lines))
     sys.exit(0)
 
@@ -447,7 +611,8 @@ ratios["all"] = duck_sum_sql / la
 w(f"| **end to end** (`lake run all`, fresh lake) | {f(la)} | {f(in_lines / la, 0)} | {f(mb / la, 0)} "
   f"| {f(lar, 0)} | {f(duck_sum_wall)} / {f(duck_sum_sql)} | {f(in_lines / duck_sum_sql, 0)} "
   f"| {f(duck_rss_max, 0)} (max) | {f(ratios['all'])}× ({f(duck_sum_wall / la)}×) |")
-w(tx_row())
+for line in tx_row() + or_row():
+    w(line)
 w("")
 
 w("Tries (wall seconds, in order): " + "; ".join(
@@ -456,8 +621,8 @@ w("Tries (wall seconds, in order): " + "; ".join(
         ("run all", "lake_all"), ("DuckDB bronze", "duck_bronze"), ("silver", "duck_silver"),
         ("gold", "duck_gold")) if key + ".tries" in m) + ".")
 w("")
-w(tx_paragraph())
-w("")
+for line in tx_paragraph() + or_paragraph():
+    w(line)
 
 if spark:
     w("## Spark local mode (third column, `BENCH_SPARK=1`)")
@@ -588,7 +753,7 @@ w(f"- silver rows: lake {sv:,}, DuckDB {duck['silver']['rows']:,} (lake also qua
 w(f"- gold sessions: lake {gold_all} in SQLite ({gold_closed} closed, in Parquet), DuckDB {duck['gold']['rows']:,}.")
 same_all = all(all_status.get(k, {}).get("rows") == v["rows"] for k, v in lake_status.items())
 w(f"- `lake run all` (stages at once) gives the same row counts per table as the three stages run one by one: {same_all}.")
-for line in tx_cross_checks():
+for line in tx_cross_checks() + or_cross_checks():
     w(line)
 w("")
 
@@ -617,7 +782,7 @@ for s in ("bronze", "silver", "gold"):
     w(f"| {s} Parquet ≤ DuckDB's (bytes per row) | {f(t['bytes'] / t['rows'] / (d['bytes'] / d['rows']) * 100, 0)}% | {verdict(size_ok[s])} |")
 w(f"| our writer ≥ pyarrow's speed | {f(w_ratio)}× | {verdict(w_ratio >= 1)} |")
 w(f"| our files ≤ 110% of pyarrow's | {f(size_ratio * 100, 0)}% | {verdict(size_ratio <= 1.1)} |")
-for line in tx_targets():
+for line in tx_targets() + or_targets():
     w(line)
 w("")
 

@@ -114,7 +114,7 @@ let repositoryJobsFolder = URL(fileURLWithPath: #filePath)
          "jobs/x.toml:10: key silver.columns.ingest_id: silver adds this column itself (the "
              + "lineage to bronze) (remove it from the job file)"),
         ("[bronze]", "[bronze]\nformat = \"parquet\"",
-         "jobs/x.toml:2: unknown key bronze.format: expected one of table, max_file_rows"),
+         "jobs/x.toml:2: unknown key bronze.format: expected one of table, max_file_rows, retention"),
         ("gap = \"30m\"", "gap = \"30m\"\ntime = \"user_id\"",
          "jobs/x.toml:16: key gold.x.time: user_id is a string column; expected a timestamp column"),
         ("[bronze]", "[schedules]\nnightly = { cron = \"30 2 * *\", command = \"run all\" }\n"
@@ -128,6 +128,15 @@ let repositoryJobsFolder = URL(fileURLWithPath: #filePath)
              + "one of run, backfill, compact, vacuum, status, report, train, got \"rm -rf /\""),
         ("[bronze]", "[source]\nmax_line_bytes = -1\n[bronze]",
          "jobs/x.toml:2: key source.max_line_bytes: expected a positive integer, got -1"),
+        ("[bronze]", "[catalog]\ndelta_interval = \"0s\"\n[bronze]",
+         "jobs/x.toml:2: key catalog.delta_interval: expected a positive duration like \"10s\", got \"0s\" "
+             + "(a number and a unit: s, m, h or d, e.g. \"30s\", \"10m\", \"1h30m\")"),
+        ("[bronze]", "[catalog]\ndelta_retention = 7\n[bronze]",
+         "jobs/x.toml:2: key catalog.delta_retention: expected a duration like \"7d\" (0s keeps no history), got 7 "
+             + "(a number and a unit: s, m, h or d, e.g. \"30s\", \"10m\", \"1h30m\")"),
+        ("table = \"bronze_x\"", "table = \"bronze_x\"\nretention = \"a month\"",
+         "jobs/x.toml:3: key bronze.retention: expected a positive duration like \"30d\", got \"a month\" "
+             + "(a number and a unit: s, m, h or d, e.g. \"30s\", \"10m\", \"1h30m\")"),
         ("[bronze]", "[catalog]\ncommits_per_second = 0\n[bronze]",
          "jobs/x.toml:2: key catalog.commits_per_second: expected a positive integer, got 0"),
         ("[bronze]", "[catalog]\nsnapshot_retention = \"forever\"\n[bronze]",

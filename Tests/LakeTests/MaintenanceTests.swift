@@ -51,6 +51,53 @@ struct MaintenanceTests {
         #expect(try lake.goldSQLite().filter { $0[9] == "1" && $0[0] != "z" } == closedRef.filter { $0[0] != "z" })
     }
 
+    /// A file with the target row count is never merged again, and with `settledRowCount`
+    /// (under --follow) a file of that many rows is left alone: each compaction round merges
+    /// only the new small files, not the day's earlier outputs again.
+    @Test func compactionLeavesFullAndSettledFilesAlone() throws {
+        let lake = try TestLake("settled")
+        defer { lake.remove() }
+        func runs(_ range: Range<Int>) throws {
+            for run in range {
+                let base = 1_769_680_800 + Int64(run) * 300
+                try lake.runAll((0..<5).map { i in
+                    eventLine(id: "r\(run)-\(i)", user: "u\(i)", time: Timestamps.iso(micros: (base + Int64(i)) * 1_000_000))
+                })
+            }
+        }
+        let catalog = try Catalog(paths: lake.paths)
+        func compact(target: Int64, settled: Int64? = nil) throws {
+            _ = try StageRunner.run(catalog: catalog, job: "clickstream", stage: "compact", wait: false) { runID in
+                let c = Compactor(catalog: catalog)
+                c.targetRowCount = target
+                c.settledRowCount = settled
+                return try c.compact(table: "bronze_clickstream", job: "clickstream", layer: "bronze", runID: runID)
+            }
+        }
+        func files() throws -> [(id: Int64, rows: Int64)] {
+            try catalog.liveFiles(table: "bronze_clickstream").map { ($0.fileID, $0.recordCount) }.sorted { $0.id < $1.id }
+        }
+        try runs(0..<12)
+        #expect(try files().map(\.rows) == Array(repeating: 5, count: 12))
+        try compact(target: 20)
+        let full = try files()
+        #expect(full.map(\.rows) == [20, 20, 20])
+        try compact(target: 20)
+        #expect(try files().map(\.id) == full.map(\.id))  // nothing to do: every file is full
+        try runs(12..<15)
+        try compact(target: 20)
+        #expect(try files().map(\.rows) == [20, 20, 20, 15])
+        #expect(Array(try files().prefix(3).map(\.id)) == full.map(\.id))
+        // Settled at 10 rows: the 15-row file stays as it is, only the new small ones merge.
+        try runs(15..<17)
+        let before = try files()
+        try compact(target: 100, settled: 10)
+        let after = try files()
+        #expect(after.map(\.rows) == [20, 20, 20, 15, 10])
+        #expect(Array(after.prefix(4).map(\.id)) == before.prefix(4).map(\.id))
+        #expect(try lake.tableRows("bronze_clickstream").count == 85)
+    }
+
     @Test func compactionAndVacuumKeepTheDataAndFreeTheFiles() throws {
         let lake = try TestLake("compact")
         defer { lake.remove() }

@@ -50,18 +50,6 @@ public final class DeltaLog {
         return written
     }
 
-    /// The newest written version of each table that has a log.
-    public func versions() throws -> [String: Int64] {
-        var out: [String: Int64] = [:]
-        for r in try db.query("""
-            SELECT t.table_name, max(v.version) FROM lake_delta_version v JOIN lake_table t USING (table_id)
-            WHERE v.status = 'written' GROUP BY t.table_name
-            """) {
-            if let name = r[0].text, let v = r[1].int { out[name] = v }
-        }
-        return out
-    }
-
     // MARK: one table
 
     private enum Kind { case baseline, write, compact, backfill }
