@@ -9,6 +9,7 @@ import NIOCore
 ///
 /// Routes (anything else is a 404 with a JSON error; no file is ever served from disk):
 /// `GET /` the page · `GET /api/dashboard|kpis|funnel|hourly|top-customers|session-status|status`
+/// · `GET /api/jobs` and `GET /api/jobs/<job>/<view or gold table>?limit=&offset=` (`TableAPI`)
 /// · `GET /metrics` · `POST /ingest/<job>` with an NDJSON body (acknowledged once committed).
 /// SwiftNIO's HTTP parser bounds request lines and headers; bodies are bounded here.
 public final class LakeHTTPServer: Sendable {
@@ -95,6 +96,20 @@ struct Router {
         }
         guard request.method == .get || request.method == .head else {
             throw HTTPFailure(.methodNotAllowed, "\(request.method) is not allowed on \(path.prefix(200))")
+        }
+        if path == "/api/jobs" {
+            return Responses.text(try DashboardData.jsonText(TableAPI.jobs(owner.jobs)), type: "application/json")
+        }
+        if path.hasPrefix("/api/jobs/") {
+            let parts = path.dropFirst("/api/jobs/".count).split(separator: "/", omittingEmptySubsequences: false)
+            guard parts.count == 2, let job = owner.job(named: String(parts[0])), !parts[1].isEmpty else {
+                throw HTTPFailure(.notFound, "use /api/jobs/<job>/<view or gold table>; the jobs: "
+                                  + owner.jobs.map(\.name).joined(separator: ", "))
+            }
+            var query: [String: String] = [:]
+            for (k, v) in request.uri.queryParameters { query[String(k)] = String(v) }
+            let page = try owner.read { try TableAPI.page($0, job: job, name: String(parts[1]), query: query) }
+            return Responses.text(try DashboardData.jsonText(page), type: "application/json")
         }
         let jobName = request.uri.queryParameters["job"].map(String.init)
         guard let job = owner.job(named: jobName) else {

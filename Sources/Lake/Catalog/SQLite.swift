@@ -294,6 +294,12 @@ public final class Statement {
 
     public func columnName(_ i: Int) -> String { String(cString: sqlite3_column_name(handle, Int32(i))) }
 
+    /// The declared type of a result column that is a table column (through views too); nil
+    /// for an expression.
+    public func columnDeclaredType(_ i: Int) -> String? {
+        sqlite3_column_decltype(handle, Int32(i)).map { String(cString: $0) }
+    }
+
     public func value(_ i: Int) -> SQLValue {
         let index = Int32(i)
         switch sqlite3_column_type(handle, index) {
