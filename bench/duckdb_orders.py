@@ -31,8 +31,9 @@ What it does, mirroring bench/duckdb_transactions.py (jobs/orders.toml):
   under the key in LAKE_PII_KEY (bench/run.sh sets the same key for lake, so the hashes are
   equal and `check` compares them): DuckDB has no HMAC function, so it is written out in SQL
   from its `sha256` (RFC 2104: sha256((K ^ opad) || unhex(sha256((K ^ ipad) || email))), the
-  padded keys computed once in Python) — a real HMAC, vectorised and on every core; a Python
-  UDF (`hmac.digest` per row) was the alternative and is slower. The first name is not kept.
+  padded keys computed once in Python) — a real HMAC, vectorised and on every core (1M
+  e-mails: ~0.65 s on 2 threads; an Arrow Python UDF calling `hmac.digest` per row took ~1.9 s,
+  a row-at-a-time one ~2.3 s, a plain unkeyed sha256 ~0.2 s). The first name is not kept.
   silver_orders (order_id, event_time, currency, total, duration_session, customer_email,
   ingest_id) and silver_order_items (`unnest(items)`: order_id and event_time of the order,
   product_name, quantity, total, ingest_id) are written as Parquet partitioned by event date
@@ -68,9 +69,10 @@ Where it does less than lake (as duckdb_transactions.py, which this mirrors):
 `check` compares lake's gold tables (SQLite, catalog.db) and silver Parquet (the folders next to
 catalog.db) with DuckDB's output: orders in gold_order_segments and the sum of their total,
 items in silver_order_items, sum(quantity) and sum(revenue) of gold_product_sales, and the
-distinct customer_email hashes. It prints one line, starting with "WARNING" when they differ,
-and always exits 0: the e2e tests own correctness, this only catches a bench comparing unlike
-work.
+distinct customer_email hashes (equal keys give equal hashes: lake's, DuckDB's and both
+together count the same). It prints one line, starting with "WARNING" when they differ other
+than by the orders lake quarantined as late and DuckDB kept (those are counted in the line), and
+always exits 0: the e2e tests own correctness, this only catches a bench comparing unlike work.
 """
 
 import argparse
@@ -335,12 +337,12 @@ def check(args):
     if agree():
         print(f"orders agree: {figures}")
         return
-    late = (f"{only_duck_late:,} orders lake quarantined as late (the repeated autumn hour's "
-            f"second pass reads back an hour early; DuckDB has no watermark): {late_total:,.2f} of "
-            f"total, {late_items:,} items, {late_qty:,} units")
+    late = (f"{only_duck_late:,} that lake quarantined as late (DuckDB has no watermark; e.g. "
+            f"the repeated autumn hour's second pass, read back an hour early), with "
+            f"{late_total:,.2f} of total, {late_items:,} items, {late_qty:,} units")
     if only_lake == 0 and only_duck == only_duck_late and agree(
             only_duck_late, late_total, late_items, late_qty, late_rev):
-        print(f"orders agree but for the {late} only DuckDB kept: {figures}")
+        print(f"orders agree but for the {only_duck:,} orders only DuckDB kept, all {late}: {figures}")
         return
     print(f"WARNING: the orders tables differ between lake and DuckDB: {figures}; orders only "
           f"DuckDB kept: {only_duck:,}, of them {late}; orders only lake kept: {only_lake:,}")
