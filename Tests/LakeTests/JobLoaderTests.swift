@@ -137,6 +137,9 @@ let repositoryJobsFolder = URL(fileURLWithPath: #filePath)
         ("table = \"bronze_x\"", "table = \"bronze_x\"\nretention = \"a month\"",
          "jobs/x.toml:3: key bronze.retention: expected a positive duration like \"30d\", got \"a month\" "
              + "(a number and a unit: s, m, h or d, e.g. \"30s\", \"10m\", \"1h30m\")"),
+        ("[bronze]", "[catalog]\ncommit_wait = \"soon\"\n[bronze]",
+         "jobs/x.toml:2: key catalog.commit_wait: expected a duration like \"1s\" (0s commits every pass), got \"soon\" "
+             + "(a number and a unit: s, m, h or d, e.g. \"30s\", \"10m\", \"1h30m\")"),
         ("[bronze]", "[catalog]\ncommits_per_second = 0\n[bronze]",
          "jobs/x.toml:2: key catalog.commits_per_second: expected a positive integer, got 0"),
         ("[bronze]", "[catalog]\nsnapshot_retention = \"forever\"\n[bronze]",

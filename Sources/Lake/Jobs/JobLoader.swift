@@ -123,7 +123,8 @@ public enum JobLoader {
     private static func readCatalog(_ table: JobFileTable?) throws -> CatalogSettings {
         var settings = CatalogSettings()
         guard let table else { return settings }
-        try table.rejectUnknownKeys(["snapshot_retention", "commits_per_second", "delta_interval", "delta_retention"])
+        try table.rejectUnknownKeys(["snapshot_retention", "commits_per_second", "commit_wait", "delta_interval",
+                                     "delta_retention"])
         if let seconds = try table.optional("snapshot_retention", "a positive duration like \"1d\"", hint: durationHint, {
             durationSeconds($0).flatMap { $0 > 0 ? $0 : nil }
         }) {
@@ -131,6 +132,10 @@ public enum JobLoader {
         }
         if let n = try table.optional("commits_per_second", "a positive integer", positiveInt) {
             settings.commitsPerSecondMax = n
+        }
+        if let seconds = try table.optional("commit_wait", "a duration like \"1s\" (0s commits every pass)",
+                                            hint: durationHint, durationSeconds) {
+            settings.commitWaitSeconds = seconds
         }
         if let seconds = try table.optional("delta_interval", "a positive duration like \"10s\"", hint: durationHint, {
             durationSeconds($0).flatMap { $0 > 0 ? $0 : nil }

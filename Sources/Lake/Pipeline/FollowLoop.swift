@@ -44,9 +44,18 @@ public final class FollowLoop {
         FollowSignals.install()
     }
 
+    /// New landing input below this many bytes (about a thousand events) waits up to the
+    /// job's `[catalog] commit_wait` for more (see `CatalogSettings.commitWaitSeconds`).
+    static let smallInputBytes: Int64 = 256 << 10
+
     public func run() throws {
         FollowSignals.install()
         var lastSeen: [String: String] = [:]
+        /// Landing bytes (total size) at each job's last pass, and when new input was first seen
+        /// after it.
+        var bytesAtPass: [String: Int64] = [:]
+        var waitingSince: [String: Date] = [:]
+        var pendingBytes: [String: Int64] = [:]
         var lastPass = Date.distantPast
         var lastPassOf: [String: Date] = [:]
         var lastCompact = Date()
@@ -77,9 +86,21 @@ public final class FollowLoop {
                 // between waits for the next pass and is committed with it.
                 let spacing = 1.0 / Double(max(1, p.job.catalog.commitsPerSecondMax))
                 guard now.timeIntervalSince(lastPassOf[p.job.name] ?? .distantPast) >= spacing else { continue }
-                let listing = try landingFingerprint(p.job)
+                let (listing, bytes) = try landingFingerprint(p.job)
                 listings[p.job.name] = listing
-                if try due || listing != lastSeen[p.job.name] || catalogPending(p) { ready.append(p) }
+                if try due || catalogPending(p) {
+                    ready.append(p)
+                } else if listing != lastSeen[p.job.name] {
+                    // A little new input waits a moment for more (fewer, fuller commits).
+                    let first = waitingSince[p.job.name] ?? now
+                    waitingSince[p.job.name] = first
+                    let grown = bytes - (bytesAtPass[p.job.name] ?? 0)
+                    if grown < 0 || grown >= Self.smallInputBytes
+                        || now.timeIntervalSince(first) >= Double(p.job.catalog.commitWaitSeconds) {
+                        ready.append(p)
+                    }
+                }
+                pendingBytes[p.job.name] = bytes
             }
             if ready.isEmpty {
                 maintain(&lastCompact, &lastVacuum, &lastFold, &lastDelta, maintenance)
@@ -96,6 +117,8 @@ public final class FollowLoop {
                 // pass: bytes appended during the pass would look already read and wait for
                 // the interval.
                 lastSeen[p.job.name] = listings[p.job.name]
+                if let b = pendingBytes[p.job.name] { bytesAtPass[p.job.name] = b }
+                waitingSince[p.job.name] = nil
             }
             maintain(&lastCompact, &lastVacuum, &lastFold, &lastDelta, maintenance)
         }
@@ -121,11 +144,12 @@ public final class FollowLoop {
         if work.delta { lastDelta = now }
     }
 
-    /// What changes when new landing input arrives: the files' names, inodes and sizes.
-    private func landingFingerprint(_ job: JobDefinition) throws -> String {
-        try LandingFolder.list(catalog.paths.root + "/" + job.source.landing)
-            .map { "\($0.name):\($0.identity):\($0.size)" }
-            .joined(separator: "|")
+    /// What changes when new landing input arrives: the files' names, inodes and sizes; and
+    /// their total size.
+    private func landingFingerprint(_ job: JobDefinition) throws -> (String, Int64) {
+        let files = try LandingFolder.list(catalog.paths.root + "/" + job.source.landing)
+        return (files.map { "\($0.name):\($0.identity):\($0.size)" }.joined(separator: "|"),
+                files.reduce(0) { $0 + $1.size })
     }
 
     /// True when the catalog holds input a stage of the pipeline has not read: bronze rows
