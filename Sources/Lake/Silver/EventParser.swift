@@ -249,30 +249,21 @@ extension EventParser {
     ) -> FieldProblem? {
         let scale: Int
         switch timestampFormat {
-        case .iso8601:
+        case .iso8601, .pattern:
             guard span.kind == .string else {
                 return .badType(expected: "a timestamp string", span: span)
             }
             var zone = timeZone
-            let result = withStringContents(span, line) { TimestampParser.parse($0, naiveIn: &zone) }
+            let format = timestampFormat
+            let result = withStringContents(span, line) { text in
+                if case .pattern(let pattern) = format { return pattern.parse(text, naiveIn: &zone) }
+                return TimestampParser.parse(text, naiveIn: &zone)
+            }
             if zone != nil { timeZone = zone }
             switch result {
             case .success(let micros):
-                record.setInt64(field, micros)
-                return nil
-            case .failure(let problem):
-                return .badTimestamp(problem, span: span)
-            }
-        case .pattern(let pattern):
-            guard span.kind == .string else {
-                return .badType(expected: "a timestamp string", span: span)
-            }
-            var zone = timeZone
-            let result = withStringContents(span, line) { pattern.parse($0, naiveIn: &zone) }
-            if zone != nil { timeZone = zone }
-            switch result {
-            case .success(let micros):
-                guard micros >= TimestampParser.microsMin && micros <= TimestampParser.microsMax else {
+                // A pattern's zone can move a value of year 1 or 9999 out of the range.
+                if case .pattern = format, micros < TimestampParser.microsMin || micros > TimestampParser.microsMax {
                     return .badTimestamp(.outOfRange, span: span)
                 }
                 record.setInt64(field, micros)

@@ -69,12 +69,14 @@ public enum PIIKey {
 /// accepted).
 struct PIITransform: Sendable {
     let fields: [(field: Int, mode: PIIMode)]
-    private let key: SymmetricKey?
+    /// An HMAC already keyed: each value hashes a copy of it (keying it per value, which
+    /// hashes the key and its pads, took most of the time).
+    private let keyed: HMAC<SHA256>?
     private var scratch: [UInt8] = []
 
     init(fields: [FieldMapping], key: [UInt8]?) {
         self.fields = fields.enumerated().compactMap { i, f in f.pii.map { (i, $0) } }
-        self.key = key.map { SymmetricKey(data: $0) }
+        keyed = key.map { HMAC<SHA256>(key: SymmetricKey(data: $0)) }
         precondition(key != nil || !self.fields.contains { $0.mode == .hash }, "pii = \"hash\" without a key")
     }
 
@@ -85,7 +87,7 @@ struct PIITransform: Sendable {
             scratch.removeAll(keepingCapacity: true)
             record.withString(field) { value in
                 switch mode {
-                case .hash: Self.hash(value, key!, into: &scratch)
+                case .hash: Self.hash(value, keyed!, into: &scratch)
                 case .mask: Self.mask(value, into: &scratch)
                 }
             }
@@ -93,8 +95,10 @@ struct PIITransform: Sendable {
         }
     }
 
-    static func hash(_ value: UnsafeRawBufferPointer, _ key: SymmetricKey, into out: inout [UInt8]) {
-        let mac = HMAC<SHA256>.authenticationCode(for: value, using: key)
+    static func hash(_ value: UnsafeRawBufferPointer, _ keyed: HMAC<SHA256>, into out: inout [UInt8]) {
+        var hmac = keyed
+        hmac.update(data: value)
+        let mac = hmac.finalize()
         let digits = Array("0123456789abcdef".utf8)
         for b in mac {
             out.append(digits[Int(b >> 4)])

@@ -68,21 +68,27 @@ extension SilverTable {
         parent: inout ParsedRecord, parentFields: [Int], parentTypes: [FieldType],
         element: inout ParsedRecord, types: [FieldType], ingestID: Int64, to w: ParquetWriter
     ) throws {
-        appendValues(&parent, fields: parentFields, types: parentTypes, at: 0, to: w)
-        appendValues(&element, fields: Array(0..<types.count), types: types, at: parentFields.count, to: w)
+        parentTypes.withUnsafeBufferPointer { appendValues(&parent, fields: parentFields, types: $0, at: 0, to: w) }
+        types.withUnsafeBufferPointer { appendValues(&element, fields: nil, types: $0, at: parentFields.count, to: w) }
         w.append(parentFields.count + types.count, ingestID)
         try w.endRow()
     }
 
-    /// Appends fields `fields` of a record (types `types`) as columns from `first` on.
+    /// Appends the fields of a record as columns from `first` on: `fields[k]` (every field in
+    /// order when nil), of types `types[k]`. One pass over raw buffers: this runs per silver
+    /// row, for every column.
+    @inline(__always)
     private static func appendValues(
-        _ record: inout ParsedRecord, fields: [Int], types: [FieldType], at first: Int, to w: ParquetWriter
+        _ record: inout ParsedRecord, fields: [Int]?, types: UnsafeBufferPointer<FieldType>, at first: Int,
+        to w: ParquetWriter
     ) {
+        // In the parsed line unless it had escapes (see ParsedRecord).
         let line = record.lineBytes
         let slots = record.slots
+        precondition(slots.count >= types.count, "a record of \(slots.count) fields for \(types.count) columns")
         record.arena.withUnsafeBytes { arena in
-            for (k, f) in fields.enumerated() {
-                let slot = slots[f]
+            for k in 0..<types.count {
+                let slot = slots[fields?[k] ?? k]
                 let column = first + k
                 if slot.isNull {
                     w.appendNull(column)
@@ -104,29 +110,7 @@ extension SilverTable {
     static func append(
         _ record: inout ParsedRecord, types: [FieldType], ingestID: Int64, to w: ParquetWriter
     ) throws {
-        // One pass over raw buffers: this runs per silver row, for every column.
-        let line = record.lineBytes
-        let slots = record.slots
-        precondition(slots.count >= types.count, "a record of \(slots.count) fields for \(types.count) columns")
-        record.arena.withUnsafeBytes { arena in
-            types.withUnsafeBufferPointer { types in
-                for i in 0..<types.count {
-                    let slot = slots[i]
-                    if slot.isNull {
-                        w.appendNull(i)
-                        continue
-                    }
-                    switch types[i] {
-                    case .string:
-                        // In the parsed line unless it had escapes (see ParsedRecord).
-                        let source = slot.inLine ? line : arena
-                        w.append(i, bytes: UnsafeRawBufferPointer(rebasing: source[slot.start..<(slot.start + slot.count)]))
-                    case .double: w.append(i, Double(bitPattern: slot.bits))
-                    case .int64, .timestamp: w.append(i, Int64(bitPattern: slot.bits))
-                    }
-                }
-            }
-        }
+        types.withUnsafeBufferPointer { appendValues(&record, fields: nil, types: $0, at: 0, to: w) }
         w.append(types.count, ingestID)
         try w.endRow()
     }
