@@ -3,25 +3,50 @@
 /// session). An event can extend a session or bridge two, which then merge. A session is
 /// final once the watermark reaches its `window_end` (= end + gap): no later accepted event
 /// can reach it.
+///
+/// A batch's rows of one key are placed first (sessions made, extended and merged; each row
+/// notes the session it joined), then each aggregate runs over the rows into their sessions'
+/// states, column at a time as `WindowsTable` does. Adding a row after a merge gives the state
+/// adding it before would (every aggregate's merge is commutative and associative: sums are
+/// exact integers, first/last are ordered by event time and ingest id).
 final class SessionsTable: GoldTableState {
-    struct Open {
+    struct Span {
         var start: Int64
         var end: Int64
-        var states: [AggState]
+        /// Stable while the batch is placed (indices shift as sessions are made and merged).
+        var id: Int
+    }
+
+    struct Group {
+        /// Open sessions, sorted by start and pairwise more than a gap apart (so their ends are
+        /// sorted too).
+        var spans: [Span] = []
+        /// Their aggregate states, `aggregates.count` per session, in the order of `spans`.
+        var states: [AggState] = []
     }
 
     let plan: GoldTablePlan
-    /// Each key's open sessions, sorted by start and pairwise more than a gap apart (so their
-    /// ends are sorted too).
-    private var groups: [GroupKey: [Open]] = [:]
+    private var groups: [GroupKey: Group] = [:]
     /// Keys whose open sessions differ from what the last commit wrote to SQLite.
     private var changed: Set<GroupKey> = []
     private var unsaved: Set<GroupKey> = []
     private let grouper = BatchGroups()
+    private let fresh: [AggState]
+    private let width: Int
+    private var nextID = 0
+    /// Per row of the group being placed: the id of the session it joined, then its index.
+    private var rowIDs: [Int] = []
+    private var slots: [Int32] = []
+    /// Ids of sessions merged into another during the batch → the id they merged into.
+    private var mergedInto: [Int: Int] = [:]
 
-    init(plan: GoldTablePlan) { self.plan = plan }
+    init(plan: GoldTablePlan) {
+        self.plan = plan
+        fresh = plan.freshStates()
+        width = plan.aggregates.count
+    }
 
-    var openCount: Int { groups.values.reduce(0) { $0 + $1.count } }
+    var openCount: Int { groups.values.reduce(0) { $0 + $1.spans.count } }
 
     func add(_ batch: RowBatch) {
         let views = UnsafePointer(batch.views)
@@ -30,60 +55,98 @@ final class SessionsTable: GoldTableState {
             let key = grouper.key(g)
             changed.insert(key)
             unsaved.insert(key)
-            add(group: g, views, to: &groups[key, default: []])
+            add(group: g, views, to: &groups[key, default: Group()])
         }
     }
 
-    private func add(group g: Int, _ views: UnsafePointer<ColumnView>, to sessions: inout [Open]) {
+    private func add(group g: Int, _ views: UnsafePointer<ColumnView>, to group: inout Group) {
         let gap = plan.gapMicros
         let time = views[plan.timeColumn]
-        grouper.forEachRow(of: g) { row in
-            let t = time.int(row)
-            // The first session that can reach t (ends are sorted), then every one it reaches.
-            var lo = 0
-            var hi = sessions.count
-            while lo < hi {
-                let mid = (lo + hi) / 2
-                if sessions[mid].end + gap < t { lo = mid + 1 } else { hi = mid }
-            }
-            var end = lo
-            while end < sessions.count && sessions[end].start - gap <= t { end += 1 }
-            if end == lo {
-                var s = Open(start: t, end: t, states: plan.freshStates())
-                plan.add(views, row, time: t, to: &s.states)
-                sessions.insert(s, at: lo)
-                return
-            }
-            if end > lo + 1 {
-                for k in (lo + 1)..<end {
-                    sessions[lo].start = min(sessions[lo].start, sessions[k].start)
-                    sessions[lo].end = max(sessions[lo].end, sessions[k].end)
-                    plan.merge(sessions[k].states, into: &sessions[lo].states)
+        let width = self.width
+        grouper.withRows(of: g) { rows in
+            rowIDs.removeAll(keepingCapacity: true)
+            mergedInto.removeAll(keepingCapacity: true)
+            for row in rows {
+                let t = time.int(Int(row))
+                // The first session that can reach t (ends are sorted), then every one it reaches.
+                var lo = 0
+                var hi = group.spans.count
+                while lo < hi {
+                    let mid = (lo + hi) / 2
+                    if group.spans[mid].end + gap < t { lo = mid + 1 } else { hi = mid }
                 }
-                sessions.removeSubrange((lo + 1)..<end)
+                var end = lo
+                while end < group.spans.count && group.spans[end].start - gap <= t { end += 1 }
+                if end == lo {
+                    group.spans.insert(Span(start: t, end: t, id: nextID), at: lo)
+                    group.states.insert(contentsOf: fresh, at: lo * width)
+                    rowIDs.append(nextID)
+                    nextID += 1
+                    continue
+                }
+                if end > lo + 1 {
+                    for k in (lo + 1)..<end {
+                        group.spans[lo].start = min(group.spans[lo].start, group.spans[k].start)
+                        group.spans[lo].end = max(group.spans[lo].end, group.spans[k].end)
+                        mergedInto[group.spans[k].id] = group.spans[lo].id
+                        for j in 0..<width {
+                            plan.aggregates[j].merge(group.states[k * width + j], into: &group.states[lo * width + j])
+                        }
+                    }
+                    group.spans.removeSubrange((lo + 1)..<end)
+                    group.states.removeSubrange(((lo + 1) * width)..<(end * width))
+                }
+                group.spans[lo].start = min(group.spans[lo].start, t)
+                group.spans[lo].end = max(group.spans[lo].end, t)
+                rowIDs.append(group.spans[lo].id)
             }
-            sessions[lo].start = min(sessions[lo].start, t)
-            sessions[lo].end = max(sessions[lo].end, t)
-            plan.add(views, row, time: t, to: &sessions[lo].states)
+            // Each row's session now: follow the merges, then find it.
+            // A key has a handful of open sessions and its rows mostly join the same one: a
+            // scan from the last answer, not a table per batch.
+            slots.removeAll(keepingCapacity: true)
+            var lastID = -1
+            var lastIndex = 0
+            for var id in rowIDs {
+                if !mergedInto.isEmpty { while let into = mergedInto[id] { id = into } }
+                if id != lastID {
+                    lastIndex = group.spans.firstIndex { $0.id == id }!
+                    lastID = id
+                }
+                slots.append(Int32(lastIndex))
+            }
+            group.states.withUnsafeMutableBufferPointer { states in
+                slots.withUnsafeBufferPointer { slots in
+                    for k in 0..<width {
+                        plan.aggregates[k].add(views, rows: rows, slots: slots, time: plan.timeColumn,
+                                               ingest: plan.ingestColumn, states: states.baseAddress! + k, stride: width)
+                    }
+                }
+            }
         }
+    }
+
+    private func states(_ group: Group, _ i: Int) -> ArraySlice<AggState> {
+        group.states[(i * width)..<((i + 1) * width)]
     }
 
     func commit(watermark: Int64, everything: Bool) -> GoldRows {
         let gap = plan.gapMicros
         var closing: [(GroupKey, Int)] = []
-        for (key, sessions) in groups {
+        for (key, group) in groups {
             var c = 0
-            while c < sessions.count && sessions[c].end + gap <= watermark { c += 1 }
+            while c < group.spans.count && group.spans[c].end + gap <= watermark { c += 1 }
             if c > 0 { closing.append((key, c)) }
         }
         var rows = GoldRows()
         for (key, c) in closing {
+            guard var group = groups.removeValue(forKey: key) else { continue }
             let values = key.values(plan.keyTypes)
-            for s in groups[key, default: []][0..<c] {
-                if let row = output(values, s, closed: true) { rows.closed.append(row) }
+            for i in 0..<c {
+                if let row = output(values, group.spans[i], states(group, i), closed: true) { rows.closed.append(row) }
             }
-            groups[key]?.removeFirst(c)
-            if groups[key]?.isEmpty == true { groups[key] = nil }
+            group.spans.removeFirst(c)
+            group.states.removeFirst(c * width)
+            if !group.spans.isEmpty { groups[key] = group }
             changed.insert(key)
             unsaved.insert(key)
         }
@@ -92,9 +155,10 @@ final class SessionsTable: GoldTableState {
         let keys = everything ? Array(groups.keys) : Array(changed)
         var open: [[GoldValue]] = []
         for key in keys {
+            guard let group = groups[key] else { continue }
             let values = key.values(plan.keyTypes)
-            for s in groups[key] ?? [] {
-                if let row = output(values, s, closed: false) { open.append(row) }
+            for (i, s) in group.spans.enumerated() {
+                if let row = output(values, s, states(group, i), closed: false) { open.append(row) }
             }
         }
         sortRows(&open, by: [keyCount] + Array(0..<keyCount))
@@ -103,9 +167,9 @@ final class SessionsTable: GoldTableState {
         return rows
     }
 
-    private func output(_ key: [GoldValue], _ s: Open, closed: Bool) -> [GoldValue]? {
+    private func output(_ key: [GoldValue], _ s: Span, _ states: ArraySlice<AggState>, closed: Bool) -> [GoldValue]? {
         plan.outputRow(leading: key + [.timestamp(s.start), .timestamp(s.end), .timestamp(s.end + plan.gapMicros)],
-                       aggregates: s.states, closed: closed)
+                       aggregates: states, closed: closed)
     }
 
     func takeUnsaved() -> Set<GroupKey> {
@@ -116,24 +180,26 @@ final class SessionsTable: GoldTableState {
     var stateKeys: [GroupKey] { Array(groups.keys) }
 
     func encode(group key: GroupKey, into w: inout StateWriter) -> Bool {
-        guard let sessions = groups[key] else { return false }
-        w.int(sessions.count)
-        for s in sessions {
+        guard let group = groups[key] else { return false }
+        w.int(group.spans.count)
+        for (i, s) in group.spans.enumerated() {
             w.int(s.start)
             w.int(s.end)
-            for a in s.states { w.aggState(a) }
+            for a in states(group, i) { w.aggState(a) }
         }
         return true
     }
 
     func decode(group key: GroupKey, from r: inout StateReader) throws {
         let count = plan.aggregates.count
-        var sessions: [Open] = []
+        var group = Group()
         for _ in 0..<(try r.count()) {
             let start = try r.int(), end = try r.int()
-            sessions.append(Open(start: start, end: end, states: try r.aggStates(count)))
+            group.spans.append(Span(start: start, end: end, id: nextID))
+            nextID += 1
+            group.states += try r.aggStates(count)
         }
-        guard !sessions.isEmpty else { throw StateReader.damaged() }
-        groups[key] = sessions
+        guard !group.spans.isEmpty else { throw StateReader.damaged() }
+        groups[key] = group
     }
 }
