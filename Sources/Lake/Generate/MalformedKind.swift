@@ -55,3 +55,24 @@ enum MalformedKind: CaseIterable {
     ]
     static let unreadableTimestamps = ["yesterday", "last tuesday", "N/A"]
 }
+
+/// The ways every job's generator breaks a whole serialized line (its `reshape`).
+enum BrokenLine {
+    /// Cut in the middle of its object: `bad_json` (unexpected end).
+    static func truncate(_ line: inout [UInt8]) {
+        line.removeLast(line.count - line.count / 2)
+        line.append(UInt8(ascii: "\n"))
+    }
+
+    /// Replaced by one of `texts`, which are not JSON at all.
+    static func garbage(_ line: inout [UInt8], from texts: [String], random: inout RandomSource) {
+        line = Array((texts[random.below(texts.count)] + "\n").utf8)
+    }
+
+    /// Wrapped in a JSON array: valid JSON, but not an object.
+    static func wrapInArray(_ line: inout [UInt8]) {
+        line.removeLast()
+        line.insert(UInt8(ascii: "["), at: 0)
+        line.append(contentsOf: "]\n".utf8)
+    }
+}

@@ -86,16 +86,9 @@ extension OrderSource {
         _ line: inout [UInt8], _ kind: OrderMalformedKind, random: inout RandomSource
     ) {
         switch kind {
-        case .truncatedObject:
-            line.removeLast(line.count - line.count / 2)
-            line.append(UInt8(ascii: "\n"))
-        case .garbageText:
-            let texts = OrderMalformedKind.garbage
-            line = Array((texts[random.below(texts.count)] + "\n").utf8)
-        case .jsonArray:
-            line.removeLast()
-            line.insert(UInt8(ascii: "["), at: 0)
-            line.append(contentsOf: "]\n".utf8)
+        case .truncatedObject: BrokenLine.truncate(&line)
+        case .garbageText: BrokenLine.garbage(&line, from: OrderMalformedKind.garbage, random: &random)
+        case .jsonArray: BrokenLine.wrapInArray(&line)
         default:
             break
         }
