@@ -12,9 +12,14 @@ enum Ingest {
 
     static func handle(_ request: Request, owner: LakeHTTPServer, job name: String) async throws -> Response {
         if let token = owner.settings.token {
-            guard request.headers[.authorization] == "Bearer \(token)" else {
+            guard let given = bearerToken(request.headers[.authorization]), sameBytes(given, token) else {
                 throw HTTPFailure(.unauthorized, "missing or wrong bearer token")
             }
+        }
+        // A page on another site (or another port of this host) may POST text/plain without a
+        // preflight; the browser then names its origin, which must be this server's.
+        if let origin = request.headers[.origin], !sameOrigin(origin, host: request.head.authority) {
+            throw HTTPFailure(.forbidden, "cross-origin ingest refused (Origin \(origin.prefix(100)))")
         }
         guard let job = owner.jobs.first(where: { $0.name == name }) else {
             throw HTTPFailure(.notFound, "no job named \(name.prefix(100)); jobs: \(owner.jobs.map(\.name).joined(separator: ", "))")
@@ -43,6 +48,34 @@ enum Ingest {
             }
         }
         return Responses.text(try DashboardData.jsonText(result), type: "application/json")
+    }
+
+    /// The token of `Authorization: Bearer <token>` (the scheme in any case, RFC 9110 §11.1).
+    static func bearerToken(_ header: String?) -> String? {
+        guard let header else { return nil }
+        let parts = header.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
+        guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
+        return parts[1].trimmingCharacters(in: .whitespaces)
+    }
+
+    /// Compares every byte whatever differs first, so the time taken does not say how much of a
+    /// guessed token was right.
+    static func sameBytes(_ a: String, _ b: String) -> Bool {
+        let x = Array(a.utf8), y = Array(b.utf8)
+        var difference = UInt8(x.count == y.count ? 0 : 1)
+        for i in 0..<max(x.count, y.count) {
+            difference |= (i < x.count ? x[i] : 0) ^ (i < y.count ? y[i] : 0)
+        }
+        return difference == 0
+    }
+
+    /// Whether `Origin: scheme://host[:port]` names the host the request was sent to.
+    static func sameOrigin(_ origin: String, host: String?) -> Bool {
+        guard let host, let url = URL(string: origin), let originHost = url.host else { return false }
+        let port = url.port.map { ":\($0)" } ?? (url.scheme == "https" ? ":443" : ":80")
+        let bracketed = originHost.contains(":") ? "[\(originHost)]" : originHost
+        let target = host.contains("]:") || (!host.hasPrefix("[") && host.contains(":")) ? host : host + ":80"
+        return (bracketed + port).lowercased() == target.lowercased()
     }
 
     /// Runs on the server's write queue.

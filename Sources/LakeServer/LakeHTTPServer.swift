@@ -57,6 +57,19 @@ public final class LakeHTTPServer: Sendable {
         try await app.runService()
     }
 
+    var isLoopback: Bool { ["127.0.0.1", "localhost", "::1"].contains(settings.host) }
+
+    /// `127.0.0.1`, `localhost` or `[::1]`, with or without a port.
+    static func isLoopbackName(_ host: String) -> Bool {
+        var name = host.lowercased()
+        if name.hasPrefix("[") {
+            name = String(name.dropFirst().prefix { $0 != "]" })
+        } else if let colon = name.lastIndex(of: ":") {
+            name = String(name[..<colon])
+        }
+        return name == "127.0.0.1" || name == "localhost" || name == "::1"
+    }
+
     func job(named name: String?) -> JobDefinition? {
         guard let name else { return jobs.first }
         return jobs.first { $0.name == name }
@@ -87,6 +100,11 @@ struct Router {
         let path = request.uri.path
         guard path.utf8.count + (request.uri.query?.utf8.count ?? 0) <= 4096 else {
             throw HTTPFailure(.uriTooLong, "request target longer than 4096 bytes")
+        }
+        // Bound to loopback, the server answers only to loopback names: a page on a name that
+        // resolves to 127.0.0.1 (DNS rebinding) must not read /api/* or ingest.
+        if owner.isLoopback, let host = request.head.authority, !LakeHTTPServer.isLoopbackName(host) {
+            throw HTTPFailure(.forbidden, "Host \(host.prefix(100)) is not this server's (bound to loopback)")
         }
         if path.hasPrefix("/ingest/") {
             guard request.method == .post else {
@@ -167,6 +185,9 @@ enum Responses {
 
     static func error(_ status: HTTPResponse.Status, _ message: String) -> Response {
         let body = (try? DashboardData.jsonText(["error": message, "status": status.code])) ?? "{}"
-        return text(body, type: "application/json", status: status)
+        var response = text(body, type: "application/json", status: status)
+        // RFC 9110 §11.6.1: a 401 names the scheme the client should use.
+        if status == .unauthorized { response.headers[.wwwAuthenticate] = "Bearer realm=\"lake\"" }
+        return response
     }
 }

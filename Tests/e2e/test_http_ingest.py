@@ -225,10 +225,47 @@ def test_bearer_token(tmp_path):
         status, a = s.ingest(good, headers={"Authorization": "s3cret"})
         assert status == 401, a
         assert not (lake.root / "bronze_clickstream").exists()
+        status, a = s.ingest(good, headers={"Authorization": "Bearer s3cretX"})
+        assert status == 401, a
+        # The 401 names the scheme (RFC 9110 §11.6.1).
+        con = http.client.HTTPConnection("127.0.0.1", s.port, timeout=60)
+        con.request("POST", "/ingest/clickstream", body=good, headers={"Content-Type": "application/x-ndjson"})
+        r = con.getresponse()
+        r.read()
+        assert r.status == 401 and r.getheader("WWW-Authenticate") == 'Bearer realm="lake"'
+        con.close()
         status, a = s.ingest(good, headers={"Authorization": "Bearer s3cret"})
         assert status == 200 and a["lines"] == 1, a
+        # The scheme in any case.
+        status, a = s.ingest(good.replace(b"e1", b"e2"), headers={"Authorization": "bearer  s3cret"})
+        assert status == 200 and a["lines"] == 1, a
         assert s.stop() == 0
-    assert len(http_rows(lake)) == 1
+    assert len(http_rows(lake)) == 2
+
+
+def test_cross_site_pages_can_neither_ingest_nor_read(tmp_path):
+    """A page on another origin may POST text/plain without a preflight, and a page on a name
+    that resolves to 127.0.0.1 (DNS rebinding) sends its own Host: both are refused."""
+    lake = Lake(tmp_path / "lake")
+    good = b'{"eventId":"e1","eventType":"PAGE_VIEW","userId":"u1","timestamp":"2026-01-29T10:00:00Z"}\n'
+    with Server(lake) as s:
+        here = f"127.0.0.1:{s.port}"
+        for origin in (f"http://127.0.0.1:{s.port + 1}", "http://evil.example", "null"):
+            status, a = s.ingest(good, content_type="text/plain", headers={"Origin": origin})
+            assert status == 403 and "cross-origin" in a["error"], (origin, a)
+        for host in ("evil.example", f"evil.example:{s.port}", f"127.0.0.2:{s.port}"):
+            status, a = s.request("GET", "/api/kpis", headers={"Host": host})
+            assert status == 403 and "Host" in a["error"], (host, a)
+            status, a = s.ingest(good, headers={"Host": host})
+            assert status == 403, (host, a)
+        assert not (lake.root / "bronze_clickstream").exists()
+        # The dashboard's own origin, and loopback names, are fine.
+        status, a = s.ingest(good, headers={"Origin": f"http://{here}"})
+        assert status == 200 and a["lines"] == 1, a
+        for host in (here, f"localhost:{s.port}", "127.0.0.1"):
+            status, a = s.request("GET", "/api/kpis", headers={"Host": host})
+            assert status == 200, (host, a)
+        assert s.stop() == 0
 
 
 def test_non_loopback_bind_needs_a_token(tmp_path):
