@@ -65,3 +65,13 @@ def test_sql_formats(tmp_path):
     # Writes are refused.
     p = subprocess.run(lake.args("sql", "DELETE FROM lake_run"), capture_output=True)
     assert p.returncode != 0 and b"read-only" in p.stderr
+
+
+def test_train_without_a_kmeans_table_says_so(tmp_path):
+    lake = small_lake(tmp_path)
+    p = subprocess.run(lake.args("train", "--job", "clickstream"), capture_output=True)
+    assert p.returncode != 0
+    err = p.stderr.decode().strip()
+    assert len(err.splitlines()) == 1 and "no job has a kmeans gold table" in err, err
+    p = subprocess.run(lake.args("train", "--job", "orders", "--table", "gold_nope"), capture_output=True)
+    assert p.returncode != 0 and b"has no kmeans table named gold_nope" in p.stderr, p.stderr

@@ -304,3 +304,40 @@ def test_input_during_a_pass_does_not_wait_for_the_interval(stream, tmp_path):
             proc.kill()
     print(f"second burst appended at {in_flight}; all in gold {took:.2f} s later")
     assert took < 10
+
+
+def _commits_while_trickling(tmp_path, stream, commit_wait):
+    """Follow fed ~300 lines a second for 6 s: how many bronze commits it made."""
+    jobs = tmp_path / f"jobs-{commit_wait}"
+    jobs.mkdir()
+    text = (Path(__file__).resolve().parents[2] / "jobs" / "clickstream.toml").read_text()
+    (jobs / "clickstream.toml").write_text(text + f'\n[catalog]\ncommit_wait = "{commit_wait}"\n')
+    lake = Lake(tmp_path / f"lake-{commit_wait}", jobs=jobs)
+    lake.landing.mkdir(parents=True)
+    lines = stream.splitlines(keepends=True)
+    p = lake.popen("run", "all", "--follow", "--interval", "1", stderr=subprocess.DEVNULL)
+    written = 0
+    try:
+        with open(lake.landing / "events.jsonl", "ab") as f:
+            start = time.monotonic()
+            while time.monotonic() - start < 6:
+                f.write(b"".join(lines[written:written + 30]))
+                f.flush()
+                written += 30
+                time.sleep(0.1)
+        time.sleep(2.5)
+    finally:
+        p.send_signal(signal.SIGINT)
+        assert p.wait(timeout=60) == 0
+    bronze = lake.query("SELECT count(*) FROM lake_snapshot WHERE stage = 'bronze' AND status = 'committed'")[0][0]
+    assert lake.status()["accounting"][0]["bronze_rows"] == written  # nothing waits for ever
+    return bronze
+
+
+def test_little_input_waits_for_more_under_commit_wait(tmp_path, stream):
+    """[catalog] commit_wait (default 1 s): under 256 KiB of new input waits up to it for more,
+    so a trickle makes about a commit a second instead of one per pass (SPEC §7, issue #22)."""
+    waiting = _commits_while_trickling(tmp_path, stream, "1s")
+    eager = _commits_while_trickling(tmp_path, stream, "0s")
+    assert 4 <= waiting <= 12, waiting
+    assert eager >= 2 * waiting, (eager, waiting)

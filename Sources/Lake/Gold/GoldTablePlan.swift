@@ -251,10 +251,6 @@ final class GoldTablePlan {
     /// The output row of a group: `leading` values, the aggregates' results, the declared
     /// columns, then `is_closed` when given; nil when `having` rejects it. The row is built
     /// only once `having` passed (most hopping windows of an alert table are rejected).
-    func outputRow(leading values: [GoldValue], aggregates states: [AggState], closed: Bool?) -> [GoldValue]? {
-        outputRow(leading: values, aggregates: states[...], closed: closed)
-    }
-
     func outputRow(leading values: [GoldValue], aggregates states: ArraySlice<AggState>, closed: Bool?) -> [GoldValue]? {
         let views = UnsafePointer(outputBatch.views)
         var column = 0
@@ -284,23 +280,7 @@ final class GoldTablePlan {
     /// A fresh aggregate state per aggregate (a new window or session).
     func freshStates() -> [AggState] { Array(repeating: AggState(), count: aggregates.count) }
 
-    /// Adds batch row `row` to every aggregate of `states`.
-    /// Through buffer pointers: indexing the arrays copied each aggregate's closures out
-    /// (a retain and a release per aggregate and row).
-    @inline(__always)
-    func add(_ views: UnsafePointer<ColumnView>, _ row: Int, time: Int64, to states: inout [AggState]) {
-        let ingest = views[ingestColumn].int(row)
-        aggregates.withUnsafeBufferPointer { aggregates in
-            states.withUnsafeMutableBufferPointer { states in
-                for k in 0..<aggregates.count {
-                    aggregates[k].add(views, row, time: time, ingest: ingest, to: &states[k])
-                }
-            }
-        }
-    }
-
-    func merge(_ other: [AggState], into states: inout [AggState]) { merge(other[...], into: &states) }
-
+    /// Folds one window's or session's aggregates into `states` (a hopping window's panes).
     func merge(_ other: ArraySlice<AggState>, into states: inout [AggState]) {
         for k in 0..<aggregates.count { aggregates[k].merge(other[other.startIndex + k], into: &states[k]) }
     }

@@ -101,12 +101,13 @@ public final class SilverBackfill {
                     return
                 }
                 try SilverTable.append(&record, types: types, ingestID: id, to: silver.writer(dayOf: t))
-                for (c, (writer, childTypes)) in children.enumerated() {
-                    for i in 0..<parser.childCounts[c] {
-                        var element = parser.childRecords[c][i]
-                        try SilverTable.appendChild(parent: &record, parentFields: parentFields, parentTypes: parentTypes,
-                                                    element: &element, types: childTypes, ingestID: id,
-                                                    to: writer.writer(dayOf: t))
+                for (c, (writer, childTypes)) in children.enumerated() where parser.childCounts[c] > 0 {
+                    let w = try writer.writer(dayOf: t)
+                    try parser.withChildRecords(c) { elements in
+                        for i in elements.indices {
+                            try SilverTable.appendChild(parent: &record, parentFields: parentFields, parentTypes: parentTypes,
+                                                        element: &elements[i], types: childTypes, ingestID: id, to: w)
+                        }
                     }
                 }
                 result.rowsWritten += 1

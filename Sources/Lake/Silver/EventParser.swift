@@ -55,7 +55,7 @@ public struct EventParser: Sendable {
     /// after an accepted parse the first `childCounts[c]` records of `childRecords[c]`.
     private var childParsers: [EventParser] = []
     private let childPaths: [String]
-    public private(set) var childRecords: [[ParsedRecord]] = []
+    private var childRecords: [[ParsedRecord]] = []
     public private(set) var childCounts: [Int] = []
     private var elementRanges: [Range<Int>] = []
 
@@ -116,6 +116,12 @@ public struct EventParser: Sendable {
         }
         if !pii.isEmpty { pii.apply(to: &record) }
         return .accepted
+    }
+
+    /// Calls `body` with child table `c`'s records of the last accepted parse, in place (a copy
+    /// per element retained and released its buffers). `body` must not keep them.
+    mutating func withChildRecords<R>(_ c: Int, _ body: (inout ArraySlice<ParsedRecord>) throws -> R) rethrows -> R {
+        try body(&childRecords[c][0..<childCounts[c]])
     }
 
     /// Parses the elements of child table `c`'s array into `childRecords[c]`; a missing or

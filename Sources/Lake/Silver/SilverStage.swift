@@ -39,6 +39,7 @@ public final class SilverStage {
     private let childSchemas: [Schema]
     private let parentFields: [Int]
     private let parentTypes: [FieldType]
+    private let childTypes: [[FieldType]]
     /// Set while `lake run all` hands gold the accepted rows in memory (`feedGold`): the feed
     /// (owned by the caller, reached per row without reference counting) and, per batch column
     /// but the last (`ingest_id`), the silver field it is filled from and whether it is a string.
@@ -59,6 +60,7 @@ public final class SilverStage {
         childSchemas = s.children.map { SilverTable.childSchema(s, $0) }
         parentFields = s.childParentFields
         parentTypes = parentFields.map { s.columns[$0].type }
+        childTypes = s.children.map { $0.columns.map(\.type) }
         guard let t = s.columns.firstIndex(where: { $0.column == s.eventTimeColumn && $0.type == .timestamp }) else {
             throw LakeError("job \(job.name)", "silver has no timestamp column \(s.eventTimeColumn)",
                 hint: "map a column of type \"timestamp\" named \(s.eventTimeColumn) in [silver.columns]")
@@ -401,12 +403,12 @@ public final class SilverStage {
             try SilverTable.append(&record, types: columnTypes, ingestID: ingestID, to: $0)
         }
         for (c, writer) in out.children.enumerated() where parser.childCounts[c] > 0 {
-            let types = job.silver.children[c].columns.map(\.type)
             try writer.withWriter(dayOf: eventTime) { w in
-                for i in 0..<parser.childCounts[c] {
-                    var element = parser.childRecords[c][i]
-                    try SilverTable.appendChild(parent: &record, parentFields: parentFields, parentTypes: parentTypes,
-                                                element: &element, types: types, ingestID: ingestID, to: w)
+                try parser.withChildRecords(c) { elements in
+                    for i in elements.indices {
+                        try SilverTable.appendChild(parent: &record, parentFields: parentFields, parentTypes: parentTypes,
+                                                    element: &elements[i], types: childTypes[c], ingestID: ingestID, to: w)
+                    }
                 }
             }
         }

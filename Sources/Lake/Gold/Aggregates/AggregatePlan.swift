@@ -23,33 +23,6 @@ struct AggregatePlan {
         }
     }
 
-    /// Adds row `row` (event time `time`, silver `ingest_id` `ingest`) to `state`.
-    @inline(__always)
-    func add(_ views: UnsafePointer<ColumnView>, _ row: Int, time: Int64, ingest: Int64, to s: inout AggState) {
-        if let filter, filter(views, row) != true { return }
-        guard let argument else {
-            s.n += 1  // count()
-            return
-        }
-        switch argument {
-        case .int64(let f):
-            guard let v = f(views, row) else { return nullArgument(time, ingest, &s) }
-            addWord(UInt64(bitPattern: v), signed: v, time: time, ingest: ingest, &s)
-        case .timestamp(let f):
-            guard let v = f(views, row) else { return nullArgument(time, ingest, &s) }
-            addWord(UInt64(bitPattern: v), signed: v, time: time, ingest: ingest, &s)
-        case .double(let f):
-            guard let v = f(views, row) else { return nullArgument(time, ingest, &s) }
-            addDouble(v, time: time, ingest: ingest, &s)
-        case .bool(let f):
-            guard let v = f(views, row) else { return nullArgument(time, ingest, &s) }
-            addBool(v, time: time, ingest: ingest, &s)
-        case .string(let f):
-            guard let v = f(views, row) else { return nullArgument(time, ingest, &s) }
-            addString(v, time: time, ingest: ingest, &s)
-        }
-    }
-
     /// Adds batch rows `rows[j]` to `states[slots[j] * stride]` for every j, the state of
     /// this aggregate for row j's window or group. Column at a time: the argument is unwrapped
     /// once per call, not once per row (a retain and release of its closure each time), and
