@@ -67,9 +67,11 @@ struct VacuumCommand: ParsableCommand {
         // Then each job's history past its [catalog] snapshot_retention: the files just deleted
         // no longer hold their snapshots.
         for job in jobs {
-            let f = try catalog.fold(job: job.name, retentionSeconds: job.catalog.snapshotRetentionSeconds)
+            let f = try catalog.fold(job: job.name, retentionSeconds: job.catalog.snapshotRetentionSeconds,
+                                         detailSeconds: job.catalog.snapshotDetailSeconds)
             if f.snapshots + f.runs > 0 {
-                Output.note("vacuum \(job.name): \(f.snapshots) snapshots folded, \(f.runs) runs pruned "
+                Output.note("vacuum \(job.name): \(f.snapshots) snapshots folded (\(f.thinned) merged into the last of "
+                    + "their minute past snapshot_detail), \(f.runs) runs pruned "
                     + "(older than \(job.catalog.snapshotRetentionSeconds) s)")
             }
         }

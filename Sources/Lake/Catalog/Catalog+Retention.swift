@@ -3,6 +3,8 @@ import Foundation
 /// What folding a job's history removed.
 public struct FoldResult: Sendable {
     public var snapshots = 0
+    /// Of `snapshots`, those merged into the last snapshot of their minute.
+    public var thinned = 0
     public var runs = 0
 }
 
@@ -16,8 +18,12 @@ extension Catalog {
     /// retention go too, but the newest run of each stage stays. Works in small transactions
     /// so a stage committing meanwhile waits for milliseconds, not for the whole fold.
     @discardableResult
-    public func fold(job: String, retentionSeconds: Int) throws -> FoldResult {
+    public func fold(job: String, retentionSeconds: Int, detailSeconds: Int? = nil) throws -> FoldResult {
         var result = FoldResult()
+        if let detailSeconds, detailSeconds < retentionSeconds {
+            result.thinned = try thin(job: job, olderThanSeconds: detailSeconds)
+            result.snapshots += result.thinned
+        }
         let cutoff = Timestamps.iso(micros: Clock.nowMicros() - Int64(retentionSeconds) * 1_000_000)
         let chunk = 2_000
         while true {
@@ -59,6 +65,75 @@ extension Catalog {
             if n < chunk { break }
         }
         return result
+    }
+
+    /// Merges the job's committed snapshots older than `olderThanSeconds`, one minute at a time:
+    /// each run of consecutive snapshots (in id order, across its stages) committed in the same
+    /// minute becomes its last one, which the files the others added or retired now name. What
+    /// a kept snapshot sees is then exactly what it saw, and every commit stays whole: a commit
+    /// only moves later inside a run no other snapshot interrupts. A file that came and went
+    /// inside one run is visible in none (vacuum still deletes it after the Delta retention, as
+    /// any retired file). Never merged, and so ending a run: the newest snapshot of each stage,
+    /// silver snapshots gold has not read (gold finds a snapshot's files by the id that added
+    /// them), and every snapshot from the oldest one the Delta log has not written on (a version
+    /// lists files by the snapshots it gathers). Small transactions, as `fold`.
+    public func thin(job: String, olderThanSeconds: Int) throws -> Int {
+        let cutoff = Timestamps.iso(micros: Clock.nowMicros() - Int64(olderThanSeconds) * 1_000_000)
+        let chunk: Int64 = 2_000
+        let candidate = """
+            s.committed_at <= ?2
+              AND s.snapshot_id < (SELECT max(l.snapshot_id) FROM lake_snapshot l
+                                   WHERE l.job = ?1 AND l.stage IS s.stage AND l.status = 'committed')
+              AND s.snapshot_id < coalesce((SELECT min(snapshot_id) FROM lake_delta_pending), 9223372036854775807)
+              AND NOT (s.stage = 'silver' AND s.snapshot_id > coalesce(
+                    (SELECT CAST(value AS INTEGER) FROM lake_checkpoint
+                     WHERE job = ?1 AND stage = 'gold' AND key = 'silver_snapshot'), 0))
+            """
+        var after: Int64 = 0
+        var merged = 0
+        try db.run("CREATE TEMP TABLE IF NOT EXISTS thin_map (snapshot_id INTEGER PRIMARY KEY, keeper INTEGER NOT NULL)")
+        while true {
+            let (n, last) = try db.transaction { () -> (Int, Int64?) in
+                // One chunk of candidates in id order; a minute cut by the chunk's end keeps two
+                // snapshots until the next fold merges them.
+                let span = try db.query("""
+                    SELECT min(snapshot_id), max(snapshot_id) FROM (
+                      SELECT s.snapshot_id FROM lake_snapshot s
+                      WHERE s.job = ?1 AND s.status = 'committed' AND s.snapshot_id > ?3 AND \(candidate)
+                      ORDER BY s.snapshot_id LIMIT ?4)
+                    """, .text(job), .text(cutoff), .int(after), .int(chunk)).first
+                guard let first = span?[0].int, let last = span?[1].int else { return (0, nil) }
+                try db.run("DELETE FROM thin_map")
+                try db.run("""
+                    INSERT INTO thin_map (snapshot_id, keeper)
+                    SELECT snapshot_id, keeper FROM (
+                      SELECT snapshot_id, cand, max(snapshot_id) OVER (PARTITION BY run) AS keeper FROM (
+                        SELECT snapshot_id, cand, sum(brk) OVER (ORDER BY snapshot_id) AS run FROM (
+                          SELECT snapshot_id, cand,
+                                 CASE WHEN NOT cand OR lag(cand) OVER w IS NOT 1 OR lag(minute) OVER w != minute
+                                      THEN 1 ELSE 0 END AS brk
+                          FROM (SELECT s.snapshot_id, substr(s.committed_at, 1, 16) AS minute, (\(candidate)) AS cand
+                                FROM lake_snapshot s
+                                WHERE s.job = ?1 AND s.status = 'committed' AND s.snapshot_id BETWEEN ?3 AND ?4)
+                          WINDOW w AS (ORDER BY snapshot_id))))
+                    WHERE cand AND snapshot_id < keeper
+                    """, .text(job), .text(cutoff), .int(first), .int(last))
+                try db.run("""
+                    UPDATE lake_data_file SET begin_snapshot = (SELECT keeper FROM thin_map m WHERE m.snapshot_id = begin_snapshot)
+                    WHERE begin_snapshot IN (SELECT snapshot_id FROM thin_map)
+                    """)
+                try db.run("""
+                    UPDATE lake_data_file SET end_snapshot = (SELECT keeper FROM thin_map m WHERE m.snapshot_id = end_snapshot)
+                    WHERE end_snapshot IN (SELECT snapshot_id FROM thin_map)
+                    """)
+                try db.run("DELETE FROM lake_snapshot WHERE snapshot_id IN (SELECT snapshot_id FROM thin_map)")
+                return (sqlite3Changes(db), last)
+            }
+            merged += n
+            guard let last else { break }
+            after = last
+        }
+        return merged
     }
 
     /// Copies the WAL's committed pages into the database without waiting for anyone

@@ -47,6 +47,12 @@ public struct CatalogSettings: Sendable, Equatable {
     /// loop's maintenance (the files they added stay as long as they are live), and run rows
     /// older than it pruned. Default one day.
     public var snapshotRetentionSeconds = 86_400
+    /// Committed snapshots younger than this are kept one per commit; older ones are merged
+    /// into the last one of their minute (`Catalog.thin`: the files they added or retired are
+    /// re-pointed to it), so a day of history is about 1,440 snapshots rather than three per
+    /// pass (up to 15 a second under load). The Delta log keeps its own 10-s versions for time
+    /// travel; catalog snapshots only serve restarts and the stage after. Default 10 minutes.
+    public var snapshotDetailSeconds = 600
     /// Under `--follow`, at most this many passes (so commits per stage) per second: a pass
     /// gathers what arrived since the last one, so at high rates commits grow instead of
     /// multiplying files and snapshots. Default 5 (a pass every 200 ms at most).

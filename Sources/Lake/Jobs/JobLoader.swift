@@ -123,12 +123,17 @@ public enum JobLoader {
     private static func readCatalog(_ table: JobFileTable?) throws -> CatalogSettings {
         var settings = CatalogSettings()
         guard let table else { return settings }
-        try table.rejectUnknownKeys(["snapshot_retention", "commits_per_second", "commit_wait", "delta_interval",
+        try table.rejectUnknownKeys(["snapshot_retention", "snapshot_detail", "commits_per_second", "commit_wait", "delta_interval",
                                      "delta_retention"])
         if let seconds = try table.optional("snapshot_retention", "a positive duration like \"1d\"", hint: durationHint, {
             durationSeconds($0).flatMap { $0 > 0 ? $0 : nil }
         }) {
             settings.snapshotRetentionSeconds = seconds
+        }
+        if let seconds = try table.optional("snapshot_detail", "a duration like \"10m\"", hint: durationHint, {
+            durationSeconds($0).flatMap { $0 >= 0 ? $0 : nil }
+        }) {
+            settings.snapshotDetailSeconds = seconds
         }
         if let n = try table.optional("commits_per_second", "a positive integer", positiveInt) {
             settings.commitsPerSecondMax = n

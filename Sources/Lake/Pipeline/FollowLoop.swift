@@ -238,7 +238,8 @@ final class FollowMaintenance: @unchecked Sendable {
                 }
                 if work.fold {
                     for job in jobs {
-                        let f = try catalog.fold(job: job.name, retentionSeconds: job.catalog.snapshotRetentionSeconds)
+                        let f = try catalog.fold(job: job.name, retentionSeconds: job.catalog.snapshotRetentionSeconds,
+                                         detailSeconds: job.catalog.snapshotDetailSeconds)
                         if f.snapshots + f.runs > 0 {
                             report("fold \(job.name): \(f.snapshots) snapshots, \(f.runs) runs")
                         }
