@@ -6,7 +6,7 @@ PYTHON ?= python3
 LAKE_DEMO_DIR ?=
 DEBUG_BIN := .build/debug
 RELEASE_BIN := .build/release
-PIP_PACKAGES := pyarrow duckdb pytest pytz deltalake scikit-learn
+PIP_PACKAGES := pyarrow duckdb pytest pytz deltalake scikit-learn confluent-kafka
 
 .PHONY: all build release deps-build deps-test test test-swift test-interop demo bench lint clean
 
@@ -29,12 +29,12 @@ endef
 
 # To build and run: the C libraries' headers, and the sqlite3 shell the demo queries gold with.
 deps-build:
-	$(call apt_install,"test -f /usr/include/zstd.h:libzstd-dev" "test -f /usr/include/sqlite3.h:libsqlite3-dev" "command -v sqlite3:sqlite3")
+	$(call apt_install,"test -f /usr/include/zstd.h:libzstd-dev" "test -f /usr/include/sqlite3.h:libsqlite3-dev" "command -v sqlite3:sqlite3" "test -f /usr/include/librdkafka/rdkafka.h:librdkafka-dev")
 
 # To test: also the zstd CLI, headless Chromium (dashboard test) and the Python helpers.
 deps-test: deps-build
 	$(call apt_install,"command -v zstd:zstd" "command -v chromium:chromium")
-	@$(PYTHON) -c "import pyarrow, duckdb, pytest, pytz, deltalake, sklearn" 2>/dev/null || \
+	@$(PYTHON) -c "import pyarrow, duckdb, pytest, pytz, deltalake, sklearn, confluent_kafka" 2>/dev/null || \
 	  $(PYTHON) -m pip install -q $(PIP_PACKAGES)
 
 # --- build ------------------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-// Dependencies point one way: LakeCLI → LakeServer → Lake → Parquet → CZstd (../shared/STYLE.md).
+// Dependencies point one way: LakeCLI → LakeServer → Lake → Parquet → CZstd (../shared/STYLE.md);
+// Lake also links the system's SQLite and librdkafka.
 
 /// Release builds of the hot-path modules skip the dynamic exclusivity checks (measured at ~5%
 /// of silver's time); debug builds and the tests keep them.
@@ -30,12 +31,16 @@ let package = Package(
         .systemLibrary(
             name: "CSQLite", pkgConfig: "sqlite3",
             providers: [.apt(["libsqlite3-dev"])]),
+        // The Kafka source and `lake generate --kafka` (SPEC §14).
+        .systemLibrary(
+            name: "CRdKafka", pkgConfig: "rdkafka",
+            providers: [.apt(["librdkafka-dev"])]),
         .target(name: "Parquet", dependencies: ["CZstd"], swiftSettings: hotPath),
         // Process set-up glibc only offers in C (mallopt).
         .target(name: "CLakeSupport"),
         .target(
             name: "Lake",
-            dependencies: ["Parquet", "CSQLite", "CZstd", "CLakeSupport", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["Parquet", "CSQLite", "CZstd", "CRdKafka", "CLakeSupport", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: hotPath),
         .target(
             name: "LakeServer",

@@ -70,11 +70,24 @@ struct GenerateCommand: ParsableCommand {
     @Flag(help: "Replace events-*.jsonl files already in the output folder.")
     var force = false
 
+    @Option(help: """
+        Also produce every generated line, in order, as a message to a Kafka topic at these \
+        brokers (host:port,…), keyed by the event's id; with --topic. The files go to a \
+        temporary folder unless --out is given.
+        """)
+    var kafka: String?
+
+    @Option(help: "The topic --kafka produces to.")
+    var topic: String?
+
+    /// With --kafka and no --out: a folder of our own, removed after producing.
+    private static let scratch = NSTemporaryDirectory() + "lake-generate-\(getpid())"
+
     var options: GeneratorOptions {
         var options = GeneratorOptions(
             job: job,
             outputDirectory: out.map(LakePaths.absolute)
-                ?? global.paths.landing(job: job.rawValue))
+                ?? (kafka != nil ? Self.scratch : global.paths.landing(job: job.rawValue)))
         options.eventCount = events
         options.userCount = users ?? job.defaultUserCount
         options.seed = seed
@@ -91,13 +104,23 @@ struct GenerateCommand: ParsableCommand {
 
     func validate() throws {
         if let problem = options.problem { throw ValidationError(problem) }
+        if (kafka == nil) != (topic == nil) { throw ValidationError("--kafka and --topic go together") }
     }
 
     func run() throws {
         let clock = ContinuousClock()
         let began = clock.now
         let options = self.options
+        if kafka != nil && out == nil {
+            try? FileManager.default.removeItem(atPath: Self.scratch)
+            try FileManager.default.createDirectory(atPath: Self.scratch, withIntermediateDirectories: true)
+        }
+        defer { if kafka != nil && out == nil { try? FileManager.default.removeItem(atPath: Self.scratch) } }
         let manifest = try EventGenerator(options: options).run()
+        if let kafka, let topic {
+            let n = try produce(manifest, from: options.outputDirectory, brokers: kafka, topic: topic)
+            FileHandle.standardError.write(Data("produced \(n) messages to \(topic) at \(kafka)\n".utf8))
+        }
         let elapsed = clock.now - began
         let seconds = Double(elapsed.components.seconds)
             + Double(elapsed.components.attoseconds) / 1e18
@@ -109,6 +132,48 @@ struct GenerateCommand: ParsableCommand {
         summary += "into \(options.outputDirectory) in \(String(format: "%.2f", seconds)) s"
         FileHandle.standardError.write(Data((summary + "\n").utf8))
         warnIfInFuture(manifest)
+    }
+
+    /// Every line of the generated files, in order, as one message keyed by the event's id
+    /// (lines without one, malformed on purpose, get no key).
+    private func produce(_ manifest: GeneratorManifest, from folder: String, brokers: String, topic: String) throws -> Int {
+        let producer = try KafkaProducer(brokers: brokers, topic: topic)
+        let marker = Array("\"\(job.idField)\":\"".utf8)
+        var count = 0
+        for file in manifest.files {
+            let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: folder + "/" + file.name)))
+            try bytes.withUnsafeBytes { all in
+                var start = 0
+                while start < all.count {
+                    let end = all[start...].firstIndex(of: UInt8(ascii: "\n")) ?? all.count
+                    let line = UnsafeRawBufferPointer(rebasing: all[start..<end])
+                    if let key = Self.value(after: marker, in: line) {
+                        try producer.produce(line, key: key)
+                    } else {
+                        try producer.produce(line, key: nil)
+                    }
+                    count += 1
+                    start = end + 1
+                }
+            }
+        }
+        try producer.flush()
+        return count
+    }
+
+    /// The string after `marker` up to the next quote.
+    private static func value(after marker: [UInt8], in line: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer? {
+        guard line.count > marker.count else { return nil }
+        var i = 0
+        while i + marker.count <= line.count {
+            if line[i] == marker[0] && marker.indices.allSatisfy({ line[i + $0] == marker[$0] }) {
+                let from = i + marker.count
+                guard let to = line[from...].firstIndex(of: UInt8(ascii: "\"")) else { return nil }
+                return UnsafeRawBufferPointer(rebasing: line[from..<to])
+            }
+            i += 1
+        }
+        return nil
     }
 
     /// Silver quarantines events over an hour ahead of their ingestion: say so now, not later.

@@ -68,6 +68,10 @@ public enum Metrics {
                     }
                 }
             }
+            family("lake_kafka_outage", "gauge", "1 while the job's Kafka source is unreachable or stalled under --follow.",
+                   jobs.filter { $0.source.kafka != nil }.map { ([("job", $0.name)], status.kafkaOutages[$0.name] == nil ? 0 : 1) })
+            family("lake_kafka_tombstones_total", "counter", "Kafka messages without a value bronze skipped.",
+                   status.tombstones.sorted(by: { $0.key < $1.key }).map { ([("job", $0.key)], Double($0.value)) })
             family("lake_gold_sessions", "gauge", "Sessions in the job's sessions tables.", sessions)
             family("lake_gold_rows", "gauge", "Rows of windowed gold tables, open and closed.", windowed)
             return out

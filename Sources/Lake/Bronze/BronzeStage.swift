@@ -8,6 +8,8 @@ public struct BronzeResult: Sendable {
     public var files = 0
     public var commits = 0
     public var sources = 0
+    /// A Kafka `--follow` pass that ended with partitions still behind: why.
+    public var kafkaStalled: String?
 }
 
 /// `lake run bronze`: appends every complete new line of the landing folder (or standard input)
@@ -24,8 +26,13 @@ public final class BronzeStage {
 
     private var nextIngestID: Int64 = 1
     private var batch: Batch?
-    private var result = BronzeResult()
-    private var pendingPositions: [String: (identity: String, offset: Int64, lines: Int64)] = [:]
+    var result = BronzeResult()
+    var pendingPositions: [String: (identity: String, offset: Int64, lines: Int64)] = [:]
+    /// Kafka messages without a value read since the last commit (counted, not stored).
+    var pendingTombstones: Int64 = 0
+    /// Called after each commit with the positions it advanced (the Kafka source commits them
+    /// to its consumer group).
+    var onCommitted: (([String: (identity: String, offset: Int64, lines: Int64)]) -> Void)?
     /// In `lake run all`: where every ingested line and every commit is also handed to silver.
     var feed: BronzeFeed? {
         didSet { lineFeed = feed.map { Unmanaged.passUnretained($0) } }
@@ -43,7 +50,7 @@ public final class BronzeStage {
     private var readBuffer: UnsafeMutableRawBufferPointer?
 
     deinit { readBuffer?.deallocate() }
-    private var batchRows = 0
+    private(set) var batchRows = 0
     private var batchBytes: Int64 = 0
 
     private final class Batch {
@@ -100,7 +107,7 @@ public final class BronzeStage {
 
     /// Runs `body`; on an error (a full disk, a damaged landing file) removes the files of the
     /// uncommitted batch, so a failed run leaves nothing behind, then rethrows.
-    private func abortingOnError(_ body: () throws -> Void) throws {
+    func abortingOnError(_ body: () throws -> Void) throws {
         do {
             try body()
         } catch {
@@ -111,6 +118,7 @@ public final class BronzeStage {
             batchRows = 0
             batchBytes = 0
             pendingPositions.removeAll()
+            pendingTombstones = 0
             throw error
         }
     }
@@ -195,14 +203,14 @@ public final class BronzeStage {
         if let end { pendingPositions[file.name] = (file.identity, end, lines) }
     }
 
-    private let progress = Progress("bronze lines")
+    let progress = Progress("bronze lines")
     private var ingestedAtMicros: Int64 = 0
     private var ingestedAtRefresh = 0
 
     private static let stdinSource = Array("stdin".utf8)
 
     /// Appends one line; `source` is the source's name as UTF-8 (converted once per source).
-    private func append(line: UnsafeRawBufferPointer, source: [UInt8], offset: Int64) throws {
+    func append(line: UnsafeRawBufferPointer, source: [UInt8], offset: Int64) throws {
         if lineWriterRowsLeft == 0 { try fetchLineWriter() }
         lineWriterRowsLeft -= 1
         // The arrival time, refreshed every 4096 lines (a clock read per line is wasted work).
@@ -243,8 +251,11 @@ public final class BronzeStage {
     }
 
     /// Finishes the batch's files and commits them with the source positions.
-    private func commit() throws {
-        guard let b = batch else { return }
+    func commit() throws {
+        guard let b = batch else {
+            try commitPositionsOnly()
+            return
+        }
         batch = nil
         lineWriter = nil
         lineWriterRowsLeft = 0
@@ -260,22 +271,15 @@ public final class BronzeStage {
         }
         let positions = pendingPositions
         pendingPositions.removeAll()
+        let tombstones = pendingTombstones
+        pendingTombstones = 0
         let next = nextIngestID
         do {
             try catalog.commit(snapshot: b.snapshot, add: files,
                                summary: "bronze: \(rows) lines") {
                 try catalog.setCheckpoint(job: job.name, stage: "bronze", key: "next_ingest_id",
                                           value: String(next), snapshot: b.snapshot)
-                let now = Clock.isoNow()
-                for (source, p) in positions {
-                    try catalog.db.run("""
-                        INSERT INTO lake_source_position (job, source, identity, byte_offset, line_count, snapshot_id, updated_at)
-                        VALUES (?, ?, ?, ?, ?, ?, ?)
-                        ON CONFLICT (job, source, identity) DO UPDATE SET byte_offset = excluded.byte_offset,
-                          line_count = excluded.line_count, snapshot_id = excluded.snapshot_id, updated_at = excluded.updated_at
-                        """, .text(job.name), .text(source), .text(p.identity), .int(p.offset), .int(p.lines),
-                        .int(b.snapshot), .text(now))
-                }
+                try savePositions(positions, tombstones: tombstones, snapshot: b.snapshot)
                 try catalog.addRunCounts(runID, rowsIn: rows, rowsOut: rows)
             }
         } catch {
@@ -288,5 +292,42 @@ public final class BronzeStage {
         result.files += files.count
         result.commits += 1
         feed?.committed(throughID: next - 1)
+        onCommitted?(positions)
+    }
+
+    /// Positions that moved without a line to store (a Kafka partition that delivered only
+    /// tombstones): a commit without files.
+    private func commitPositionsOnly() throws {
+        guard !pendingPositions.isEmpty else { return }
+        let positions = pendingPositions
+        pendingPositions.removeAll()
+        let tombstones = pendingTombstones
+        pendingTombstones = 0
+        let snapshot = try catalog.reserveSnapshot(job: job.name, stage: "bronze", runID: runID)
+        try catalog.commit(snapshot: snapshot, add: [], summary: "bronze: positions only (\(tombstones) tombstones)") {
+            try savePositions(positions, tombstones: tombstones, snapshot: snapshot)
+        }
+        result.commits += 1
+        onCommitted?(positions)
+    }
+
+    /// Inside a commit's transaction: the sources' new positions, and tombstones counted.
+    private func savePositions(_ positions: [String: (identity: String, offset: Int64, lines: Int64)],
+                               tombstones: Int64, snapshot: Int64) throws {
+        let now = Clock.isoNow()
+        for (source, p) in positions {
+            try catalog.db.run("""
+                INSERT INTO lake_source_position (job, source, identity, byte_offset, line_count, snapshot_id, updated_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (job, source, identity) DO UPDATE SET byte_offset = excluded.byte_offset,
+                  line_count = excluded.line_count, snapshot_id = excluded.snapshot_id, updated_at = excluded.updated_at
+                """, .text(job.name), .text(source), .text(p.identity), .int(p.offset), .int(p.lines),
+                .int(snapshot), .text(now))
+        }
+        if tombstones > 0 {
+            let before = Int64(try catalog.checkpoint(job: job.name, stage: "bronze", key: "kafka_tombstones").value ?? "") ?? 0
+            try catalog.setCheckpoint(job: job.name, stage: "bronze", key: "kafka_tombstones",
+                                      value: String(before + tombstones), snapshot: snapshot)
+        }
     }
 }

@@ -74,4 +74,30 @@ extension BronzeTable {
             }
         }
     }
+
+    /// `forEachRow` with each row's `source` too (a Kafka job's silver reads the partition).
+    static func forEachRowWithSource(
+        _ catalog: Catalog, files: [DataFile],
+        _ body: (Int64, Int64, UnsafeRawBufferPointer, UnsafeRawBufferPointer) throws -> Void
+    ) throws {
+        try RowGroupStream.forEach(
+            paths: files.map { catalog.paths.root + "/" + $0.path },
+            columns: { _ in [ingestID, ingestedAt, Self.body, source] }
+        ) { f, columns in
+            guard case .int64(let idValues) = columns[0].values, case .int64(let timeValues) = columns[1].values,
+                  case .bytes(let bodyValues) = columns[2].values, case .bytes(let sourceValues) = columns[3].values
+            else {
+                throw LakeError("read bronze", path: files[f].path, "unexpected column types",
+                    hint: "the file is not a bronze file of this lake")
+            }
+            try bodyValues.data.withUnsafeBytes { all in
+                try sourceValues.data.withUnsafeBytes { sources in
+                    for row in 0..<idValues.count {
+                        try body(idValues[row], timeValues[row], UnsafeRawBufferPointer(rebasing: all[bodyValues.range(row)]),
+                                 UnsafeRawBufferPointer(rebasing: sources[sourceValues.range(row)]))
+                    }
+                }
+            }
+        }
+    }
 }

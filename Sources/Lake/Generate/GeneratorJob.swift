@@ -7,6 +7,15 @@ public enum GeneratorJob: String, CaseIterable, Sendable {
     /// Seed 000: WooCommerce orders of an Italian shop, in its local time (`Europe/Rome`).
     case orders
 
+    /// The field that identifies an event (the job's dedup key): `--kafka` keys messages by it.
+    public var idField: String {
+        switch self {
+        case .clickstream: return "event_id"
+        case .transactions: return "transaction_id"
+        case .orders: return "order_id"
+        }
+    }
+
     /// Users when `--users` is not given.
     public var defaultUserCount: Int {
         switch self {

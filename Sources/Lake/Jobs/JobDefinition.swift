@@ -33,10 +33,37 @@ public struct SourceSettings: Sendable, Equatable {
     public var landing: String
     /// A line longer than this is still kept in bronze; silver quarantines it as `too_long`.
     public var lineBytesMax: Int
+    /// `kind = "kafka"`: bronze consumes this topic instead of the landing folder.
+    public var kafka: KafkaSourceSettings?
 
     public init(landing: String, lineBytesMax: Int = 1 << 20) {
         self.landing = landing
         self.lineBytesMax = lineBytesMax
+    }
+}
+
+/// `[source] kind = "kafka"` (SPEC §14).
+public struct KafkaSourceSettings: Sendable, Equatable {
+    /// `bootstrap.servers`: `host:port[,host:port…]`.
+    public var brokers: String
+    public var topic: String
+    /// The consumer group the consumed offsets are also committed to, for monitoring tools
+    /// (lake's own offsets live in the catalog). Default `lake-<job>`.
+    public var group: String
+    /// Client settings passed to librdkafka as they are (`[source.kafka]`: security, SASL,
+    /// timeouts), checked by librdkafka when the job loads.
+    public var properties: [String: String]
+    /// A partition that has delivered nothing for this long stops holding gold's watermark
+    /// back (Flink's `withIdleness`). Default 1 minute.
+    public var idleTimeoutSeconds: Int
+
+    public init(brokers: String, topic: String, group: String, properties: [String: String] = [:],
+                idleTimeoutSeconds: Int = 60) {
+        self.brokers = brokers
+        self.topic = topic
+        self.group = group
+        self.properties = properties
+        self.idleTimeoutSeconds = idleTimeoutSeconds
     }
 }
 

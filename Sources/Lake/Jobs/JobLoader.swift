@@ -95,7 +95,38 @@ public enum JobLoader {
     private static func readSource(_ table: JobFileTable?, job: String) throws -> SourceSettings {
         var settings = SourceSettings(landing: "landing/" + job)
         guard let table else { return settings }
-        try table.rejectUnknownKeys(["landing", "max_line_bytes"])
+        let kind = try table.optional("kind", "\"landing\" or \"kafka\"") { v in
+            v.stringValue.flatMap { ["landing", "kafka"].contains($0) ? $0 : nil }
+        } ?? "landing"
+        if kind == "kafka" {
+            try table.rejectUnknownKeys(["kind", "brokers", "topic", "group", "idle_timeout", "kafka", "max_line_bytes"])
+            let nonEmpty: (TOMLValue) -> String? = { $0.stringValue.flatMap { $0.isEmpty ? nil : $0 } }
+            var kafka = KafkaSourceSettings(
+                brokers: try table.required("brokers", "a string like \"host1:9092,host2:9092\"", nonEmpty),
+                topic: try table.required("topic", "a topic name", nonEmpty),
+                group: try table.optional("group", "a consumer group name", nonEmpty) ?? "lake-" + job)
+            if let seconds = try table.optional("idle_timeout", "a positive duration like \"1m\"", hint: durationHint, {
+                durationSeconds($0).flatMap { $0 > 0 ? $0 : nil }
+            }) {
+                kafka.idleTimeoutSeconds = seconds
+            }
+            if let client = try table.subtable("kafka", "a [source.kafka] table of librdkafka settings") {
+                for (name, value, line) in flatten(client.table, prefix: "") {
+                    let location = "\(table.file):\(line)"
+                    guard let text = value else {
+                        throw LakeError(location, "key source.kafka.\(name): expected a string, number or boolean")
+                    }
+                    if let problem = KafkaClient.check(name, text) {
+                        throw LakeError(location, "key source.kafka.\(name): \(problem)",
+                                        hint: "see librdkafka's CONFIGURATION.md for the settings it knows")
+                    }
+                    kafka.properties[name] = text
+                }
+            }
+            settings.kafka = kafka
+        } else {
+            try table.rejectUnknownKeys(["kind", "landing", "max_line_bytes"])
+        }
         if let landing = try table.optional("landing", "a folder relative to the lake root", {
             $0.stringValue.flatMap { $0.isEmpty ? nil : $0 }
         }) {
@@ -105,6 +136,21 @@ public enum JobLoader {
             settings.lineBytesMax = bytes
         }
         return settings
+    }
+
+    /// `[source.kafka]` as librdkafka's dotted names: `"security.protocol" = …` and
+    /// `security.protocol = …` (a nested table in TOML) both give `security.protocol`.
+    private static func flatten(_ table: TOMLTable, prefix: String) -> [(String, String?, Int)] {
+        table.entries.flatMap { entry -> [(String, String?, Int)] in
+            let name = prefix + entry.key
+            switch entry.value {
+            case .table(let nested): return flatten(nested, prefix: name + ".")
+            case .string(let s): return [(name, s, entry.line)]
+            case .integer(let n): return [(name, String(n), entry.line)]
+            case .boolean(let b): return [(name, b ? "true" : "false", entry.line)]
+            default: return [(name, nil, entry.line)]
+            }
+        }
     }
 
     private static func readBronze(_ table: JobFileTable) throws -> BronzeSettings {

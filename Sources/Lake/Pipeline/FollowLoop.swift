@@ -65,7 +65,10 @@ public final class FollowLoop {
         // A thread of its own checkpoints the WAL; a commit never stops to do it, and a long
         // compaction on the maintenance thread does not hold it back (queued behind compaction
         // under CPU contention, the WAL reached 80 MB in a 30-minute soak).
-        for p in pipelines { try p.catalog.db.execute("PRAGMA wal_autocheckpoint = 0") }
+        for p in pipelines {
+            try p.catalog.db.execute("PRAGMA wal_autocheckpoint = 0")
+            p.retriesKafka = true
+        }
         try catalog.db.execute("PRAGMA wal_autocheckpoint = 0")
         let checkpointer = try WALCheckpointer(paths: catalog.paths, everySeconds: checkpointEverySeconds,
                                                report: onMaintenance)
@@ -78,7 +81,7 @@ public final class FollowLoop {
         try DeltaLog(catalog: catalog).catchUp()
         while !FollowSignals.stopRequested {
             let now = Date()
-            var due = now.timeIntervalSince(lastPass) >= intervalSeconds
+            let due = now.timeIntervalSince(lastPass) >= intervalSeconds
             var listings: [String: String] = [:]
             var ready: [Pipeline] = []
             for p in pipelines {
@@ -86,7 +89,7 @@ public final class FollowLoop {
                 // between waits for the next pass and is committed with it.
                 let spacing = 1.0 / Double(max(1, p.job.catalog.commitsPerSecondMax))
                 guard now.timeIntervalSince(lastPassOf[p.job.name] ?? .distantPast) >= spacing else { continue }
-                let (listing, bytes) = try landingFingerprint(p.job)
+                let (listing, bytes) = try sourceFingerprint(p)
                 listings[p.job.name] = listing
                 if try due || catalogPending(p) {
                     ready.append(p)
@@ -144,8 +147,18 @@ public final class FollowLoop {
         if work.delta { lastDelta = now }
     }
 
-    /// What changes when new landing input arrives: the files' names, inodes and sizes; and
-    /// their total size.
+    /// What changes when new input arrives, and its size: for a landing folder the files'
+    /// names, inodes and sizes, and their total size; for Kafka the partitions' end offsets
+    /// the consumer has heard of, a message counted as 256 bytes (so `smallInputBytes` is about
+    /// a thousand messages).
+    private func sourceFingerprint(_ p: Pipeline) throws -> (String, Int64) {
+        if p.job.source.kafka != nil {
+            guard let ends = p.kafkaEnds() else { return ("", 0) }
+            return (ends.fingerprint, ends.total * 256)
+        }
+        return try landingFingerprint(p.job)
+    }
+
     private func landingFingerprint(_ job: JobDefinition) throws -> (String, Int64) {
         let files = try LandingFolder.list(catalog.paths.root + "/" + job.source.landing)
         return (files.map { "\($0.name):\($0.identity):\($0.size)" }.joined(separator: "|"),

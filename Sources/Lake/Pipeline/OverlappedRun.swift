@@ -66,6 +66,11 @@ extension Pipeline {
                     catalog: catalog, job: job.name, stage: "bronze", wait: wait, lock: locks.bronze
                 ) { runID in
                     let stage = try BronzeStage(catalog: catalog, job: job, runID: runID, commitRowCountMax: commitRows)
+                    if let settings = job.source.kafka {
+                        // Silver reads a Kafka job's bronze from Parquet: it needs each row's
+                        // partition, which the feed does not carry.
+                        return try stage.ingestKafka(KafkaConsumer(settings))
+                    }
                     stage.feed = feed
                     return try stage.ingestLanding()
                 }

@@ -33,6 +33,15 @@ public final class Pipeline {
     private var runIDs: [Stage: Int64] = [:]
     private var silver: SilverStage?
     private var gold: GoldStage?
+    /// A Kafka job's consumer, kept between passes (connecting costs more than a pass).
+    private var kafka: KafkaConsumer?
+    /// Under `--follow`: a Kafka outage (brokers unreachable, a partition stalled) does not end
+    /// the loop; the bronze pass is retried with a backoff (1 s doubling to 30 s) and the
+    /// outage is shown by `lake status` and `/metrics` until a pass reads everything again.
+    public var retriesKafka = false
+    private var kafkaRetryAt = Date.distantPast
+    private var kafkaBackoff = 1.0
+    private var kafkaOutage: String?
 
     public init(catalog: Catalog, job: JobDefinition, stages: [Stage], wait: Bool) {
         self.catalog = catalog
@@ -52,7 +61,13 @@ public final class Pipeline {
                 switch stage {
                 case .bronze:
                     let bronze = try BronzeStage(catalog: catalog, job: job, runID: runID)
-                    result.bronze = try bronzeInput?(bronze) ?? bronze.ingestLanding()
+                    if let bronzeInput {
+                        result.bronze = try bronzeInput(bronze)
+                    } else if job.source.kafka != nil {
+                        result.bronze = try kafkaPass(bronze)
+                    } else {
+                        result.bronze = try bronze.ingestLanding()
+                    }
                 case .silver:
                     result.silver = try silverStage(runID).run()
                 case .gold:
@@ -61,6 +76,61 @@ public final class Pipeline {
             }
         }
         return result
+    }
+
+    private func kafkaPass(_ bronze: BronzeStage) throws -> BronzeResult {
+        guard retriesKafka else { return try bronze.ingestKafka(kafkaConsumer()!) }
+        guard Date() >= kafkaRetryAt else { return BronzeResult() }
+        do {
+            let r = try bronze.ingestKafka(kafkaConsumer()!, untilEnd: false)
+            try noteKafkaOutage(r.kafkaStalled)
+            kafkaBackoff = 1
+            return r
+        } catch let error as LakeError where error.operation.hasPrefix("kafka ") {
+            try noteKafkaOutage(error.description)
+            kafkaRetryAt = Date().addingTimeInterval(kafkaBackoff)
+            kafkaBackoff = min(kafkaBackoff * 2, 30)
+            return BronzeResult()
+        }
+    }
+
+    /// Records the start and the end of an outage (checkpoint `bronze/kafka_outage`), and says
+    /// so on standard error.
+    private func noteKafkaOutage(_ problem: String?) throws {
+        guard (problem == nil) != (kafkaOutage == nil) else { return }
+        if let problem {
+            let text = "since \(Clock.isoNow()): \(problem)"
+            try catalog.setCheckpoint(job: job.name, stage: "bronze", key: "kafka_outage", value: text, snapshot: nil)
+            FileHandle.standardError.write(Data("lake: \(job.name): kafka outage: \(problem); retrying\n".utf8))
+        } else {
+            try catalog.db.run("DELETE FROM lake_checkpoint WHERE job = ? AND stage = 'bronze' AND key = 'kafka_outage'",
+                               .text(job.name))
+            FileHandle.standardError.write(Data("lake: \(job.name): kafka reads again\n".utf8))
+        }
+        kafkaOutage = problem
+    }
+
+    func kafkaConsumer() throws -> KafkaConsumer? {
+        guard let settings = job.source.kafka else { return nil }
+        if let kafka { return kafka }
+        let consumer = try KafkaConsumer(settings)
+        kafka = consumer
+        return consumer
+    }
+
+    /// For `--follow`: the partitions' end offsets as the Kafka consumer last heard them from
+    /// its fetches (no request), and their sum (it grows by one per message produced); nil
+    /// before the first pass.
+    func kafkaEnds() -> (fingerprint: String, total: Int64)? {
+        guard let kafka, !kafka.assigned.isEmpty else { return nil }
+        var parts: [String] = []
+        var total: Int64 = 0
+        for (p, next) in kafka.assigned.sorted(by: { $0.key < $1.key }) {
+            let high = kafka.cachedHigh(partition: p) ?? next
+            parts.append("\(p):\(high)")
+            total += high
+        }
+        return (parts.joined(separator: ","), total)
     }
 
     /// Ends the pipeline's runs: `ok`, or `failed` with the error.

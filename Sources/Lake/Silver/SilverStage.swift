@@ -28,6 +28,9 @@ public final class SilverStage {
     private var record = ParsedRecord()
     private var state: SilverState
     private(set) var position: Int64 = 0
+    /// A Kafka source: watermarks per partition (`SilverState`), the partition read from each
+    /// bronze row's `source`.
+    private let partitioned: Bool
     private let timeField: Int
     /// The columns' types, read per row without touching the mapping's strings.
     private let columnTypes: [FieldType]
@@ -77,6 +80,7 @@ public final class SilverStage {
         keys = DedupKeyBuilder(fields: dedupFields, columns: s.columns)
         skewMicros = Int64(s.clockSkewSecondsMax) * 1_000_000
         state = SilverState(delayMicros: Int64(s.watermarkDelaySeconds) * 1_000_000)
+        partitioned = job.source.kafka != nil
         try catalog.ensureTable(name: s.table, job: job.name, layer: "silver",
                                 schemaJSON: SilverTable.schemaJSON(silverSchema), partitionColumn: s.eventTimeColumn)
         try catalog.ensureTable(name: s.quarantineTable, job: job.name, layer: "quarantine",
@@ -139,8 +143,23 @@ public final class SilverStage {
         let (snapshot, out) = try beginBatch()
         var newPosition = position
         do {
-            try BronzeTable.forEachRow(catalog, files: files) { id, ingestedAt, body in
-                if id > position { try processRecord(ingestID: id, ingestedAt: ingestedAt, body: body, out) }
+            if partitioned {
+                try refreshPartitions()
+                var lastSource: [UInt8] = []
+                var lastPartition = 0
+                try BronzeTable.forEachRowWithSource(catalog, files: files) { id, ingestedAt, body, source in
+                    guard id > position else { return }
+                    if !source.elementsEqual(lastSource) {
+                        lastSource = Array(source)
+                        lastPartition = Self.partition(source: source)
+                        if lastPartition >= state.partitionMax.count { state.setPartitionCount(lastPartition + 1) }
+                    }
+                    try processRecord(ingestID: id, ingestedAt: ingestedAt, body: body, out, partition: lastPartition)
+                }
+            } else {
+                try BronzeTable.forEachRow(catalog, files: files) { id, ingestedAt, body in
+                    if id > position { try processRecord(ingestID: id, ingestedAt: ingestedAt, body: body, out) }
+                }
             }
             for f in files { newPosition = max(newPosition, f.maxIngestID ?? newPosition) }
         } catch {
@@ -148,6 +167,30 @@ public final class SilverStage {
             throw error
         }
         try endBatch(snapshot: snapshot, out, newPosition: newPosition)
+    }
+
+    /// The partition of a bronze row from its `source` (`kafka:<topic>/<partition>`); rows
+    /// from anywhere else (HTTP ingest into a Kafka job) count as partition 0.
+    static func partition(source: UnsafeRawBufferPointer) -> Int {
+        guard source.starts(with: "kafka:".utf8), let slash = source.lastIndex(of: UInt8(ascii: "/")) else { return 0 }
+        var n = 0
+        for b in source[(slash + 1)...] {
+            guard b >= 48 && b <= 57, n < 1 << 20 else { return 0 }
+            n = n * 10 + Int(b - 48)
+        }
+        return n
+    }
+
+    /// Every partition bronze knows of holds the watermark back from the start (until it
+    /// idles), so a partition read later does not find its windows closed.
+    private func refreshPartitions() throws {
+        var count = 1
+        for r in try catalog.db.query("SELECT source FROM lake_source_position WHERE job = ? AND source LIKE 'kafka:%'",
+                                      .text(job.name)) {
+            let source = Array((r[0].text ?? "").utf8)
+            count = max(count, source.withUnsafeBytes { Self.partition(source: $0) } + 1)
+        }
+        state.setPartitionCount(count)
     }
 
     /// Processes the rows bronze hands over in memory during `lake run all` until bronze ends,
@@ -314,7 +357,11 @@ public final class SilverStage {
             (Int64(try catalog.checkpoint(job: job.name, stage: "silver", key: "max_event_us").value ?? "") ?? Int64.min,
              try catalog.liveFiles(table: job.silver.table))
         }
-        var state = SilverState(delayMicros: delay, maxEventMicros: maxEvent)
+        var state = SilverState(delayMicros: delay, maxEventMicros: maxEvent,
+                                idleMicros: Int64(job.source.kafka?.idleTimeoutSeconds ?? 60) * 1_000_000)
+        if job.source.kafka != nil {
+            state.restorePartitions(try catalog.checkpoint(job: job.name, stage: "silver", key: "partitions").value ?? "")
+        }
         guard maxEvent != Int64.min else { return state }
         let watermark = state.watermarkMicros
         let time = job.silver.eventTimeColumn
@@ -353,14 +400,19 @@ public final class SilverStage {
         try catalog.setCheckpoint(job: job.name, stage: "silver", key: "max_event_us",
                                   value: state.maxEventMicros == Int64.min ? nil : String(state.maxEventMicros),
                                   snapshot: snapshot)
+        if state.partitioned {
+            try catalog.setCheckpoint(job: job.name, stage: "silver", key: "partitions", value: state.encodedPartitions,
+                                      snapshot: snapshot)
+        }
     }
 
     // MARK: one record (the hot loop)
 
     private func processRecord(
-        ingestID: Int64, ingestedAt: Int64, body: UnsafeRawBufferPointer, _ out: Output
+        ingestID: Int64, ingestedAt: Int64, body: UnsafeRawBufferPointer, _ out: Output, partition: Int = 0
     ) throws {
         batchCounts.rowsIn += 1
+        if partitioned { state.arrived(partition: partition, ingestedAt: ingestedAt) }
         progress.add()
         if body.count > job.source.lineBytesMax {
             return try quarantine(out, ingestID, ingestedAt, body, "too_long",
@@ -377,7 +429,7 @@ public final class SilverStage {
             return try quarantine(out, ingestID, ingestedAt, body, "future_timestamp",
                                   "event time \(Timestamps.iso(micros: eventTime)) is more than \(skewMicros / 1_000_000) s after ingestion at \(Timestamps.iso(micros: ingestedAt))")
         }
-        if state.isLate(eventTime) {
+        if state.isLate(eventTime, partition: partition) {
             return try quarantine(out, ingestID, ingestedAt, body, "late",
                                   "event time \(Timestamps.iso(micros: eventTime)) is at or before the watermark \(Timestamps.iso(micros: state.watermarkMicros))")
         }
@@ -387,7 +439,11 @@ public final class SilverStage {
             batchDuplicatesByDay[Timestamps.floorDivide(eventTime, 86_400_000_000).0, default: 0] += 1
             return
         }
-        state.accept(key, eventMicros: eventTime)
+        if partitioned {
+            state.accept(key, eventMicros: eventTime, partition: partition)
+        } else {
+            state.accept(key, eventMicros: eventTime)
+        }
         batchCounts.accepted += 1
         try writeSilver(out, ingestID: ingestID, eventTime: eventTime)
         // A day the watermark has passed can get no more rows: its file is finished now.

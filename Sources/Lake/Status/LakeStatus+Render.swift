@@ -17,6 +17,8 @@ extension LakeStatus {
                 ["job": $0.job, "stage": $0.stage, "key": $0.key, "value": $0.value, "state_bytes": $0.stateBytes]
             },
             "sources": sources.map { ["job": $0.job, "source": $0.source, "byte_offset": $0.offset, "lines": $0.lines] },
+            "kafka_tombstones": tombstones,
+            "kafka_outages": kafkaOutages,
             "runs": runs.map { r -> [String: Any] in
                 [
                     "run_id": r.runID, "job": r.job, "stage": r.stage, "status": r.status, "started_at": r.startedAt,
@@ -73,7 +75,19 @@ extension LakeStatus {
         }
         if !sources.isEmpty {
             out += "\nSOURCES\n"
-            for s in sources { out += "\(s.job) \(s.source): \(s.lines) lines, byte \(s.offset)\n" }
+            for s in sources {
+                if s.source.hasPrefix("kafka:") {
+                    out += "\(s.job) \(s.source): \(s.lines) messages, next offset \(s.offset)\n"
+                } else {
+                    out += "\(s.job) \(s.source): \(s.lines) lines, byte \(s.offset)\n"
+                }
+            }
+            for (job, text) in kafkaOutages.sorted(by: { $0.key < $1.key }) {
+                out += "\(job): KAFKA OUTAGE \(text)\n"
+            }
+            for (job, n) in tombstones.sorted(by: { $0.key < $1.key }) {
+                out += "\(job): \(n) tombstones (Kafka messages without a value) skipped\n"
+            }
         }
         if !runs.isEmpty {
             out += "\nLAST RUNS\n"

@@ -43,6 +43,10 @@ public struct LakeStatus {
     public var tables: [Table] = []
     public var checkpoints: [(job: String, stage: String, key: String, value: String, stateBytes: Int)] = []
     public var sources: [(job: String, source: String, offset: Int64, lines: Int64)] = []
+    /// Kafka messages without a value each job's bronze skipped (SPEC §14).
+    public var tombstones: [String: Int64] = [:]
+    /// Jobs whose Kafka source is in an outage under `--follow`: since when, and why.
+    public var kafkaOutages: [String: String] = [:]
     public var runs: [Run] = []
     public var accounting: [Accounting] = []
     /// Files in table folders that no catalog row references (left by a crash), lake-relative.
@@ -94,6 +98,12 @@ public struct LakeStatus {
         }
         for r in try db.query("SELECT job, source, byte_offset, line_count FROM lake_source_position ORDER BY job, source") {
             s.sources.append((r[0].text ?? "", r[1].text ?? "", r[2].int ?? 0, r[3].int ?? 0))
+        }
+        for r in try db.query("SELECT job, value FROM lake_checkpoint WHERE stage = 'bronze' AND key = 'kafka_outage'") {
+            s.kafkaOutages[r[0].text ?? ""] = r[1].text ?? ""
+        }
+        for r in try db.query("SELECT job, value FROM lake_checkpoint WHERE stage = 'bronze' AND key = 'kafka_tombstones'") {
+            s.tombstones[r[0].text ?? ""] = Int64(r[1].text ?? "") ?? 0
         }
         for r in try db.query("""
             SELECT run_id, job, stage, status, started_at, ended_at, rows_in, rows_out, rows_quarantined,
