@@ -798,6 +798,9 @@ if [ -z "$ONLY" ] && [ "${BENCH_LATENCY:-1}" = 1 ]; then
   note "HTTP ingest: 8 clients POSTing 1000-event requests to lake serve (bench/http_load.py)"
   "$PYTHON" "$HERE/http_load.py" --lake-bin "$LAKE_BIN" --jobs "$JOBS" --work "$OUT/http" \
     --results "$RESULTS" --json "$OUT/http.json" >/dev/null || LATENCY_FAILED="$LATENCY_FAILED http_load.py"
+  note "Kafka: bronze from a 3-partition topic of librdkafka's mock cluster vs the landing folder (bench/kafka.py)"
+  "$PYTHON" "$HERE/kafka.py" --lake-bin "$LAKE_BIN" --jobs "$JOBS" --work "$OUT/kafka" \
+    --results "$RESULTS" --json "$OUT/kafka.json" >/dev/null || LATENCY_FAILED="$LATENCY_FAILED kafka.py"
 fi
 cat "$RESULTS"
 [ -z "$LATENCY_FAILED" ] || die "failed:$LATENCY_FAILED (see the messages above and $OUT)"
