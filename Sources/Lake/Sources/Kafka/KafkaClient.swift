@@ -43,7 +43,12 @@ enum KafkaClient {
         var error = [CChar](repeating: 0, count: 512)
         let r = rd_kafka_conf_set(conf, name, value, &error, error.count)
         guard r != RD_KAFKA_CONF_OK else { return nil }
-        return String(cString: error)
+        return KafkaClient.text(error)
+    }
+
+    /// A NUL-terminated error buffer librdkafka filled.
+    static func text(_ buffer: [CChar]) -> String {
+        buffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
     }
 
     static func errorText(_ code: rd_kafka_resp_err_t) -> String {

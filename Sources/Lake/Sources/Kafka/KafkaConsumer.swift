@@ -39,7 +39,7 @@ public final class KafkaConsumer: @unchecked Sendable {
         var error = [CChar](repeating: 0, count: 512)
         guard let rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, &error, error.count) else {
             rd_kafka_conf_destroy(conf)
-            throw LakeError("kafka \(settings.brokers)", "cannot create a consumer: \(String(cString: error))",
+            throw LakeError("kafka \(settings.brokers)", "cannot create a consumer: \(KafkaClient.text(error))",
                             hint: "check [source] brokers and [source.kafka]")
         }
         handle = rk

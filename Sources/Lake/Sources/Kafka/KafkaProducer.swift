@@ -36,7 +36,7 @@ public final class KafkaProducer {
         var error = [CChar](repeating: 0, count: 512)
         guard let rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, &error, error.count) else {
             rd_kafka_conf_destroy(conf)
-            throw LakeError("kafka \(brokers)", "cannot create a producer: \(String(cString: error))")
+            throw LakeError("kafka \(brokers)", "cannot create a producer: \(KafkaClient.text(error))")
         }
         handle = rk
         guard let t = rd_kafka_topic_new(rk, topic, nil) else {
