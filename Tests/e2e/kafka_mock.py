@@ -3,8 +3,14 @@ no broker to install), run by the system's librdkafka — the one lake links —
 
 As a program: `python3 kafka_mock.py --brokers 3 --topic clicks:3` prints the bootstrap
 servers on its first line, then reads commands on standard input: `down <broker id>`,
-`up <broker id>`, `topic <name>:<partitions>`; each answers `ok` or `error …`. It ends at end
-of input (the cluster with it).
+`up <broker id>`, `topic <name>:<partitions>`, `grow <name>:<partitions>`; each answers `ok` or
+`error …`. It ends at end of input (the cluster with it).
+
+No librdkafka mock can add partitions to a topic (CreatePartitions is not among the requests it
+serves, in 2.0.2 as in 2.16). `grow` comes closest: it deletes the topic and creates it again
+with more partitions, which only the newer librdkafka that the confluent-kafka wheel bundles can
+do (`--lib`, `bundled_library()`); on a topic nothing was produced to yet, a client sees exactly
+a topic whose partition count went up.
 
 From a test: `with MockCluster(brokers=3, topics={"clicks": 3}) as cluster: cluster.bootstrap`.
 """
@@ -15,8 +21,21 @@ import subprocess
 import sys
 
 
-def serve(brokers, topics):
-    lib = ctypes.CDLL("librdkafka.so.1")
+def bundled_library():
+    """The librdkafka the confluent-kafka wheel ships (newer than Debian's: it can delete a
+    mock topic), or None."""
+    import glob
+    import os
+    import confluent_kafka
+    site = os.path.dirname(os.path.dirname(confluent_kafka.__file__))
+    for path in sorted(glob.glob(os.path.join(site, "confluent_kafka.libs", "librdkafka*.so*"))):
+        if hasattr(ctypes.CDLL(path), "rd_kafka_mock_topic_delete"):
+            return path
+    return None
+
+
+def serve(brokers, topics, library):
+    lib = ctypes.CDLL(library or "librdkafka.so.1")
     lib.rd_kafka_conf_new.restype = ctypes.c_void_p
     lib.rd_kafka_new.restype = ctypes.c_void_p
     lib.rd_kafka_new.argtypes = [ctypes.c_int, ctypes.c_void_p, ctypes.c_char_p, ctypes.c_size_t]
@@ -50,6 +69,15 @@ def serve(brokers, topics):
             elif words[0] == "topic":
                 name, partitions = words[1].split(":")
                 code = lib.rd_kafka_mock_topic_create(cluster, name.encode(), int(partitions), min(3, brokers))
+            elif words[0] == "grow":
+                if not hasattr(lib, "rd_kafka_mock_topic_delete"):
+                    print("error this librdkafka cannot delete a mock topic (start with --lib)", flush=True)
+                    continue
+                name, partitions = words[1].split(":")
+                lib.rd_kafka_mock_topic_delete.argtypes = [ctypes.c_void_p, ctypes.c_char_p]
+                code = lib.rd_kafka_mock_topic_delete(cluster, name.encode())
+                if code == 0:
+                    code = lib.rd_kafka_mock_topic_create(cluster, name.encode(), int(partitions), min(3, brokers))
             else:
                 print(f"error unknown command {words[0]}", flush=True)
                 continue
@@ -60,8 +88,10 @@ def serve(brokers, topics):
 
 
 class MockCluster:
-    def __init__(self, brokers=3, topics=None):
+    def __init__(self, brokers=3, topics=None, library=None):
         args = [sys.executable, __file__, "--brokers", str(brokers)]
+        if library:
+            args += ["--lib", library]
         for name, partitions in (topics or {}).items():
             args += ["--topic", f"{name}:{partitions}"]
         self.process = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
@@ -95,5 +125,6 @@ if __name__ == "__main__":
     ap = argparse.ArgumentParser()
     ap.add_argument("--brokers", type=int, default=3)
     ap.add_argument("--topic", action="append", default=[], help="name:partitions")
+    ap.add_argument("--lib", help="the librdkafka to run the cluster with (default: the system's)")
     a = ap.parse_args()
-    serve(a.brokers, {t.split(":")[0]: int(t.split(":")[1]) for t in a.topic})
+    serve(a.brokers, {t.split(":")[0]: int(t.split(":")[1]) for t in a.topic}, a.lib)

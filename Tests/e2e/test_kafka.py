@@ -19,7 +19,7 @@ import pytest
 from confluent_kafka import Consumer, Producer, TopicPartition
 
 from conftest import JOB, JOBS, Lake, SILVER, QUARANTINE, check_catalog, duck, scan
-from kafka_mock import MockCluster
+from kafka_mock import MockCluster, bundled_library
 
 TOPIC = "clicks"
 
@@ -50,7 +50,7 @@ def generated(tmp_path, **options):
     return files, [line for f in files for line in f.read_bytes().splitlines()]
 
 
-def produce(bootstrap, lines, idempotent=True):
+def produce(bootstrap, lines, idempotent=True, topic=TOPIC):
     """Produces lines keyed by their event id, as `lake generate --kafka` does. (An idempotent
     producer stops every partition while one leader is down; the broker test wants the others
     to go on.)"""
@@ -61,7 +61,7 @@ def produce(bootstrap, lines, idempotent=True):
             key = json.loads(line).get("eventId")
         except (ValueError, AttributeError):
             pass
-        p.produce(TOPIC, value=line, key=key.encode() if isinstance(key, str) else None)
+        p.produce(topic, value=line, key=key.encode() if isinstance(key, str) else None)
         p.poll(0)
     assert p.flush(120) == 0
 
@@ -314,3 +314,63 @@ def test_bad_kafka_settings_are_one_line(tmp_path, source, message):
     err = p.stderr.decode().strip()
     assert p.returncode != 0 and len(err.splitlines()) == 1, err
     assert message in err, err
+
+
+def test_a_partition_added_mid_follow_is_read(tmp_path):
+    """`--follow` assigns the topic's three partitions; the topic then gets a fourth (the mock's
+    `grow`, see kafka_mock.py: the cluster runs on the wheel's newer librdkafka, lake on the
+    system's); the follow loop's partition refresh finds it (within 10 s) and reads it from
+    offset 0 with the others: every message once, silver and gold as from the landing folder.
+    The events are produced once lake knows the fourth partition, as in a shop where producers
+    find a new partition by their own metadata refresh (5 minutes by default) and send it new
+    events: a day of old events sent to a partition lake does not know yet would be late against
+    the watermark the other partitions moved (README, Kafka)."""
+    library = bundled_library()
+    assert library, "the confluent-kafka wheel should bundle a librdkafka that can delete mock topics"
+    files, lines = generated(tmp_path, seed=14, events=3000)
+    with MockCluster(brokers=3, topics={TOPIC: 3}, library=library) as cluster:
+        lake = Lake(tmp_path / "kafka", jobs=kafka_jobs(tmp_path, cluster.bootstrap))
+        proc = lake.popen("run", "all", "--follow", "--interval", "0.5",
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        try:
+            known = []
+            deadline = time.time() + 30
+            while len(known) < 3 and time.time() < deadline:
+                time.sleep(0.5)
+                try:
+                    known = lake.query("SELECT source FROM lake_source_position WHERE job = ?", JOB)
+                except Exception:
+                    pass
+            assert sorted(s for s, in known) == [f"kafka:{TOPIC}/{p}" for p in range(3)]
+            cluster.command(f"grow {TOPIC}:4")
+            deadline = time.time() + 30
+            while len(known) < 4 and time.time() < deadline:
+                time.sleep(0.5)
+                try:
+                    known = lake.query("SELECT source FROM lake_source_position WHERE job = ?", JOB)
+                except Exception:
+                    pass
+            assert sorted(s for s, in known) == [f"kafka:{TOPIC}/{p}" for p in range(4)]
+            produce(cluster.bootstrap, lines)
+            deadline = time.time() + 90
+            consumed = 0
+            while consumed < len(lines) and time.time() < deadline:
+                time.sleep(0.5)
+                try:
+                    consumed = lake.query("SELECT coalesce(sum(line_count), 0) FROM lake_source_position "
+                                          "WHERE job = ?", JOB)[0][0]
+                except Exception:
+                    pass
+            time.sleep(1.5)
+        finally:
+            proc.send_signal(signal.SIGINT)
+            proc.wait(timeout=60)
+        assert proc.returncode == 0, proc.stderr.read().decode()
+        assert consumed == len(lines)
+        got = sorted((int(s.removeprefix(f"kafka:{TOPIC}/")), o, bytes(b)) for s, o, b in duck().sql(
+            f"SELECT source, source_offset, body FROM {scan(lake.live_paths('bronze_clickstream'))}").fetchall())
+        assert got == topic_messages(cluster.bootstrap)
+    assert sorted(v for _, _, v in got) == sorted(lines)
+    assert {p for p, _, _ in got} == {0, 1, 2, 3}
+    _, expected = landing_outcome(tmp_path, files)
+    assert outcome(lake) == expected

@@ -207,8 +207,9 @@ def after_crash_state(lake):
     status = check_job_catalog(lake, tables, status)
     # The log versions the kill left: the rerun may add versions, never change these.
     lake.delta_after_kill = delta_versions(lake)
-    running = [r["stage"] for r in status["runs"] if r["status"] == "running"]
-    return f"running: {running[0] if running else 'none'}, {len(status['orphans'])} orphans"
+    # `run all` runs its stages side by side: name every stage the kill cut short.
+    running = sorted({r["stage"] for r in status["runs"] if r["status"] == "running"})
+    return f"running: {'+'.join(running) or 'none'}, {len(status['orphans'])} orphans"
 
 
 def delta_versions(lake):
@@ -283,7 +284,7 @@ class JobTables:
     def __init__(self, job, jobs=JOBS):
         spec = tomllib.loads((Path(jobs) / f"{job}.toml").read_text())
         self.job = job
-        self.landing = spec["source"]["landing"]
+        self.landing = spec["source"].get("landing")  # none for a Kafka source
         self.bronze = spec["bronze"]["table"]
         self.silver = spec["silver"]["table"]
         self.quarantine = spec["silver"]["quarantine_table"]

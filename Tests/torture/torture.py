@@ -6,6 +6,7 @@ concurrency and a full disk, and prints one summary table.
     python3 Tests/torture/torture.py --full     # everything (`make torture`, < 30 min on 2 cores)
     python3 Tests/torture/torture.py --seed 123 --only kill,corpus
     python3 Tests/torture/torture.py --seed 123 --only kill-tx,corpus-tx   # the transactions job
+    python3 Tests/torture/torture.py --full --only kill-kafka   # bronze from a mock Kafka cluster
 
 Every random choice comes from the scenario's seed, printed at its start and in the table;
 rerunning with --seed gives the same plan (kill instants land in the same slices of the clean
@@ -27,12 +28,13 @@ from common import LAKE_BIN, PARQUET_TOOL  # noqa: E402
 
 # Seeds are drawn in this order (a scenario added later goes at the end, so the seeds, and
 # therefore the plans, of the others stay what they were for a given master seed).
-SCENARIOS = ("kill", "corpus", "concurrency", "fulldisk", "kill-tx", "corpus-tx", "kill-orders")
+SCENARIOS = ("kill", "corpus", "concurrency", "fulldisk", "kill-tx", "corpus-tx", "kill-orders",
+             "kill-kafka")
 # Run order, and where each scenario lives: (module, function). The `-tx` ones run the
 # transactions job (jobs/transactions.toml, SPEC §12).
-RUN_ORDER = ("kill", "kill-tx", "kill-orders", "corpus", "corpus-tx", "concurrency", "fulldisk")
+RUN_ORDER = ("kill", "kill-tx", "kill-orders", "kill-kafka", "corpus", "corpus-tx", "concurrency", "fulldisk")
 ENTRY = {"kill": ("kill", "scenario"), "kill-tx": ("kill", "scenario_transactions"),
-         "kill-orders": ("kill", "scenario_orders"),
+         "kill-orders": ("kill", "scenario_orders"), "kill-kafka": ("kill_kafka", "scenario"),
          "corpus": ("corpus", "scenario"), "corpus-tx": ("corpus", "scenario_transactions"),
          "concurrency": ("concurrency", "scenario"), "fulldisk": ("fulldisk", "scenario")}
 
