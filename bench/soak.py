@@ -241,7 +241,7 @@ def soak(args):
         x["pass_p50"] = percentile(d, 50) if d else None
         x["pass_max"] = max(d) if d else None
     result = dict(name=args.name, rate=args.rate, minutes=args.minutes, users=args.users, written=written,
-                  retention=args.retention,
+                  catalog=catalog_settings(args),
                   bronze=bronze, peak_mb=peak, samples=sampler.samples,
                   lake_bytes=sum(p.stat().st_size for p in lake.rglob("*") if p.is_file()))
     if not args.keep:
@@ -363,8 +363,18 @@ def plot(r, path):
     plt.close(fig)
 
 
-def jobs_with_retention(jobs, to, retention):
-    """A copy of the job files with `[catalog] snapshot_retention` set."""
+def catalog_settings(args):
+    """The `[catalog]` settings the options ask for, {key: duration}."""
+    out = {}
+    if args.retention:
+        out["snapshot_retention"] = args.retention
+    if args.delta_retention:
+        out["delta_retention"] = args.delta_retention
+    return out
+
+
+def jobs_with_catalog(jobs, to, settings):
+    """A copy of the job files with these `[catalog]` settings."""
     if to.exists():
         shutil.rmtree(to)
     shutil.copytree(jobs, to)
@@ -372,7 +382,7 @@ def jobs_with_retention(jobs, to, retention):
         text = f.read_text()
         if "\n[catalog]" in text:
             raise SystemExit(f"soak: {f} has a [catalog] section already; edit it instead of --retention")
-        f.write_text(text + f'\n[catalog]\nsnapshot_retention = "{retention}"\n')
+        f.write_text(text + "\n[catalog]\n" + "".join(f'{k} = "{v}"\n' for k, v in settings.items()))
     return to
 
 
@@ -394,7 +404,7 @@ def markdown(r, png, started, commit):
     w.append(f"`python3 bench/soak.py --rate {r['rate']} --minutes {r['minutes']} --users {r['users']} "
              f"--name {r['name']}` on {started} at commit `{commit}` ({os.cpu_count()} cores, shared with the "
              "Python writer and poller). `lake run all --follow --interval 1` on the clickstream job (10-minute "
-             "watermark), " + (f"`[catalog] snapshot_retention = \"{r['retention']}\"`" if r.get("retention")
+             "watermark), " + (", ".join(f"`[catalog] {k} = \"{v}\"`" for k, v in r["catalog"].items()) if r.get("catalog")
                                else "default `[catalog]` settings") + ". Figures per 10-s interval; latency = append → "
              "sample's gold session row visible in SQLite.")
     w.append("")
@@ -411,7 +421,8 @@ def markdown(r, png, started, commit):
                  f"{p['history']:+.1f} MB ({g['snapshots']:+,.0f} snapshot rows, {g['file_rows']:+,.0f} file rows), "
                  f"state {p['state']:+.1f} MB, gold tables {p['gold']:+.1f} MB | — |")
     w.append("")
-    w.append("History = snapshot, file and run rows (bounded by `snapshot_retention`); state = open gold groups, "
+    w.append("History = snapshot, file and run rows (snapshots folded past `snapshot_retention` and thinned to one a minute "
+             "past `snapshot_detail`; a retired file's row stays until vacuum deletes the file after `delta_retention`); state = open gold groups, "
              "checkpoints, source positions; gold = the gold tables in catalog.db. Pass = one `--follow` pass "
              "(bronze, silver and gold commits), median and max in the interval.")
     w.append("")
@@ -445,13 +456,15 @@ def main():
     ap.add_argument("--results", type=Path, help="put the Markdown section into this file")
     ap.add_argument("--keep", action="store_true")
     ap.add_argument("--retention", help="the jobs' [catalog] snapshot_retention (default: the job files')")
+    ap.add_argument("--delta-retention", help="the jobs' [catalog] delta_retention: how long retired files (and "
+                    "their catalog rows) are kept for time travel (default: the job files', 7 days)")
     args = ap.parse_args()
     args.name = args.name or f"{args.rate}-{args.users}"
     if not os.access(args.lake_bin, os.X_OK):
         raise SystemExit(f"soak: {args.lake_bin} is missing; build it with: swift build -c release")
     args.work.mkdir(parents=True, exist_ok=True)
-    if args.retention:
-        args.jobs = jobs_with_retention(args.jobs, args.work / f"jobs-{args.name}", args.retention)
+    if catalog_settings(args):
+        args.jobs = jobs_with_catalog(args.jobs, args.work / f"jobs-{args.name}", catalog_settings(args))
     started = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
                             capture_output=True, text=True).stdout.strip() or "unknown"
