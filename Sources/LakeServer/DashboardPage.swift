@@ -4,16 +4,20 @@
 /// with `textContent` or SVG attributes, never parsed as HTML.
 public enum DashboardPage {
     /// The page; with `embeddedJSON` (from `DashboardData.jsonText`) it is static and offline.
-    public static func html(title: String, embeddedJSON: String? = nil) -> String {
+    /// `job` and `jobs` (served pages): the job whose data the page reads and the job switcher.
+    public static func html(title: String, embeddedJSON: String? = nil, job: String? = nil, jobs: [String] = []) -> String {
         let data = embeddedJSON.map { "<script id=\"lake-data\" type=\"application/json\">\($0)</script>" } ?? ""
+        let nav = jobs.isEmpty ? "" : "<nav class=\"jobs\" aria-label=\"jobs\">" + jobs.map { name in
+            "<a href=\"/jobs/\(escape(name))\"\(name == job ? " aria-current=\"page\"" : "")>\(escape(name))</a>"
+        }.joined(separator: " ") + "</nav>"
         return """
             <!doctype html>
             <html lang="en"><head><meta charset="utf-8">
             <meta name="viewport" content="width=device-width, initial-scale=1">
             <title>\(escape(title))</title>
-            <style>\(css)</style></head>
-            <body data-mode="\(embeddedJSON == nil ? "live" : "static")">
-            <header><h1>\(escape(title))</h1><p id="updated" class="muted">loading…</p></header>
+            <style>\(css)\(DeclaredPage.css)</style></head>
+            <body data-mode="\(embeddedJSON == nil ? "live" : "static")" data-job="\(escape(job ?? ""))">
+            <header>\(nav)<h1>\(escape(title))</h1><p id="updated" class="muted">loading…</p></header>
             <main>
             <section class="tiles" id="kpis">
               <div class="tile"><span class="label">Sessions</span><span class="value" data-kpi="total_sessions">–</span></div>
@@ -159,7 +163,8 @@ public enum DashboardPage {
         }
         async function refresh() {
           try {
-            const r = await fetch("api/dashboard", {cache: "no-store"});
+            const job = document.body.dataset.job;
+            const r = await fetch(job ? `/api/dashboard?job=${encodeURIComponent(job)}` : "api/dashboard", {cache: "no-store"});
             if (!r.ok) throw new Error(`HTTP ${r.status}`);
             render(await r.json());
           } catch (e) { document.getElementById("updated").textContent = `cannot reach lake serve: ${e.message}`; }

@@ -8,7 +8,8 @@ import NIOCore
 /// `lake serve`: the dashboard, its JSON API, `/metrics`, and HTTP ingest, on one port.
 ///
 /// Routes (anything else is a 404 with a JSON error; no file is ever served from disk):
-/// `GET /` the page · `GET /api/dashboard|kpis|funnel|hourly|top-customers|session-status|status`
+/// `GET /` the first job's page (`?job=` another's) · `GET /jobs/<job>` a job's page (`DeclaredPage`)
+/// · `GET /api/dashboard|kpis|funnel|hourly|top-customers|session-status|status`
 /// · `GET /api/jobs` and `GET /api/jobs/<job>/<view or gold table>?limit=&offset=` (`TableAPI`)
 /// · `GET /metrics` · `POST /ingest/<job>` with an NDJSON body (acknowledged once committed).
 /// SwiftNIO's HTTP parser bounds request lines and headers; bodies are bounded here.
@@ -129,13 +130,20 @@ struct Router {
             let page = try owner.read { try TableAPI.page($0, job: job, name: String(parts[1]), query: query) }
             return Responses.text(try DashboardData.jsonText(page), type: "application/json")
         }
+        if path.hasPrefix("/jobs/") {
+            let name = String(path.dropFirst("/jobs/".count))
+            guard let job = owner.jobs.first(where: { $0.name == name }) else {
+                throw HTTPFailure(.notFound, "no job named \(name.prefix(100)); the jobs: " + owner.jobs.map(\.name).joined(separator: ", "))
+            }
+            return page(job)
+        }
         let jobName = request.uri.queryParameters["job"].map(String.init)
         guard let job = owner.job(named: jobName) else {
             throw HTTPFailure(.notFound, "no job named \(jobName?.prefix(100) ?? "")")
         }
         switch path {
         case "/", "/index.html":
-            return Responses.text(DashboardPage.html(title: "lake · \(job.name)"), type: "text/html; charset=utf-8")
+            return page(job)
         case "/metrics":
             return Responses.text(try owner.read { try Metrics.text($0, jobs: owner.jobs) },
                                   type: "text/plain; version=0.0.4; charset=utf-8")
@@ -149,6 +157,17 @@ struct Router {
         default:
             throw HTTPFailure(.notFound, "no such resource: \(path.prefix(200))")
         }
+    }
+
+    /// A job's page: its declared dashboard; without one, the built-in clickstream page when the
+    /// job declares that page's views (`gold_kpis`, …), else the default page (a table per gold
+    /// table and view).
+    private func page(_ job: JobDefinition) -> Response {
+        let jobs = owner.jobs.map(\.name)
+        let html = DeclaredPage.usesBuiltInPage(job)
+            ? DashboardPage.html(title: "lake · \(job.name)", job: job.name, jobs: jobs)
+            : DeclaredPage.html(job: job, jobs: jobs)
+        return Responses.text(html, type: "text/html; charset=utf-8")
     }
 
     private func json(_ job: JobDefinition, _ body: (DashboardData) throws -> Any) throws -> Response {

@@ -17,9 +17,7 @@ enum TableAPI {
         }]
     }
 
-    static func goldTables(_ job: JobDefinition) -> [String] {
-        job.gold.flatMap { $0.kind == .kmeans ? [$0.table, $0.modelTable] : [$0.table] }
-    }
+    static func goldTables(_ job: JobDefinition) -> [String] { job.goldTableNames }
 
     static func page(_ catalog: Catalog, job: JobDefinition, name: String, query: [String: String]) throws -> [String: Any] {
         let kind: String

@@ -14,6 +14,8 @@ public struct JobDefinition: Sendable, Equatable {
     public var schedules: [Schedule]
     /// How the job's history is kept in the catalog (`[catalog]`).
     public var catalog = CatalogSettings()
+    /// The page `lake serve` shows for the job (`[dashboard]`); nil: a table per gold table and view.
+    public var dashboard: DashboardDefinition?
 
     public init(
         name: String, source: SourceSettings, bronze: BronzeSettings, silver: SilverSettings,

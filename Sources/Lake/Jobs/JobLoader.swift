@@ -64,7 +64,7 @@ public enum JobLoader {
         }
         let top = JobFileTable(file: file, path: "", table: try TOML.parse(text, file: file))
         try top.rejectUnknownKeys(["description", "source", "bronze", "silver", "gold",
-                                   "views", "schedules", "catalog"])
+                                   "views", "schedules", "catalog", "dashboard"])
         let source = try readSource(top.subtable("source", "a [source] table"), job: name)
         let bronze = try readBronze(
             top.requiredSubtable("bronze", "a [bronze] table with the bronze table name"))
@@ -80,6 +80,7 @@ public enum JobLoader {
         job.views = try readViews(top.subtable("views", "a [views] table of name = \"SELECT …\""))
         job.summary = try top.optional("description", "a string") { $0.stringValue } ?? ""
         try checkTableNames(job, top: top)
+        job.dashboard = try readDashboard(top.subtable("dashboard", "a [dashboard] table"), job: job)
         // Every expression is parsed and type-checked now, so a mistake is reported when the
         // job loads, with its line and column, not when gold first meets a row.
         _ = try GoldPlan(job: job)
