@@ -67,14 +67,8 @@ struct ReportCommand: ParsableCommand {
     func run() throws {
         let job = try global.loadJobs(only: self.job)[0]
         let catalog = try Catalog(paths: global.paths, readOnly: true)
-        let page: String
-        if DeclaredPage.usesBuiltInPage(job) {
-            let data = try DashboardData(catalog: catalog, job: job).all()
-            page = DashboardPage.html(title: "lake · \(job.name) report", embeddedJSON: try DashboardData.jsonText(data))
-        } else {
-            page = DeclaredPage.html(job: job, jobs: [], embeddedJSON: try DashboardData.jsonText(
-                try DeclaredPage.embedded(catalog, job: job)))
-        }
+        let page = DashboardPage.html(job: job, jobs: [], embeddedJSON: try DashboardData.jsonText(
+            try DashboardPage.embedded(catalog, job: job)))
         do {
             try page.write(toFile: out, atomically: true, encoding: .utf8)
         } catch {

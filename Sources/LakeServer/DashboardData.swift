@@ -1,7 +1,8 @@
 import Foundation
 import Lake
 
-/// The dashboard's data, read from the catalog's gold views and bookkeeping tables. Every value
+/// The clickstream job's KPI endpoints (`/api/kpis`, …) and every page's pipeline health, read
+/// from the catalog's gold views and bookkeeping tables. Every value
 /// is JSON-ready; the page renders it as text (never as HTML), so data cannot inject markup.
 public struct DashboardData {
     let catalog: Catalog
@@ -93,7 +94,7 @@ public struct DashboardData {
         return out
     }
 
-    /// Everything the page shows, in one object (what `lake report` embeds).
+    /// The clickstream KPI views and the pipeline's health in one object (`/api/dashboard`).
     public func all() throws -> [String: Any] {
         try catalog.db.read {
             [

@@ -1,44 +1,63 @@
-/// The dashboard: one self-contained HTML page (CSS and SVG charts drawn by its own script,
-/// nothing loaded from the network). Served by `lake serve`, where it polls the JSON API every
-/// few seconds, and written by `lake report` with the data embedded. Data is only ever set
-/// with `textContent` or SVG attributes, never parsed as HTML.
+import Foundation
+import Lake
+
+/// A job's page (`lake serve`, `lake report`), drawn from its declared dashboard (`[dashboard]`, SPEC §15), or from the default
+/// one (a table per gold table and view): `GET /jobs/<job>`. The panels' frames are written here
+/// with every name escaped; the script reads each panel's rows from `/api/jobs/<job>/<from>`
+/// and the pipeline's health from `/api/status?job=`, draws cards, SVG charts and tables with
+/// `textContent` and attributes only (never HTML from data), and reads them again every
+/// `refresh` seconds without reloading the page.
 public enum DashboardPage {
-    /// The page; with `embeddedJSON` (from `DashboardData.jsonText`) it is static and offline.
-    /// `job` and `jobs` (served pages): the job whose data the page reads and the job switcher.
-    public static func html(title: String, embeddedJSON: String? = nil, job: String? = nil, jobs: [String] = []) -> String {
-        let data = embeddedJSON.map { "<script id=\"lake-data\" type=\"application/json\">\($0)</script>" } ?? ""
-        let nav = jobs.isEmpty ? "" : "<nav class=\"jobs\" aria-label=\"jobs\">" + jobs.map { name in
-            "<a href=\"/jobs/\(escape(name))\"\(name == job ? " aria-current=\"page\"" : "")>\(escape(name))</a>"
-        }.joined(separator: " ") + "</nav>"
+    /// The served page (`embeddedJSON` nil: it reads the API and refreshes), or with the data of
+    /// `embedded(_:job:)` a static, offline page (`lake report`).
+    public static func html(job: JobDefinition, jobs: [String], embeddedJSON: String? = nil) -> String {
+        let d = job.page
+        let cards = d.panels.filter { $0.kind == .card }
+        let others = d.panels.filter { $0.kind != .card }
+        let spec: [String: Any] = [
+            "job": job.name, "refresh": d.refreshSeconds,
+            "panels": d.panels.map { p -> [String: Any] in
+                var o: [String: Any] = ["name": p.name, "kind": p.kind.rawValue, "from": p.from, "limit": p.limit,
+                                        "format": p.format.rawValue, "y": p.y, "columns": p.columns]
+                if let v = p.value { o["value"] = v }
+                if let x = p.x { o["x"] = x }
+                return o
+            },
+        ]
+        let specJSON = (try? DashboardData.jsonText(spec)) ?? "{}"
+        let e = escape
+        let nav = jobs.map { name in
+            "<a href=\"/jobs/\(e(name))\"\(name == job.name ? " aria-current=\"page\"" : "")>\(e(name))</a>"
+        }.joined(separator: " ")
+        let tiles = cards.map { p in
+            "<div class=\"tile\" id=\"panel-\(e(p.name))\" data-kind=\"card\"><span class=\"label\">\(e(p.title))</span>"
+                + "<span class=\"value\">–</span></div>"
+        }.joined(separator: "\n")
+        let articles = others.map { p in
+            let wide = p.kind == .line || (p.kind == .table && (p.columns.count > 4 || p.columns.isEmpty)) ? " wide" : ""
+            return "<article class=\"card\(wide)\" id=\"panel-\(e(p.name))\" data-kind=\"\(p.kind.rawValue)\">"
+                + "<h2>\(e(p.title))</h2><div class=\"body\"></div></article>"
+        }.joined(separator: "\n")
         return """
             <!doctype html>
             <html lang="en"><head><meta charset="utf-8">
             <meta name="viewport" content="width=device-width, initial-scale=1">
-            <title>\(escape(title))</title>
-            <style>\(css)\(DeclaredPage.css)</style></head>
-            <body data-mode="\(embeddedJSON == nil ? "live" : "static")" data-job="\(escape(job ?? ""))">
-            <header>\(nav)<h1>\(escape(title))</h1><p id="updated" class="muted">loading…</p></header>
+            <title>\(e(d.title)) · lake</title>
+            <style>\(css)</style></head>
+            <body data-job="\(e(job.name))">
+            <header><nav class="jobs" aria-label="jobs">\(nav)</nav><h1>\(e(d.title))</h1>
+            <p id="updated" class="muted">loading…</p></header>
             <main>
-            <section class="tiles" id="kpis">
-              <div class="tile"><span class="label">Sessions</span><span class="value" data-kpi="total_sessions">–</span></div>
-              <div class="tile"><span class="label">Orders</span><span class="value" data-kpi="orders">–</span></div>
-              <div class="tile"><span class="label">Abandoned carts</span><span class="value" data-kpi="abandoned_carts">–</span></div>
-              <div class="tile"><span class="label">Revenue</span><span class="value" data-kpi="revenue">–</span></div>
-              <div class="tile"><span class="label">Avg order value</span><span class="value" data-kpi="average_order_value">–</span></div>
-              <div class="tile"><span class="label">Conversion</span><span class="value" data-kpi="conversion_rate_pct">–</span></div>
-            </section>
+            \(tiles.isEmpty ? "" : "<section class=\"tiles\">\n\(tiles)\n</section>")
             <section class="grid">
-              <article class="card"><h2>Conversion funnel</h2><div id="funnel"></div></article>
-              <article class="card"><h2>Session status</h2><div id="status-chart"></div></article>
-              <article class="card wide"><h2>Sessions per hour</h2><div id="hourly"></div>
-                <p class="legend"><span class="sw s0"></span>sessions <span class="sw s1"></span>purchases <span class="sw s2"></span>abandoned carts</p></article>
-              <article class="card"><h2>Top customers</h2><table id="top"><thead><tr><th>User</th><th>Lifetime value</th><th>Sessions</th><th>Purchases</th></tr></thead><tbody></tbody></table></article>
-              <article class="card"><h2>Pipeline health</h2><dl id="health"></dl>
-                <h3>Quarantined by reason</h3><table id="quarantine"><tbody></tbody></table>
-                <h3>Last runs</h3><table id="runs"><tbody></tbody></table></article>
+            \(articles)
+            <article class="card" id="health-panel"><h2>Pipeline health</h2><dl id="health"></dl>
+              <h3>Quarantined by reason</h3><table id="quarantine"><tbody></tbody></table>
+              <h3>Last runs</h3><table id="runs"><tbody></tbody></table></article>
             </section>
             </main>
-            \(data)
+            <script id="lake-spec" type="application/json">\(specJSON)</script>
+            \(embeddedJSON.map { "<script id=\"lake-data\" type=\"application/json\">\($0)</script>" } ?? "")
             <script>\(script)</script>
             </body></html>
             """
@@ -67,13 +86,25 @@ public enum DashboardPage {
         .sw{display:inline-block;width:10px;height:10px;border-radius:2px;margin:0 4px 0 10px}.s0{background:var(--c0)}.s1{background:var(--c1)}.s2{background:var(--c2)}
         .ok{color:var(--c1)}.bad{color:#c0392b;font-weight:600}
         @media (max-width:520px){main{padding:8px}.value{font-size:20px}}
+        nav.jobs{font-size:13px;margin-bottom:6px}nav.jobs a{color:var(--c0);margin-right:10px;text-decoration:none}
+        nav.jobs a[aria-current]{color:var(--ink);font-weight:650}.problem{color:#c0392b;font-size:13px}
+        
         """
 
     static let script = #"""
         "use strict";
         const NS = "http://www.w3.org/2000/svg";
-        const fmtInt = v => v == null ? "–" : Number(v).toLocaleString("en-US");
-        const fmtMoney = v => v == null ? "–" : Number(v).toLocaleString("en-US", {minimumFractionDigits: 2, maximumFractionDigits: 2});
+        const COLORS = ["#3b6fd8", "#1f9d6b", "#e0823d", "#9b59b6", "#c0392b", "#16a3b8", "#9aa3b2", "#d4ac0d"];
+        const spec = JSON.parse(document.getElementById("lake-spec").textContent);
+        const embeddedNode = document.getElementById("lake-data");
+        const embedded = embeddedNode ? JSON.parse(embeddedNode.textContent) : null;
+        async function api(url, fallback) {
+          if (embedded) { const j = fallback(); if (j.error) throw new Error(j.error); return j; }
+          const r = await fetch(url, {cache: "no-store"});
+          const j = await r.json();
+          if (!r.ok) throw new Error(j.error || `HTTP ${r.status}`);
+          return j;
+        }
         function el(tag, attrs, text) {
           const e = tag.startsWith("svg:") ? document.createElementNS(NS, tag.slice(4)) : document.createElement(tag);
           for (const [k, v] of Object.entries(attrs || {})) e.setAttribute(k, String(v));
@@ -81,96 +112,170 @@ public enum DashboardPage {
           return e;
         }
         function clear(node) { while (node.firstChild) node.removeChild(node.firstChild); return node; }
-        function kpis(k) {
-          const formats = {revenue: fmtMoney, average_order_value: fmtMoney, conversion_rate_pct: v => v == null ? "–" : Number(v).toFixed(2) + "%"};
-          for (const span of document.querySelectorAll("[data-kpi]")) {
-            const key = span.dataset.kpi, v = k[key];
-            span.dataset.value = v == null ? "" : String(v);
-            span.textContent = (formats[key] || fmtInt)(v);
-          }
+        function fmt(v, format) {
+          if (v == null) return "–";
+          if (format === "text" || (typeof v !== "number" && format === "auto")) return String(v);
+          const n = Number(v);
+          if (!Number.isFinite(n)) return String(v);
+          if (format === "money") return n.toLocaleString("en-US", {minimumFractionDigits: 2, maximumFractionDigits: 2});
+          if (format === "percent") return n.toFixed(2) + "%";
+          if (format === "integer") return Math.round(n).toLocaleString("en-US");
+          if (format === "number" || !Number.isInteger(n)) return n.toLocaleString("en-US", {maximumFractionDigits: 2});
+          return n.toLocaleString("en-US");
         }
-        function bars(target, rows, label, value, colors) {
-          const node = clear(document.getElementById(target));
-          const max = Math.max(1, ...rows.map(r => Number(r[value]) || 0));
-          const h = 30, w = 400, left = 150, svg = el("svg:svg", {viewBox: `0 0 ${w} ${rows.length * h + 4}`, role: "img"});
+        function problem(body, text) { clear(body).appendChild(el("p", {class: "problem"}, text)); }
+        function need(rows, columns, names, from) {
+          const missing = names.filter(n => !columns.includes(n));
+          if (missing.length) throw new Error(`${missing.join(", ")} not among the columns of ${from}: ${columns.join(", ")}`);
+        }
+        function card(node, p, data) {
+          need(data.rows, data.columns, [p.value], p.from);
+          const span = node.querySelector(".value"), v = data.rows.length ? data.rows[0][p.value] : null;
+          span.dataset.value = v == null ? "" : String(v);
+          span.textContent = fmt(v, p.format);
+        }
+        function bars(body, p, rows) {
+          const y = p.y[0], max = Math.max(1, ...rows.map(r => Math.abs(Number(r[y]) || 0)));
+          const h = 28, w = 420, left = 150, svg = el("svg:svg", {viewBox: `0 0 ${w} ${rows.length * h + 4}`, role: "img"});
           rows.forEach((r, i) => {
-            const v = Number(r[value]) || 0, bw = Math.max(2, (w - left - 60) * v / max);
-            svg.appendChild(el("svg:text", {x: 0, y: i * h + 20, "font-size": 13, fill: "#1d2330"}, r[label]));
-            svg.appendChild(el("svg:rect", {x: left, y: i * h + 5, width: bw, height: h - 10, rx: 4, fill: colors[i % colors.length], "data-value": v}));
-            svg.appendChild(el("svg:text", {x: left + 6 + bw, y: i * h + 20, "font-size": 12, fill: "#6b7280"}, fmtInt(v)));
+            const v = Number(r[y]) || 0, bw = Math.max(2, (w - left - 80) * Math.abs(v) / max);
+            svg.appendChild(el("svg:text", {x: 0, y: i * h + 19, "font-size": 12, fill: "#1d2330"}, String(r[p.x] ?? "–").slice(0, 24)));
+            svg.appendChild(el("svg:rect", {x: left, y: i * h + 5, width: bw, height: h - 10, rx: 4, fill: COLORS[i % COLORS.length],
+                                            "data-label": String(r[p.x] ?? ""), "data-value": v}));
+            svg.appendChild(el("svg:text", {x: left + 6 + bw, y: i * h + 19, "font-size": 12, fill: "#6b7280"}, fmt(r[y], p.format)));
           });
-          node.appendChild(svg);
+          body.appendChild(svg);
         }
-        function funnel(rows) {
-          bars("funnel", rows, "stage", "sessions", ["#3b6fd8", "#e0823d", "#1f9d6b"]);
-          const all = rows.length ? Number(rows[0].sessions) || 0 : 0;
-          if (all > 0 && rows.length === 3) {
-            const p = document.getElementById("funnel").appendChild(el("p", {class: "muted"}));
-            p.textContent = `cart ${(100 * rows[1].sessions / all).toFixed(1)}% of sessions, purchase ${(100 * rows[2].sessions / all).toFixed(1)}%`;
-          }
-        }
-        function statusChart(rows) {
-          const colors = {"Purchased": "#1f9d6b", "Abandoned Cart": "#e0823d", "Browsing Only": "#9aa3b2"};
-          const total = rows.reduce((a, r) => a + (Number(r.sessions) || 0), 0);
-          const withShare = rows.map(r => Object.assign({}, r, {label: `${r.status} ${total ? (100 * r.sessions / total).toFixed(1) : 0}%`}));
-          bars("status-chart", withShare, "label", "sessions", withShare.map(r => colors[r.status] || "#3b6fd8"));
-        }
-        function hourly(rows) {
-          const node = clear(document.getElementById("hourly"));
-          if (!rows.length) { node.appendChild(el("p", {class: "muted"}, "no sessions yet")); return; }
-          const w = 900, h = 220, pad = 34, series = [["sessions", "#3b6fd8"], ["purchases", "#1f9d6b"], ["abandoned_carts", "#e0823d"]];
-          const max = Math.max(1, ...rows.map(r => Number(r.sessions) || 0));
+        function line(body, p, rows) {
+          const w = 900, h = 230, pad = 60;
+          const values = rows.flatMap(r => p.y.map(k => Number(r[k]) || 0));
+          const max = Math.max(1, ...values), min = Math.min(0, ...values);
           const x = i => pad + (w - pad - 8) * (rows.length === 1 ? 0.5 : i / (rows.length - 1));
-          const y = v => h - 22 - (h - 34) * v / max;
+          const y = v => h - 22 - (h - 34) * (v - min) / (max - min);
           const svg = el("svg:svg", {viewBox: `0 0 ${w} ${h}`, role: "img"});
           for (const f of [0, 0.5, 1]) {
-            svg.appendChild(el("svg:line", {x1: pad, x2: w - 8, y1: y(max * f), y2: y(max * f), stroke: "#eef0f3"}));
-            svg.appendChild(el("svg:text", {x: 0, y: y(max * f) + 4, "font-size": 11, fill: "#6b7280"}, fmtInt(Math.round(max * f))));
+            const v = min + (max - min) * f;
+            svg.appendChild(el("svg:line", {x1: pad, x2: w - 8, y1: y(v), y2: y(v), stroke: "#eef0f3"}));
+            svg.appendChild(el("svg:text", {x: 0, y: y(v) + 4, "font-size": 11, fill: "#6b7280"}, fmt(v, p.format)));
           }
-          for (const [key, color] of series) {
-            const pts = rows.map((r, i) => `${x(i).toFixed(1)},${y(Number(r[key]) || 0).toFixed(1)}`).join(" ");
-            svg.appendChild(el("svg:polyline", {points: pts, fill: "none", stroke: color, "stroke-width": 2, "data-series": key}));
-          }
+          p.y.forEach((k, s) => {
+            const pts = rows.map((r, i) => `${x(i).toFixed(1)},${y(Number(r[k]) || 0).toFixed(1)}`).join(" ");
+            svg.appendChild(el("svg:polyline", {points: pts, fill: "none", stroke: COLORS[s % COLORS.length], "stroke-width": 2,
+                                                "data-series": k, "data-values": JSON.stringify(rows.map(r => r[k]))}));
+          });
           const step = Math.max(1, Math.ceil(rows.length / 8));
-          rows.forEach((r, i) => { if (i % step === 0) svg.appendChild(el("svg:text", {x: x(i) - 14, y: h - 4, "font-size": 11, fill: "#6b7280"}, String(r.hour).slice(5, 13).replace("T", " ") + "h")); });
-          node.appendChild(svg);
+          rows.forEach((r, i) => { if (i % step === 0) svg.appendChild(el("svg:text", {x: x(i) - 20, y: h - 4, "font-size": 11, fill: "#6b7280"}, String(r[p.x] ?? "").replace("T", " ").slice(5, 16))); });
+          body.appendChild(svg);
+          if (p.y.length > 1) {
+            const legend = body.appendChild(el("p", {class: "legend"}));
+            p.y.forEach((k, s) => { legend.appendChild(el("span", {class: "sw", style: `background:${COLORS[s % COLORS.length]}`})); legend.appendChild(document.createTextNode(k)); });
+          }
         }
-        function table(id, rows, cells) {
+        function pie(body, p, rows, hole) {
+          const y = p.y[0], total = rows.reduce((a, r) => a + Math.max(0, Number(r[y]) || 0), 0);
+          const svg = el("svg:svg", {viewBox: "0 0 470 200", role: "img"});
+          let angle = -Math.PI / 2;
+          rows.forEach((r, i) => {
+            const v = Math.max(0, Number(r[y]) || 0), share = total ? v / total : 0, color = COLORS[i % COLORS.length];
+            const a2 = angle + share * 2 * Math.PI, large = share > 0.5 ? 1 : 0;
+            const pt = a => `${(100 + 90 * Math.cos(a)).toFixed(2)},${(100 + 90 * Math.sin(a)).toFixed(2)}`;
+            const d = share >= 0.9999 ? "M 100,10 A 90,90 0 1 1 99.99,10 Z" : `M 100,100 L ${pt(angle)} A 90,90 0 ${large} 1 ${pt(a2)} Z`;
+            if (share > 0) svg.appendChild(el("svg:path", {d, fill: color, "data-label": String(r[p.x] ?? ""), "data-value": v}));
+            svg.appendChild(el("svg:rect", {x: 215, y: 12 + i * 20, width: 10, height: 10, rx: 2, fill: color}));
+            svg.appendChild(el("svg:text", {x: 231, y: 21 + i * 20, "font-size": 12, fill: "#1d2330"},
+                               `${String(r[p.x] ?? "–").slice(0, 18)} ${fmt(r[y], p.format)} (${(100 * share).toFixed(1)}%)`));
+            angle = a2;
+          });
+          if (hole) svg.appendChild(el("svg:circle", {cx: 100, cy: 100, r: 48, fill: "#fff"}));
+          body.appendChild(svg);
+        }
+        function table(body, p, data) {
+          const columns = p.columns.length ? p.columns : data.columns;
+          need(data.rows, data.columns, columns, p.from);
+          const t = el("table"), head = t.appendChild(el("thead")).appendChild(el("tr")), tb = t.appendChild(el("tbody"));
+          // The panel's format is for its real columns; integer columns (counts) stay integers.
+          const numeric = columns.map(c => ["integer", "real"].includes(data.types[c]));
+          const formats = columns.map(c => data.types[c] === "real" ? p.format : data.types[c] === "integer" ? "auto" : "text");
+          columns.forEach((c, i) => head.appendChild(el("th", numeric[i] ? {class: "n"} : {}, c)));
+          for (const r of data.rows) {
+            const tr = tb.appendChild(el("tr"));
+            columns.forEach((c, i) => tr.appendChild(el("td", numeric[i] ? {class: "n"} : {}, fmt(r[c], formats[i]))));
+          }
+          if (!data.rows.length) body.appendChild(el("p", {class: "muted"}, "no rows yet"));
+          body.appendChild(t);
+        }
+        async function rowsOf(p) {
+          const j = await api(`/api/jobs/${encodeURIComponent(spec.job)}/${encodeURIComponent(p.from)}?limit=${p.limit}`,
+                              () => embedded.rows[p.from]);
+          const rows = embedded ? j.rows.slice(0, p.limit) : j.rows;
+          const columns = j.columns.map(c => c.name), types = Object.fromEntries(j.columns.map(c => [c.name, c.type]));
+          return {columns, types, rows: rows.map(a => Object.fromEntries(columns.map((c, i) => [c, a[i]])))};
+        }
+        async function panel(p) {
+          const node = document.getElementById(`panel-${p.name}`);
+          const body = node.querySelector(".body");
+          try {
+            const data = await rowsOf(p);
+            if (p.kind === "card") return card(node, p, data);
+            clear(body);
+            if (p.kind === "table") return table(body, p, data);
+            need(data.rows, data.columns, [p.x, ...p.y], p.from);
+            if (!data.rows.length) return problem(body, "no rows yet");
+            if (p.kind === "bar") bars(body, p, data.rows);
+            else if (p.kind === "line") line(body, p, data.rows);
+            else pie(body, p, data.rows, p.kind === "donut");
+          } catch (e) {
+            if (body) problem(body, e.message); else node.querySelector(".value").textContent = "–";
+            node.dataset.problem = e.message;
+          }
+        }
+        function rowsTable(id, rows, cells) {
           const body = clear(document.querySelector(`#${id} tbody`));
           for (const r of rows) {
             const tr = body.appendChild(el("tr"));
             for (const [value, numeric] of cells(r)) tr.appendChild(el("td", numeric ? {class: "n"} : {}, value));
           }
         }
-        function health(s) {
+        async function health() {
+          const s = await api(`/api/status?job=${encodeURIComponent(spec.job)}`, () => embedded.status);
           const dl = clear(document.getElementById("health"));
           const add = (k, v, cls) => { dl.appendChild(el("dt", {}, k)); dl.appendChild(el("dd", cls ? {class: cls} : {}, v)); };
           add("Watermark", s.watermark || "none");
           if (s.watermark_lag_seconds != null) add("Lag", `${Math.round(s.watermark_lag_seconds).toLocaleString("en-US")} s behind now`);
-          for (const a of s.accounting || []) {
-            add(`${a.job} accounting`, `${fmtInt(a.bronze_rows)} bronze = ${fmtInt(a.silver_rows)} silver + ${fmtInt(a.duplicates)} dup + ${fmtInt(a.quarantined)} quarantined + ${fmtInt(a.pending)} pending`, a.balanced ? "ok" : "bad");
+          for (const a of (s.accounting || []).filter(a => a.job === spec.job)) {
+            add("Accounting", `${fmt(a.bronze_rows)} bronze = ${fmt(a.silver_rows)} silver + ${fmt(a.duplicates)} dup + ${fmt(a.quarantined)} quarantined + ${fmt(a.pending)} pending`, a.balanced ? "ok" : "bad");
           }
-          for (const [name, t] of Object.entries(s.tables || {}).sort()) add(name, `${fmtInt(t.rows)} rows, ${fmtInt(t.files)} files`);
-          table("quarantine", s.quarantine_by_reason || [], r => [[r.reason], [fmtInt(r.rows), true]]);
-          table("runs", (s.runs || []).slice(0, 6), r => [[`${r.job}/${r.stage}`], [r.status], [String(r.started_at).replace("T", " ").slice(0, 19)], [fmtInt(r.rows_in), true]]);
+          rowsTable("quarantine", s.quarantine_by_reason || [], q => [[q.reason], [fmt(q.rows), true]]);
+          rowsTable("runs", (s.runs || []).filter(x => x.job === spec.job).slice(0, 6), x => [[x.stage], [x.status], [String(x.started_at).replace("T", " ").slice(0, 19)], [fmt(x.rows_in), true]]);
+          return s.generated_at;
         }
-        function render(d) {
-          kpis(d.kpis || {}); funnel(d.funnel || []); statusChart(d.session_status || []); hourly(d.hourly || []);
-          table("top", d.top_customers || [], r => [[r.user_id], [fmtMoney(r.lifetime_value), true], [fmtInt(r.sessions), true], [fmtInt(r.purchases), true]]);
-          health(d.status || {});
-          document.getElementById("updated").textContent = `data as of ${String((d.status || {}).generated_at || "").replace("T", " ").slice(0, 19)} UTC`;
+        let rounds = 0;
+        async function refresh() {
+          const [at] = await Promise.all([health().catch(e => { document.getElementById("updated").textContent = `cannot reach lake serve: ${e.message}`; return null; }),
+                                          ...spec.panels.map(panel)]);
+          rounds += 1;
+          document.body.dataset.rounds = String(rounds);
+          if (at) document.getElementById("updated").textContent = `data as of ${String(at).replace("T", " ").slice(0, 19)} UTC`
+            + (embedded ? " (static report)" : `, every ${spec.refresh} s`);
           document.body.dataset.rendered = "1";
         }
-        async function refresh() {
-          try {
-            const job = document.body.dataset.job;
-            const r = await fetch(job ? `/api/dashboard?job=${encodeURIComponent(job)}` : "api/dashboard", {cache: "no-store"});
-            if (!r.ok) throw new Error(`HTTP ${r.status}`);
-            render(await r.json());
-          } catch (e) { document.getElementById("updated").textContent = `cannot reach lake serve: ${e.message}`; }
-        }
-        const embedded = document.getElementById("lake-data");
-        if (embedded) render(JSON.parse(embedded.textContent));
-        else { refresh(); setInterval(refresh, 5000); }
+        refresh();
+        if (!embedded) setInterval(refresh, spec.refresh * 1000);
         """#
+
+    /// What a static page embeds: the rows of every panel's source (as the API pages them, up to
+    /// the largest limit a panel asks of it, or the error the API would give) and the health.
+    public static func embedded(_ catalog: Catalog, job: JobDefinition) throws -> [String: Any] {
+        var limits: [String: Int] = [:]
+        for p in job.page.panels { limits[p.from] = max(limits[p.from] ?? 0, p.limit) }
+        var rows: [String: Any] = [:]
+        for (from, limit) in limits {
+            do {
+                rows[from] = try TableAPI.page(catalog, job: job, name: from, query: ["limit": String(limit)])
+            } catch let e as HTTPFailure {
+                rows[from] = ["error": e.message]
+            }
+        }
+        return ["rows": rows, "status": try DashboardData(catalog: catalog, job: job).status()]
+    }
 }

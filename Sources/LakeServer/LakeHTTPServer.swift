@@ -8,7 +8,7 @@ import NIOCore
 /// `lake serve`: the dashboard, its JSON API, `/metrics`, and HTTP ingest, on one port.
 ///
 /// Routes (anything else is a 404 with a JSON error; no file is ever served from disk):
-/// `GET /` the first job's page (`?job=` another's) · `GET /jobs/<job>` a job's page (`DeclaredPage`)
+/// `GET /` the first job's page (`?job=` another's) · `GET /jobs/<job>` a job's page (`DashboardPage`)
 /// · `GET /api/dashboard|kpis|funnel|hourly|top-customers|session-status|status`
 /// · `GET /api/jobs` and `GET /api/jobs/<job>/<view or gold table>?limit=&offset=` (`TableAPI`)
 /// · `GET /metrics` · `POST /ingest/<job>` with an NDJSON body (acknowledged once committed).
@@ -159,15 +159,9 @@ struct Router {
         }
     }
 
-    /// A job's page: its declared dashboard; without one, the built-in clickstream page when the
-    /// job declares that page's views (`gold_kpis`, …), else the default page (a table per gold
-    /// table and view).
+    /// A job's page: its declared dashboard, or a table per gold table and view.
     private func page(_ job: JobDefinition) -> Response {
-        let jobs = owner.jobs.map(\.name)
-        let html = DeclaredPage.usesBuiltInPage(job)
-            ? DashboardPage.html(title: "lake · \(job.name)", job: job.name, jobs: jobs)
-            : DeclaredPage.html(job: job, jobs: jobs)
-        return Responses.text(html, type: "text/html; charset=utf-8")
+        Responses.text(DashboardPage.html(job: job, jobs: owner.jobs.map(\.name)), type: "text/html; charset=utf-8")
     }
 
     private func json(_ job: JobDefinition, _ body: (DashboardData) throws -> Any) throws -> Response {

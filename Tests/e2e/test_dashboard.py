@@ -86,7 +86,9 @@ def render(url, out_png):
 
 
 def kpi_values(dom):
-    return {m.group(1): m.group(2) for m in re.finditer(r'data-kpi="([a-z_]+)" data-value="([^"]*)"', dom)}
+    """The KPI cards' values (the clickstream job's [dashboard]: one card per gold_kpis column)."""
+    return {m.group(1): m.group(2) for m in re.finditer(
+        r'id="panel-([a-z_]+)" data-kind="card"><span class="label">[^<]*</span><span class="value" data-value="([^"]*)"', dom)}
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (make test installs it)")
@@ -102,12 +104,13 @@ def test_page_shows_the_numbers_sqlite_gives(served):
     assert int(shown["total_sessions"]) > 1000
     # The funnel bars carry the funnel view's numbers.
     funnel = [r["sessions"] for r in sqlite(served["db"], "SELECT sessions FROM gold_funnel ORDER BY step")]
-    section = dom[dom.index('id="funnel"'):dom.index('id="status-chart"')]
+    section = dom[dom.index('id="panel-funnel"'):dom.index('id="panel-session_status"')]
     assert [int(v) for v in re.findall(r'<rect[^>]*data-value="(\d+)"', section)] == funnel
     # Top customers: the first row is the view's first row.
     top = sqlite(served["db"], "SELECT user_id FROM gold_top_customers LIMIT 10")
-    body = dom[dom.index('id="top"'):]
+    body = dom[dom.index('id="panel-top_customers"'):]
     assert re.search(r"<td>([^<]*)</td>", body).group(1).replace("&lt;", "<").replace("&gt;", ">") == top[0]["user_id"]
+    assert "data-problem" not in dom
     assert (served["root"] / "dashboard.png").stat().st_size > 20000
 
 
