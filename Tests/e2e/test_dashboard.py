@@ -93,7 +93,9 @@ def kpi_values(dom):
 
 @pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (make test installs it)")
 def test_page_shows_the_numbers_sqlite_gives(served):
-    dom = render(served["base"] + "/", served["root"] / "dashboard.png")
+    shot = ROOT / ".build" / "test-artifacts" / "dashboard-clickstream.png"  # kept as a test artifact
+    shot.parent.mkdir(parents=True, exist_ok=True)
+    dom = render(served["base"] + "/", shot)
     assert 'data-rendered="1"' in dom, dom[:2000]
     shown = kpi_values(dom)
     expected = sqlite(served["db"], "SELECT * FROM gold_kpis")[0]
@@ -111,7 +113,7 @@ def test_page_shows_the_numbers_sqlite_gives(served):
     body = dom[dom.index('id="panel-top_customers"'):]
     assert re.search(r"<td>([^<]*)</td>", body).group(1).replace("&lt;", "<").replace("&gt;", ">") == top[0]["user_id"]
     assert "data-problem" not in dom
-    assert (served["root"] / "dashboard.png").stat().st_size > 20000
+    assert shot.stat().st_size > 20000
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (make test installs it)")
