@@ -58,17 +58,22 @@ final class FailureBox: @unchecked Sendable {
 
 struct ReportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "report", abstract: "Write the dashboard as one static, self-contained HTML file.")
+        commandName: "report",
+        abstract: "Write every job's dashboard page into one static, self-contained HTML file.",
+        discussion: "With --job, that job's page alone. The data is read once and embedded: the file opens offline.")
 
     @OptionGroup var global: GlobalOptions
     @Option(help: "Where to write the page.") var out = "report.html"
-    @Option(help: "The job to report (default: the first job).") var job: String?
+    @Option(help: "Report only this job's page (default: every job's, with a job switcher).") var job: String?
 
     func run() throws {
-        let job = try global.loadJobs(only: self.job)[0]
+        let jobs = try global.loadJobs(only: self.job)
         let catalog = try Catalog(paths: global.paths, readOnly: true)
-        let page = DashboardPage.html(job: job, jobs: [], embeddedJSON: try DashboardData.jsonText(
-            try DashboardPage.embedded(catalog, job: job)))
+        let pages = try jobs.map { job in
+            (job: job.name, html: DashboardPage.html(job: job, jobs: [], embeddedJSON: try DashboardData.jsonText(
+                try DashboardPage.embedded(catalog, job: job))))
+        }
+        let page = pages.count == 1 ? pages[0].html : DashboardPage.book(pages)
         do {
             try page.write(toFile: out, atomically: true, encoding: .utf8)
         } catch {

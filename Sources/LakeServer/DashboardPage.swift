@@ -263,6 +263,31 @@ public enum DashboardPage {
         if (!embedded) setInterval(refresh, spec.refresh * 1000);
         """#
 
+    /// Several jobs' static pages in one offline file (`lake report`): a job switcher over one
+    /// `<iframe srcdoc>` per page (each page keeps its own element ids and script), shown by the
+    /// URL's fragment (`#job-<name>`, the first job without one) with CSS only.
+    public static func book(_ pages: [(job: String, html: String)]) -> String {
+        let nav = pages.map { "<a href=\"#job-\(escape($0.job))\">\(escape($0.job))</a>" }.joined(separator: " ")
+        let sections = pages.map { page in
+            "<section id=\"job-\(escape(page.job))\"><iframe title=\"\(escape(page.job))\" srcdoc=\"\(escape(page.html))\"></iframe></section>"
+        }.joined(separator: "\n")
+        return """
+            <!doctype html>
+            <html lang="en"><head><meta charset="utf-8">
+            <meta name="viewport" content="width=device-width, initial-scale=1">
+            <title>lake report</title>
+            <style>\(css)
+            nav.jobs{padding:10px 20px 0}.pages>section{display:none}.pages>section:target{display:block}
+            .pages:not(:has(section:target))>section:first-child{display:block}
+            iframe{width:100%;height:calc(100vh - 40px);border:0;display:block}</style></head>
+            <body><nav class="jobs" aria-label="jobs">\(nav)</nav>
+            <div class="pages">
+            \(sections)
+            </div>
+            </body></html>
+            """
+    }
+
     /// What a static page embeds: the rows of every panel's source (as the API pages them, up to
     /// the largest limit a panel asks of it, or the error the API would give) and the health.
     public static func embedded(_ catalog: Catalog, job: JobDefinition) throws -> [String: Any] {

@@ -35,7 +35,14 @@ let repositoryJobsFolder = URL(fileURLWithPath: #filePath)
                                                   "is_abandoned_cart", "session_revenue"])
         #expect(job.gold.map(\.table).contains("gold_category_activity"))
         #expect(job.views.map(\.name) == ["gold_kpis", "gold_funnel", "gold_hourly", "gold_top_customers",
-                                          "gold_session_status", "top_viewed_products"])
+                                          "gold_session_status", "top_viewed_products", "gold_hourly_recent"])
+        // The page: six KPI cards over gold_kpis, then the charts and tables.
+        let page = try #require(job.dashboard)
+        #expect(page.panels.filter { $0.kind == .card }.map(\.value) == ["total_sessions", "orders", "abandoned_carts",
+                                                                        "revenue", "average_order_value", "conversion_rate_pct"])
+        #expect(page.panels.filter { $0.kind != .card }.map(\.name) == ["funnel", "session_status", "hourly", "top_customers",
+                                                                        "top_viewed_products"])
+        #expect(page.refreshSeconds == 5 && page.panels.first { $0.name == "hourly" }?.y == ["sessions", "purchases", "abandoned_carts"])
     }
 
     /// The smallest valid job file; the invalid cases below break one thing each.
@@ -147,7 +154,7 @@ let repositoryJobsFolder = URL(fileURLWithPath: #filePath)
              + "(a number and a unit: s, m, h or d, e.g. \"30s\", \"10m\", \"1h30m\")"),
         ("[bronze]", "colour = \"red\"\n[bronze]",
          "jobs/x.toml:1: unknown key colour: expected one of description, source, bronze, "
-             + "silver, gold, views, schedules, catalog"),
+             + "silver, gold, views, schedules, catalog, dashboard"),
         ("watermark_delay = \"10m\"", "watermark_delay = \"10m\"\ndedup_keys = [\"eventId\"]",
          "jobs/x.toml:8: key silver.dedup_keys: expected a non-empty array of silver column "
              + "names like [\"event_id\"], got an array"),

@@ -126,7 +126,7 @@ def test_hostile_user_id_renders_as_text(served):
 @pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (make test installs it)")
 def test_static_report_opens_offline_with_the_same_numbers(served):
     out = served["root"] / "report.html"
-    lake("report", "--lake", str(served["lake"]), "--jobs", JOBS, "--out", str(out))
+    lake("report", "--job", "clickstream", "--lake", str(served["lake"]), "--jobs", JOBS, "--out", str(out))
     html = out.read_text()
     assert "http://" not in html.replace("http://www.w3.org/2000/svg", "")  # nothing loaded from a network
     dom = render(out.as_uri(), served["root"] / "report.png")

@@ -242,3 +242,24 @@ def test_static_report_of_a_declared_page(served):
     top = sqlite(served["db"], "SELECT transaction_id FROM gold_top_transactions")
     assert cells(panel(dom, "top_transactions"))[0::7] == [r["transaction_id"] for r in top]
     assert "static report" in dom
+
+
+@needs_chromium
+def test_report_of_every_job_is_one_offline_file(served):
+    out = served["root"] / "report.html"
+    lake("report", "--lake", str(served["lake"]), "--jobs", str(JOBS), "--out", str(out))
+    text = out.read_text()
+    assert "http://" not in text.replace("http://www.w3.org/2000/svg", "")
+    assert re.findall(r'<a href="#job-([a-z]+)">', text) == ["clickstream", "orders", "transactions"]
+    pages = {m.group(1): html.unescape(m.group(2))
+             for m in re.finditer(r'<section id="job-([a-z]+)"><iframe title="[a-z]+" srcdoc="([^"]*)"></iframe>', text)}
+    assert sorted(pages) == ["clickstream", "orders", "transactions"]
+    # Each embedded page is the job's static page: rendered alone, it shows the catalog's numbers.
+    page = served["root"] / "orders-from-report.html"
+    page.write_text(pages["orders"])
+    dom = render(page.as_uri(), "report-orders")
+    assert 'data-rendered="1"' in dom and "static report" in dom and "data-problem" not in dom
+    kpis = sqlite(served["db"], "SELECT * FROM orders_kpis")[0]
+    assert float(card(dom, "revenue")) == pytest.approx(kpis["revenue"])
+    # The file itself shows a job per fragment (the first without one).
+    render(out.as_uri() + "#job-transactions", "report-all")
