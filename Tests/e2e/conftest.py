@@ -167,13 +167,19 @@ def lake_digest(con, lake):
 
 
 def all_tables(lake):
-    """The clickstream tables and every other table the catalog registers (every job's gold
-    tables: they are declared in the job files, and a kill can leave orphans in any of them)."""
+    """The clickstream tables, every other table the catalog registers (every job's gold
+    tables: they are declared in the job files, and a kill can leave orphans in any of them),
+    and folders laid out as tables that the catalog does not name (a catalog that lost its last
+    commits to a damaged WAL forgets the tables they created; `lake status` still shows their
+    files as orphans)."""
     try:
         registered = [t for (t,) in lake.query("SELECT table_name FROM lake_table")]
     except Exception:
         registered = []
-    return list(TABLES) + sorted(set(registered) - set(TABLES))
+    on_disk = [d.name for d in lake.root.iterdir() if d.is_dir() and d.name not in ("landing", "logs", "locks")
+               and not d.name.startswith(".") and any(c.name == "_delta_log" or c.name.startswith("date=")
+                                                      for c in d.iterdir())] if lake.root.is_dir() else []
+    return list(TABLES) + sorted((set(registered) | set(on_disk)) - set(TABLES))
 
 
 def table_files_on_disk(lake):

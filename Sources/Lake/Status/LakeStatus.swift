@@ -118,7 +118,8 @@ public struct LakeStatus {
         for job in Set(s.tables.map(\.job)).sorted() {
             if let a = try accounting(catalog, job: job, tables: s.tables) { s.accounting.append(a) }
         }
-        s.orphans = try orphanFiles(catalog, tables: s.tables.map(\.name))
+        s.orphans = try orphanFiles(catalog, tables: s.tables.map(\.name)
+            + tableFolders(root: catalog.paths.root).filter { f in !s.tables.contains { $0.name == f } })
         for r in try db.query("""
             SELECT job, count(*), min(committed_at) FROM lake_snapshot
             WHERE status = 'committed' AND job IS NOT NULL GROUP BY job ORDER BY job
@@ -147,6 +148,20 @@ public struct LakeStatus {
         return Accounting(
             job: job, bronzeRows: bronze.rows, silverRows: table("silver")?.rows ?? 0,
             duplicates: duplicates, quarantined: table("quarantine")?.rows ?? 0, pending: pending)
+    }
+
+    /// Folders of the lake root laid out as tables (a `_delta_log` or `date=` partitions), whether
+    /// the catalog registers them or not: a catalog that lost its last commits (a damaged WAL, a
+    /// restored copy) no longer names the tables those commits created, and their files are
+    /// still orphans to show. (Vacuum deletes only under registered tables.)
+    static func tableFolders(root: String) -> [String] {
+        let fm = FileManager.default
+        guard let names = try? fm.contentsOfDirectory(atPath: root) else { return [] }
+        return names.filter { name in
+            guard !["landing", "logs", "locks"].contains(name), !name.hasPrefix("."),
+                  let inside = try? fm.contentsOfDirectory(atPath: root + "/" + name) else { return false }
+            return inside.contains { $0 == "_delta_log" || $0.hasPrefix("date=") }
+        }.sorted()
     }
 
     /// Parquet and temp files under the tables' folders that the catalog does not know, and
