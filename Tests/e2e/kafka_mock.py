@@ -17,8 +17,10 @@ From a test: `with MockCluster(brokers=3, topics={"clicks": 3}) as cluster: clus
 
 import argparse
 import ctypes
+import json
 import subprocess
 import sys
+import time
 
 
 def bundled_library():
@@ -85,6 +87,50 @@ def serve(brokers, topics, library):
         except (IndexError, ValueError) as e:
             print(f"error {e}", flush=True)
     # The cluster goes with the process (destroying it can wait on clients still connected).
+
+
+def produce(bootstrap, topic, lines, idempotent=True, bursts=None):
+    """Produces lines keyed by their event id, as `lake generate --kafka` does; with `bursts`
+    ([(end index, pause before it)]), in bursts with pauses, like a shop's producer. (An
+    idempotent producer stops every partition while one leader is down; a test of a broker
+    down wants the others to go on.)"""
+    from confluent_kafka import Producer
+    p = Producer({"bootstrap.servers": bootstrap, "enable.idempotence": idempotent, "linger.ms": 5})
+    start = 0
+    for end, pause in bursts or [(len(lines), 0)]:
+        time.sleep(pause)
+        for line in lines[start:end]:
+            key = None
+            try:
+                key = json.loads(line).get("eventId")
+            except (ValueError, AttributeError):
+                pass
+            p.produce(topic, value=line, key=key.encode() if isinstance(key, str) else None)
+            p.poll(0)
+        p.flush(30)
+        start = end
+    if p.flush(120) != 0:
+        raise AssertionError(f"messages of {topic} were not delivered")
+
+
+def topic_messages(bootstrap, topic):
+    """Every message of a topic as (partition, offset, value), sorted, read back by another client."""
+    from confluent_kafka import Consumer, TopicPartition
+    c = Consumer({"bootstrap.servers": bootstrap, "group.id": "test-reader", "enable.auto.commit": False,
+                  "enable.partition.eof": True})
+    parts = c.list_topics(topic, timeout=10).topics[topic].partitions
+    c.assign([TopicPartition(topic, p, 0) for p in parts])
+    done, out = set(), []
+    while len(done) < len(parts):
+        m = c.poll(10)
+        if m is None:
+            raise AssertionError(f"topic {topic} could not be read back")
+        if m.error():
+            done.add(m.partition())
+            continue
+        out.append((m.partition(), m.offset(), m.value()))
+    c.close()
+    return sorted(out)
 
 
 class MockCluster:

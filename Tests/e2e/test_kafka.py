@@ -8,8 +8,6 @@ and `--follow` give the same; a broker down and back changes nothing; tombstones
 skipped; an unreachable cluster is one clear line; offsets are in the catalog.
 """
 
-import json
-import os
 import signal
 import subprocess
 import threading
@@ -19,6 +17,7 @@ import pytest
 from confluent_kafka import Consumer, Producer, TopicPartition
 
 from conftest import JOB, JOBS, Lake, SILVER, QUARANTINE, check_catalog, duck, scan
+import kafka_mock
 from kafka_mock import MockCluster, bundled_library
 
 TOPIC = "clicks"
@@ -50,38 +49,12 @@ def generated(tmp_path, **options):
     return files, [line for f in files for line in f.read_bytes().splitlines()]
 
 
-def produce(bootstrap, lines, idempotent=True, topic=TOPIC):
-    """Produces lines keyed by their event id, as `lake generate --kafka` does. (An idempotent
-    producer stops every partition while one leader is down; the broker test wants the others
-    to go on.)"""
-    p = Producer({"bootstrap.servers": bootstrap, "enable.idempotence": idempotent, "linger.ms": 5})
-    for line in lines:
-        key = None
-        try:
-            key = json.loads(line).get("eventId")
-        except (ValueError, AttributeError):
-            pass
-        p.produce(topic, value=line, key=key.encode() if isinstance(key, str) else None)
-        p.poll(0)
-    assert p.flush(120) == 0
+def produce(bootstrap, lines, idempotent=True):
+    kafka_mock.produce(bootstrap, TOPIC, lines, idempotent=idempotent)
 
 
 def topic_messages(bootstrap):
-    """Every message of the topic as (partition, offset, value), read back with another client."""
-    c = Consumer({"bootstrap.servers": bootstrap, "group.id": "reader", "enable.auto.commit": False,
-                  "enable.partition.eof": True})
-    parts = c.list_topics(TOPIC, timeout=10).topics[TOPIC].partitions
-    c.assign([TopicPartition(TOPIC, p, 0) for p in parts])
-    done, out = set(), []
-    while len(done) < len(parts):
-        m = c.poll(5)
-        assert m is not None, "the topic could not be read back"
-        if m.error():
-            done.add(m.partition())
-            continue
-        out.append((m.partition(), m.offset(), m.value()))
-    c.close()
-    return sorted(out)
+    return kafka_mock.topic_messages(bootstrap, TOPIC)
 
 
 def bronze_messages(lake):
@@ -332,35 +305,28 @@ def test_a_partition_added_mid_follow_is_read(tmp_path):
         lake = Lake(tmp_path / "kafka", jobs=kafka_jobs(tmp_path, cluster.bootstrap))
         proc = lake.popen("run", "all", "--follow", "--interval", "0.5",
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        try:
-            known = []
-            deadline = time.time() + 30
-            while len(known) < 3 and time.time() < deadline:
+        def polled(sql, done, seconds):
+            """`sql`'s rows once `done(rows)`, or the last rows read after `seconds`."""
+            deadline, rows = time.time() + seconds, []
+            while not done(rows) and time.time() < deadline:
                 time.sleep(0.5)
                 try:
-                    known = lake.query("SELECT source FROM lake_source_position WHERE job = ?", JOB)
-                except Exception:
+                    rows = lake.query(sql, JOB)
+                except Exception:  # the catalog is being created
                     pass
+            return rows
+
+        positions = "SELECT source FROM lake_source_position WHERE job = ?"
+        try:
+            known = polled(positions, lambda rows: len(rows) >= 3, 30)
             assert sorted(s for s, in known) == [f"kafka:{TOPIC}/{p}" for p in range(3)]
             cluster.command(f"grow {TOPIC}:4")
-            deadline = time.time() + 30
-            while len(known) < 4 and time.time() < deadline:
-                time.sleep(0.5)
-                try:
-                    known = lake.query("SELECT source FROM lake_source_position WHERE job = ?", JOB)
-                except Exception:
-                    pass
+            known = polled(positions, lambda rows: len(rows) >= 4, 30)
             assert sorted(s for s, in known) == [f"kafka:{TOPIC}/{p}" for p in range(4)]
             produce(cluster.bootstrap, lines)
-            deadline = time.time() + 90
-            consumed = 0
-            while consumed < len(lines) and time.time() < deadline:
-                time.sleep(0.5)
-                try:
-                    consumed = lake.query("SELECT coalesce(sum(line_count), 0) FROM lake_source_position "
-                                          "WHERE job = ?", JOB)[0][0]
-                except Exception:
-                    pass
+            counted = polled("SELECT coalesce(sum(line_count), 0) FROM lake_source_position WHERE job = ?",
+                             lambda rows: rows and rows[0][0] >= len(lines), 90)
+            consumed = counted[0][0] if counted else 0
             time.sleep(1.5)
         finally:
             proc.send_signal(signal.SIGINT)

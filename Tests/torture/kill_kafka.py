@@ -14,15 +14,14 @@ Ingest ids are left out of the comparison: they number messages in the order bro
 read the partitions, which a kill changes; what silver and gold decide does not depend on it
 (silver's watermark is per partition)."""
 
-import json
 import shutil
-import subprocess
 import threading
 import time
 
 from common import (JOB, JOBS, Failed, JobLake, JobTables, Lake, Scenario, after_crash_state,
                     all_columns, check_delta_log, check_job_catalog, compare_rows, duck, job_accounting,
                     job_variant, lake_run, no_run_left_running, ok, require, scan, sorted_rows)
+from kafka_mock import produce, topic_messages
 from kill import kill_after, run_kills
 
 TOPIC = "clicks"
@@ -45,46 +44,6 @@ def kafka_jobs(folder, bootstrap, topic, rows=None):
     if rows:
         changes["rows"] = ("max_file_rows = 1_000_000", f"max_file_rows = {rows}")
     return job_variant(folder, **changes)
-
-
-def produce(bootstrap, topic, lines, bursts=None):
-    """Produces lines keyed by their event id (as `lake generate --kafka` does); with `bursts`
-    ([(end index, pause before it)]), in bursts with pauses, like a shop's producer."""
-    from confluent_kafka import Producer
-    p = Producer({"bootstrap.servers": bootstrap, "enable.idempotence": True, "linger.ms": 5})
-    start = 0
-    for end, pause in bursts or [(len(lines), 0)]:
-        time.sleep(pause)
-        for line in lines[start:end]:
-            key = None
-            try:
-                key = json.loads(line).get("eventId")
-            except (ValueError, AttributeError):
-                pass
-            p.produce(topic, value=line, key=key.encode() if isinstance(key, str) else None)
-            p.poll(0)
-        p.flush(30)
-        start = end
-    require(p.flush(120) == 0, f"messages of {topic} were not delivered")
-
-
-def topic_messages(bootstrap, topic):
-    """Every message of a topic as (partition, offset, value), read back by another client."""
-    from confluent_kafka import Consumer, TopicPartition
-    c = Consumer({"bootstrap.servers": bootstrap, "group.id": "torture-reader",
-                  "enable.auto.commit": False, "enable.partition.eof": True})
-    parts = c.list_topics(topic, timeout=10).topics[topic].partitions
-    c.assign([TopicPartition(topic, p, 0) for p in parts])
-    done, out = set(), []
-    while len(done) < len(parts):
-        m = c.poll(10)
-        require(m is not None, f"topic {topic} could not be read back")
-        if m.error():
-            done.add(m.partition())
-            continue
-        out.append((m.partition(), m.offset(), m.value()))
-    c.close()
-    return sorted(out)
 
 
 def bronze_messages(con, lake, tables, topic):
@@ -220,7 +179,8 @@ def trial(s, sc, mode, i, delay, jobs):
             n = sc.rng.randint(4, 10)
             ends = sorted(sc.rng.randrange(1, len(s.lines)) for _ in range(n - 1)) + [len(s.lines)]
             bursts = [(end, sc.rng.uniform(0.05, 2.5 / n)) for end in ends]
-            producer = threading.Thread(target=produce, args=(s.bootstrap, topic, s.lines, bursts), daemon=True)
+            producer = threading.Thread(target=produce, args=(s.bootstrap, topic, s.lines),
+                                        kwargs={"bursts": bursts}, daemon=True)
             producer.start()
             killed = kill_after(lake, ["run", "all", "--follow", "--interval", "0.2"], delay)
             producer.join(120)
