@@ -263,3 +263,31 @@ def test_report_of_every_job_is_one_offline_file(served):
     assert float(card(dom, "revenue")) == pytest.approx(kpis["revenue"])
     # The file itself shows a job per fragment (the first without one).
     render(out.as_uri() + "#job-transactions", "report-all")
+
+
+@needs_chromium
+def test_hostile_text_in_a_card_and_line_labels(served):
+    """The panel kinds the transactions page does not feed with names (a card, a line's labels)
+    get markup from a view: shown as text, never an element."""
+    jobs = served["root"] / "jobs-hostile"
+    jobs.mkdir()
+    text = (JOBS / "transactions.toml").read_text().replace("[views]\n", '[views]\nhostile_labels = """\n'
+        "SELECT '<img src=x onerror=alert(9)>' AS label, 1 AS v\n"
+        "UNION ALL SELECT '</svg><script>alert(8)</script>', 2\"\"\"\n", 1)
+    text += ('\n[dashboard.hostile_card]\nkind = "card"\nfrom = "hostile_labels"\nvalue = "label"\nformat = "text"\n'
+             '\n[dashboard.hostile_line]\nkind = "line"\nfrom = "hostile_labels"\nx = "label"\ny = "v"\n')
+    (jobs / "transactions.toml").write_text(text)
+    lake("run", "gold", "--job", "transactions", "--lake", str(served["lake"]), "--jobs", str(jobs))
+    proc, base = serve(served["lake"], jobs)
+    try:
+        dom = render(base + "/jobs/transactions", "transactions-hostile-card")
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+    assert 'data-rendered="1"' in dom and "data-problem" not in dom
+    assert card(dom, "hostile_card") == "<img src=x onerror=alert(9)>"
+    assert html.escape("<img src=x onerror=alert(9)>", quote=False) in dom
+    ((values,),) = attrs(panel(dom, "hostile_line"), "polyline", "data-values")
+    assert json.loads(values) == [1, 2]
+    markup = re.sub(r'="[^"]*"', '=""', dom)
+    assert "<img" not in markup and "<script>alert(8)" not in markup
