@@ -12,6 +12,7 @@ import shutil
 import subprocess
 import time
 import urllib.request
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -39,6 +40,17 @@ def serve(lake_dir, jobs):
             time.sleep(0.1)
     proc.kill()
     pytest.fail("lake serve did not start: " + proc.stderr.read())
+
+
+@contextmanager
+def serving(lake_dir, jobs):
+    """`lake serve` over another jobs folder for the length of a `with`: its base URL."""
+    proc, base = serve(lake_dir, jobs)
+    try:
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
 
 
 @pytest.fixture(scope="module")
@@ -186,12 +198,8 @@ def test_a_job_without_dashboard_gets_a_table_per_gold_table_and_view(served):
     jobs.mkdir()
     text = (JOBS / "transactions.toml").read_text()
     (jobs / "transactions.toml").write_text(text[:text.index("\n[dashboard]")] + "\n")
-    proc, base = serve(served["lake"], jobs)
-    try:
+    with serving(served["lake"], jobs) as base:
         dom = render(base + "/", "transactions-default")
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
     assert 'data-rendered="1"' in dom and "data-problem" not in dom
     names = re.findall(r'id="panel-([a-z_]+)" data-kind="table"', dom)
     assert names == ["gold_sales_per_minute", "gold_city_totals", "gold_payment_totals", "gold_totals",
@@ -278,12 +286,8 @@ def test_hostile_text_in_a_card_and_line_labels(served):
              '\n[dashboard.hostile_line]\nkind = "line"\nfrom = "hostile_labels"\nx = "label"\ny = "v"\n')
     (jobs / "transactions.toml").write_text(text)
     lake("run", "gold", "--job", "transactions", "--lake", str(served["lake"]), "--jobs", str(jobs))
-    proc, base = serve(served["lake"], jobs)
-    try:
+    with serving(served["lake"], jobs) as base:
         dom = render(base + "/jobs/transactions", "transactions-hostile-card")
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
     assert 'data-rendered="1"' in dom and "data-problem" not in dom
     assert card(dom, "hostile_card") == "<img src=x onerror=alert(9)>"
     assert html.escape("<img src=x onerror=alert(9)>", quote=False) in dom
