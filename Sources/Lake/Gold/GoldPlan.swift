@@ -68,8 +68,10 @@ struct GoldPlan {
             }
             inputs.append(Input(name: "ingest_id", type: .int64, silverField: nil, nullable: false))
             let scope = ExprScope(columns: inputs.map { ($0.name, $0.type) })
+            let masks = BatchMasks()
             for d in definitions {
-                tables.append(try GoldTablePlan(definition: d, inputs: inputs, scope: scope, silver: r.settings))
+                tables.append(try GoldTablePlan(definition: d, inputs: inputs, scope: scope, silver: r.settings,
+                                                masks: masks))
                 tableSources.append(sources.count)
             }
             sources.append(Source(table: r.table, inputs: inputs))

@@ -8,6 +8,10 @@ final class GoldTablePlan {
     let keyColumns: [Int]
     let keyTypes: [GoldType]
     let filter: ((UnsafePointer<ColumnView>, Int) -> Bool?)?
+    /// The conditions of the source's batches (shared by the tables of one source), and the
+    /// table's `where` among them.
+    let masks: BatchMasks
+    let whereMask: Int?
     let aggregates: [AggregatePlan]
     /// Columns before the declared ones (keys, window or session bounds), the declared ones,
     /// and the whole row as written (with `is_closed` for windowed tables).
@@ -40,8 +44,10 @@ final class GoldTablePlan {
     var slideMicros: Int64? { (definition.slideSeconds ?? definition.windowSeconds).map { Int64($0) * 1_000_000 } }
     var gapMicros: Int64 { Int64(definition.gapSeconds) * 1_000_000 }
 
-    init(definition d: GoldTableDefinition, inputs: [GoldPlan.Input], scope: ExprScope, silver: SilverSettings) throws {
+    init(definition d: GoldTableDefinition, inputs: [GoldPlan.Input], scope: ExprScope, silver: SilverSettings,
+         masks: BatchMasks = BatchMasks()) throws {
         definition = d
+        self.masks = masks
         ingestColumn = inputs.count - 1
         func fail(_ key: String, _ message: String) -> LakeError {
             LakeError("\(d.file):\(d.line)", "key gold.\(d.key).\(key): \(message)")
@@ -63,16 +69,19 @@ final class GoldTablePlan {
         let keyColumnsOut = keyColumns.map { GoldColumn(name: inputs[$0].name, type: inputs[$0].type,
                                                         nullable: inputs[$0].nullable) }
         if let source = d.filter {
+            let expr = try GoldPlan.parse(source)
             let compiled = try GoldPlan.located(source) {
-                try ExprCompiler.compile(try GoldPlan.parse(source), scope: scope, context: "where")
+                try ExprCompiler.compile(expr, scope: scope, context: "where")
             }
             guard case .bool(let f) = compiled else {
                 throw LakeError(source.location(ofOffset: 0), "where is an expression of type \(compiled.type.rawValue); "
                                 + "expected a condition (a boolean expression)")
             }
             filter = f
+            whereMask = masks.register(expr, f, scope: scope)
         } else {
             filter = nil
+            whereMask = nil
         }
         // Leading columns by kind (SPEC §11).
         let ts = { (name: String) in GoldColumn(name: name, type: .timestamp, nullable: false) }
@@ -159,7 +168,7 @@ final class GoldTablePlan {
                 namesRead.formUnion(outer.columnNames)
             }
             aggregates = try zip(calls, callSources).map { call, source in
-                try GoldTablePlan.compileAggregate(call, source: source, scope: scope, inputs: inputs)
+                try GoldTablePlan.compileAggregate(call, source: source, scope: scope, inputs: inputs, masks: masks)
             }
             var scopeColumns = leading.map { ($0.name, $0.type) }
             scopeColumns += aggregates.enumerated().map { ("#\($0.offset)", $0.element.resultType) }
@@ -227,7 +236,7 @@ final class GoldTablePlan {
     }
 
     private static func compileAggregate(
-        _ call: AggregateCall, source: ExpressionSource, scope: ExprScope, inputs: [GoldPlan.Input]
+        _ call: AggregateCall, source: ExpressionSource, scope: ExprScope, inputs: [GoldPlan.Input], masks: BatchMasks
     ) throws -> AggregatePlan {
         func compile(_ e: Expr?, _ context: String) throws -> CompiledExpr? {
             guard let e else { return nil }
@@ -243,7 +252,7 @@ final class GoldTablePlan {
         let nullableInputs = Set(inputs.filter(\.nullable).map(\.name))
         let argumentNullable = call.argument.map { ExprNullability.mayBeNull($0) { nullableInputs.contains($0) } } ?? false
         return AggregatePlan(call, argument: argument, filter: filter, resultType: type,
-                             argumentNullable: argumentNullable)
+                             argumentNullable: argumentNullable, masks: masks, scope: scope)
     }
 
     // MARK: output rows
@@ -283,6 +292,19 @@ final class GoldTablePlan {
     /// Folds one window's or session's aggregates into `states` (a hopping window's panes).
     func merge(_ other: ArraySlice<AggState>, into states: inout [AggState]) {
         for k in 0..<aggregates.count { aggregates[k].merge(other[other.startIndex + k], into: &states[k]) }
+    }
+
+    /// The batch rows the table's `where` accepts (and that have a time), into `rows`;
+    /// `masks` must be prepared for the batch.
+    func acceptedRows(_ batch: RowBatch, into rows: inout [Int32]) {
+        rows.removeAll(keepingCapacity: true)
+        let time = batch.views[timeColumn]
+        if let whereMask {
+            let m = masks.mask(whereMask)
+            for row in 0..<batch.count where m[row] == 1 && !time.isNull(row) { rows.append(Int32(row)) }
+        } else {
+            for row in 0..<batch.count where !time.isNull(row) { rows.append(Int32(row)) }
+        }
     }
 
     /// The filter (`where`) of row `row`: rows it does not accept are not aggregated.

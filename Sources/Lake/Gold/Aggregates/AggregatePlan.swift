@@ -3,7 +3,9 @@
 struct AggregatePlan {
     let function: AggregateFunction
     let argument: CompiledExpr?
-    let filter: ((UnsafePointer<ColumnView>, Int) -> Bool?)?
+    /// The `filter (where …)` condition and a boolean argument as `BatchMasks` ids.
+    let filterMask: Int?
+    let argumentMask: Int?
     let resultType: GoldType
     /// Sums and averages of doubles are kept in integer micro-units (see `AggState`).
     let sumsDoubles: Bool
@@ -11,10 +13,19 @@ struct AggregatePlan {
     let nullable: Bool
 
     init(_ call: AggregateCall, argument: CompiledExpr?, filter: CompiledExpr?, resultType: GoldType,
-         argumentNullable: Bool) {
+         argumentNullable: Bool, masks: BatchMasks, scope: ExprScope) {
         function = call.function
         self.argument = argument
-        if case .bool(let f)? = filter { self.filter = f } else { self.filter = nil }
+        if case .bool(let f)? = filter, let expr = call.filter {
+            filterMask = masks.register(expr, f, scope: scope)
+        } else {
+            filterMask = nil
+        }
+        if case .bool(let f)? = argument, let expr = call.argument {
+            argumentMask = masks.register(expr, f, scope: scope)
+        } else {
+            argumentMask = nil
+        }
         self.resultType = resultType
         sumsDoubles = argument?.type == .double
         switch call.function {
@@ -27,21 +38,32 @@ struct AggregatePlan {
     /// this aggregate for row j's window or group. Column at a time: the argument is unwrapped
     /// once per call, not once per row (a retain and release of its closure each time), and
     /// the row loop is one aggregate's code.
+    /// `masks` holds the batch's conditions (`BatchMasks.prepare`).
     func add(_ views: UnsafePointer<ColumnView>, rows: UnsafeBufferPointer<Int32>, slots: UnsafeBufferPointer<Int32>,
-             time timeColumn: Int, ingest ingestColumn: Int, states: UnsafeMutablePointer<AggState>, stride: Int) {
+             time timeColumn: Int, ingest ingestColumn: Int, states: UnsafeMutablePointer<AggState>, stride: Int,
+             masks: BatchMasks) {
         let ordered = function == .first || function == .last
         let times = views[timeColumn], ingests = views[ingestColumn]
-        let filter = self.filter
+        let filter = filterMask.map { masks.mask($0) }
         @inline(__always) func each(_ body: (Int, Int64, Int64, inout AggState) -> Void) {
             for j in 0..<rows.count {
                 let row = Int(rows[j])
-                if let filter, filter(views, row) != true { continue }
+                if let filter, filter[row] != 1 { continue }
                 body(row, ordered ? times.int(row) : 0, ordered ? ingests.int(row) : 0,
                      &states[Int(slots[j]) * stride])
             }
         }
         guard let argument else {
             each { _, _, _, s in s.n += 1 }  // count()
+            return
+        }
+        if let argumentMask {
+            let values = masks.mask(argumentMask)
+            each { row, t, i, s in
+                let v = values[row]
+                guard v != 2 else { return nullArgument(t, i, &s) }
+                addBool(v == 1, time: t, ingest: i, &s)
+            }
             return
         }
         switch argument {

@@ -4,202 +4,180 @@
 /// final once the watermark reaches its `window_end` (= end + gap): no later accepted event
 /// can reach it.
 ///
-/// A batch's rows of one key are placed first (sessions made, extended and merged; each row
-/// notes the session it joined), then each aggregate runs over the rows into their sessions'
-/// states, column at a time as `WindowsTable` does. Adding a row after a merge gives the state
-/// adding it before would (every aggregate's merge is commutative and associative: sums are
-/// exact integers, first/last are ordered by event time and ingest id).
+/// A batch's rows are placed first, in batch order (sessions made, extended and merged; each
+/// row notes the state block of the session it joined), then each aggregate runs over all the
+/// rows into their sessions' blocks, column at a time (`TableGroups`). Adding a row after a
+/// merge gives the state adding it before would (every aggregate's merge is commutative and
+/// associative: sums are exact integers, first/last are ordered by event time and ingest id).
 final class SessionsTable: GoldTableState {
     struct Span {
         var start: Int64
         var end: Int64
-        /// Stable while the batch is placed (indices shift as sessions are made and merged).
-        var id: Int
-    }
-
-    struct Group {
-        /// Open sessions, sorted by start and pairwise more than a gap apart (so their ends are
-        /// sorted too).
-        var spans: [Span] = []
-        /// Their aggregate states, `aggregates.count` per session, in the order of `spans`.
-        var states: [AggState] = []
+        /// The session's aggregate states in `arena`.
+        var block: Int32
     }
 
     let plan: GoldTablePlan
-    private var groups: [GroupKey: Group] = [:]
-    /// Keys whose open sessions differ from what the last commit wrote to SQLite.
-    private var changed: Set<GroupKey> = []
-    private var unsaved: Set<GroupKey> = []
-    private let grouper = BatchGroups()
-    private let fresh: [AggState]
-    private let width: Int
-    private var nextID = 0
-    /// Per row of the group being placed: the id of the session it joined, then its index.
-    private var rowIDs: [Int] = []
-    private var slots: [Int32] = []
-    /// Ids of sessions merged into another during the batch → the id they merged into.
-    private var mergedInto: [Int: Int] = [:]
+    private let groups: TableGroups
+    /// Per group id: its open sessions, sorted by start and pairwise more than a gap apart (so
+    /// their ends are sorted too); empty for an id not in use.
+    private var spans: [[Span]] = []
+    private var arena: StateArena
+    /// Blocks of sessions merged into another during the batch → the block they merged into
+    /// (rows placed before the merge are redirected; the blocks are freed after the batch).
+    private var mergedInto: [Int32: Int32] = [:]
 
     init(plan: GoldTablePlan) {
         self.plan = plan
-        fresh = plan.freshStates()
-        width = plan.aggregates.count
+        groups = TableGroups(plan: plan)
+        arena = StateArena(width: plan.aggregates.count)
     }
 
-    var openCount: Int { groups.values.reduce(0) { $0 + $1.spans.count } }
+    var openCount: Int { spans.reduce(0) { $0 + $1.count } }
 
     func add(_ batch: RowBatch) {
-        let views = UnsafePointer(batch.views)
-        grouper.build(batch, for: plan)
-        for g in 0..<grouper.groupCount {
-            let key = grouper.key(g)
-            changed.insert(key)
-            unsaved.insert(key)
-            add(group: g, views, to: &groups[key, default: Group()])
+        guard groups.start(batch) else { return }
+        if spans.count < groups.idLimit {
+            spans.append(contentsOf: repeatElement([], count: groups.idLimit - spans.count))
         }
-    }
-
-    private func add(group g: Int, _ views: UnsafePointer<ColumnView>, to group: inout Group) {
+        let time = batch.views[plan.timeColumn]
         let gap = plan.gapMicros
-        let time = views[plan.timeColumn]
-        let width = self.width
-        grouper.withRows(of: g) { rows in
-            rowIDs.removeAll(keepingCapacity: true)
-            mergedInto.removeAll(keepingCapacity: true)
-            for row in rows {
-                let t = time.int(Int(row))
-                // The first session that can reach t (ends are sorted), then every one it reaches.
-                var lo = 0
-                var hi = group.spans.count
-                while lo < hi {
-                    let mid = (lo + hi) / 2
-                    if group.spans[mid].end + gap < t { lo = mid + 1 } else { hi = mid }
-                }
-                var end = lo
-                while end < group.spans.count && group.spans[end].start - gap <= t { end += 1 }
-                if end == lo {
-                    group.spans.insert(Span(start: t, end: t, id: nextID), at: lo)
-                    group.states.insert(contentsOf: fresh, at: lo * width)
-                    rowIDs.append(nextID)
-                    nextID += 1
-                    continue
-                }
-                if end > lo + 1 {
-                    for k in (lo + 1)..<end {
-                        group.spans[lo].start = min(group.spans[lo].start, group.spans[k].start)
-                        group.spans[lo].end = max(group.spans[lo].end, group.spans[k].end)
-                        mergedInto[group.spans[k].id] = group.spans[lo].id
-                        for j in 0..<width {
-                            plan.aggregates[j].merge(group.states[k * width + j], into: &group.states[lo * width + j])
-                        }
-                    }
-                    group.spans.removeSubrange((lo + 1)..<end)
-                    group.states.removeSubrange(((lo + 1) * width)..<(end * width))
-                }
-                group.spans[lo].start = min(group.spans[lo].start, t)
-                group.spans[lo].end = max(group.spans[lo].end, t)
-                rowIDs.append(group.spans[lo].id)
+        mergedInto.removeAll(keepingCapacity: true)
+        groups.slots.reserveCapacity(groups.rows.count)
+        for (row, id32) in zip(groups.rows, groups.ids) {
+            let id = Int(id32)
+            if groups.firstTouch(id) {
+                groups.markChanged(id)
+                groups.markUnsaved(id)
             }
-            // Each row's session now: follow the merges, then find it.
-            // A key has a handful of open sessions and its rows mostly join the same one: a
-            // scan from the last answer, not a table per batch.
-            slots.removeAll(keepingCapacity: true)
-            var lastID = -1
-            var lastIndex = 0
-            for var id in rowIDs {
-                if !mergedInto.isEmpty { while let into = mergedInto[id] { id = into } }
-                if id != lastID {
-                    lastIndex = group.spans.firstIndex { $0.id == id }!
-                    lastID = id
-                }
-                slots.append(Int32(lastIndex))
-            }
-            group.states.withUnsafeMutableBufferPointer { states in
-                slots.withUnsafeBufferPointer { slots in
-                    for k in 0..<width {
-                        plan.aggregates[k].add(views, rows: rows, slots: slots, time: plan.timeColumn,
-                                               ingest: plan.ingestColumn, states: states.baseAddress! + k, stride: width)
-                    }
-                }
+            groups.slots.append(place(time.int(Int(row)), in: id, gap: gap))
+        }
+        if !mergedInto.isEmpty {
+            for j in groups.slots.indices {
+                var b = groups.slots[j]
+                while let into = mergedInto[b] { b = into }
+                groups.slots[j] = b
             }
         }
+        groups.aggregate(batch, into: &arena)
+        for b in mergedInto.keys { arena.release(b) }
     }
 
-    private func states(_ group: Group, _ i: Int) -> ArraySlice<AggState> {
-        group.states[(i * width)..<((i + 1) * width)]
+    /// Puts an event at time `t` into group `id`'s sessions: it extends the session it
+    /// reaches (most rows: the latest one), bridges and merges the ones it reaches, or starts
+    /// one. Returns the block of the session it is in.
+    @inline(__always)
+    private func place(_ t: Int64, in id: Int, gap: Int64) -> Int32 {
+        let count = spans[id].count
+        if count > 0 {
+            let last = spans[id][count - 1]
+            if t >= last.start - gap && t <= last.end + gap && (count == 1 || spans[id][count - 2].end + gap < t) {
+                if t > last.end { spans[id][count - 1].end = t }
+                if t < last.start { spans[id][count - 1].start = t }
+                return last.block
+            }
+        }
+        // The first session that can reach t (ends are sorted), then every one it reaches.
+        var lo = 0
+        var hi = count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if spans[id][mid].end + gap < t { lo = mid + 1 } else { hi = mid }
+        }
+        var end = lo
+        while end < count && spans[id][end].start - gap <= t { end += 1 }
+        if end == lo {
+            let block = arena.allocate()
+            spans[id].insert(Span(start: t, end: t, block: block), at: lo)
+            return block
+        }
+        if end > lo + 1 {
+            let into = spans[id][lo].block
+            for k in (lo + 1)..<end {
+                let other = spans[id][k]
+                spans[id][lo].start = min(spans[id][lo].start, other.start)
+                spans[id][lo].end = max(spans[id][lo].end, other.end)
+                arena.merge(other.block, into: into, plan.aggregates)
+                mergedInto[other.block] = into
+            }
+            spans[id].removeSubrange((lo + 1)..<end)
+        }
+        spans[id][lo].start = min(spans[id][lo].start, t)
+        spans[id][lo].end = max(spans[id][lo].end, t)
+        return spans[id][lo].block
     }
 
     func commit(watermark: Int64, everything: Bool) -> GoldRows {
         let gap = plan.gapMicros
-        var closing: [(GroupKey, Int)] = []
-        for (key, group) in groups {
-            var c = 0
-            while c < group.spans.count && group.spans[c].end + gap <= watermark { c += 1 }
-            if c > 0 { closing.append((key, c)) }
-        }
         var rows = GoldRows()
-        for (key, c) in closing {
-            guard var group = groups.removeValue(forKey: key) else { continue }
-            let values = key.values(plan.keyTypes)
-            for i in 0..<c {
-                if let row = output(values, group.spans[i], states(group, i), closed: true) { rows.closed.append(row) }
+        for id in spans.indices where !spans[id].isEmpty && spans[id][0].end + gap <= watermark {
+            let values = groups.values(id)
+            var c = 0
+            while c < spans[id].count && spans[id][c].end + gap <= watermark {
+                if let row = output(values, spans[id][c], closed: true) { rows.closed.append(row) }
+                arena.release(spans[id][c].block)
+                c += 1
             }
-            group.spans.removeFirst(c)
-            group.states.removeFirst(c * width)
-            if !group.spans.isEmpty { groups[key] = group }
-            changed.insert(key)
-            unsaved.insert(key)
+            spans[id].removeFirst(c)
+            groups.markChanged(id)
+            groups.markUnsaved(id)
         }
         let keyCount = plan.keyColumns.count
         sortRows(&rows.closed, by: [keyCount] + Array(0..<keyCount))
-        let keys = everything ? Array(groups.keys) : Array(changed)
+        let ids = everything ? groups.liveIDs : groups.takeChanged()
+        if everything { _ = groups.takeChanged() }
         var open: [[GoldValue]] = []
-        for key in keys {
-            guard let group = groups[key] else { continue }
-            let values = key.values(plan.keyTypes)
-            for (i, s) in group.spans.enumerated() {
-                if let row = output(values, s, states(group, i), closed: false) { open.append(row) }
+        var keys: [[GoldValue]] = []
+        for id32 in ids {
+            let id = Int(id32)
+            let values = groups.values(id)
+            keys.append(values)
+            for s in spans[id] {
+                if let row = output(values, s, closed: false) { open.append(row) }
+            }
+            if spans[id].isEmpty {
+                spans[id] = []
+                groups.remove(id)
             }
         }
         sortRows(&open, by: [keyCount] + Array(0..<keyCount))
-        rows.open = everything ? .replaceAll(open) : .replaceKeys(keys: keys.map { $0.values(plan.keyTypes) }, rows: open)
-        changed.removeAll()
+        rows.open = everything ? .replaceAll(open) : .replaceKeys(keys: keys, rows: open)
         return rows
     }
 
-    private func output(_ key: [GoldValue], _ s: Span, _ states: ArraySlice<AggState>, closed: Bool) -> [GoldValue]? {
+    private func output(_ key: [GoldValue], _ s: Span, closed: Bool) -> [GoldValue]? {
         plan.outputRow(leading: key + [.timestamp(s.start), .timestamp(s.end), .timestamp(s.end + plan.gapMicros)],
-                       aggregates: states, closed: closed)
+                       aggregates: arena.block(s.block), closed: closed)
     }
 
-    func takeUnsaved() -> Set<GroupKey> {
-        defer { unsaved.removeAll() }
-        return unsaved
-    }
+    func takeUnsaved() -> Set<GroupKey> { groups.takeUnsaved() }
 
-    var stateKeys: [GroupKey] { Array(groups.keys) }
+    var stateKeys: [GroupKey] { groups.liveKeys }
 
     func encode(group key: GroupKey, into w: inout StateWriter) -> Bool {
-        guard let group = groups[key] else { return false }
-        w.int(group.spans.count)
-        for (i, s) in group.spans.enumerated() {
+        guard let id = groups.index.find(key).map(Int.init), !spans[id].isEmpty else { return false }
+        w.int(spans[id].count)
+        for s in spans[id] {
             w.int(s.start)
             w.int(s.end)
-            for a in states(group, i) { w.aggState(a) }
+            for a in arena.block(s.block) { w.aggState(a) }
         }
         return true
     }
 
     func decode(group key: GroupKey, from r: inout StateReader) throws {
-        let count = plan.aggregates.count
-        var group = Group()
+        var decoded: [Span] = []
         for _ in 0..<(try r.count()) {
             let start = try r.int(), end = try r.int()
-            group.spans.append(Span(start: start, end: end, id: nextID))
-            nextID += 1
-            group.states += try r.aggStates(count)
+            let block = arena.allocate()
+            arena.set(block, try r.aggStates(arena.width))
+            decoded.append(Span(start: start, end: end, block: block))
         }
-        guard !group.spans.isEmpty else { throw StateReader.damaged() }
-        groups[key] = group
+        guard !decoded.isEmpty else { throw StateReader.damaged() }
+        let id = groups.restore(key)
+        if spans.count < groups.idLimit {
+            spans.append(contentsOf: repeatElement([], count: groups.idLimit - spans.count))
+        }
+        spans[id] = decoded
     }
 }

@@ -11,11 +11,10 @@
 /// emitted; a window holding a single non-empty pane is that pane's aggregates as they are.
 final class WindowsTable: GoldTableState {
     struct Group {
-        /// Starts of the non-empty panes, ascending (running totals: one, start 0).
+        /// Starts of the non-empty panes, ascending (running totals: one, start 0), and each
+        /// pane's block of aggregate states in `arena`.
         var starts: [Int64] = []
-        /// The panes' aggregate states, `aggregates.count` per pane, in the order of `starts`
-        /// (one array, so a new pane is not an array of its own).
-        var states: [AggState] = []
+        var blocks: [Int32] = []
         /// The start of the earliest window not emitted as closed yet (windows before it
         /// were, and the panes only they hold are gone).
         var nextStart = Int64.min
@@ -25,11 +24,10 @@ final class WindowsTable: GoldTableState {
     private let length: Int64?
     private let slide: Int64
     private let pane: Int64
-    private var groups: [GroupKey: Group] = [:]
-    /// Groups whose windows changed since the last commit: only their open rows are rewritten.
-    private var changed: Set<GroupKey> = []
-    private var unsaved: Set<GroupKey> = []
-    private let grouper = BatchGroups()
+    private let groups: TableGroups
+    /// Per group id (empty for an id not in use).
+    private var windows: [Group] = []
+    private var arena: StateArena
     /// Every row added from now on is above this (`advance`): a group's windows that end at
     /// or before it are closed when the group is next touched, and their rows that pass
     /// `having` wait in `closedEarly` for the commit, instead of every window of a commit
@@ -38,11 +36,6 @@ final class WindowsTable: GoldTableState {
     private var closedEarly: [[GoldValue]] = []
     /// A hopping window's merged aggregates.
     private var merged: [AggState]
-    private let fresh: [AggState]
-    private let width: Int
-    /// Per row of the group being added: its pane's start, then its pane's index.
-    private var rowStarts: [Int64] = []
-    private var slots: [Int32] = []
 
     init(plan: GoldTablePlan) {
         self.plan = plan
@@ -50,86 +43,51 @@ final class WindowsTable: GoldTableState {
         slide = plan.slideMicros ?? 1
         pane = slide
         merged = plan.freshStates()
-        fresh = plan.freshStates()
-        width = plan.aggregates.count
+        groups = TableGroups(plan: plan)
+        arena = StateArena(width: plan.aggregates.count)
     }
 
-    var openCount: Int { groups.values.reduce(0) { $0 + $1.starts.count } }
+    var openCount: Int { windows.reduce(0) { $0 + $1.starts.count } }
 
     // MARK: adding rows
 
     func add(_ batch: RowBatch) {
-        let views = UnsafePointer(batch.views)
-        grouper.build(batch, for: plan)
-        for g in 0..<grouper.groupCount {
-            let key = grouper.key(g)
-            if length != nil { changed.insert(key) }
-            unsaved.insert(key)
-            add(group: g, key, views, to: &groups[key, default: Group()])
+        guard groups.start(batch) else { return }
+        if windows.count < groups.idLimit {
+            windows.append(contentsOf: repeatElement(Group(), count: groups.idLimit - windows.count))
         }
-    }
-
-    private func add(group g: Int, _ key: GroupKey, _ views: UnsafePointer<ColumnView>, to group: inout Group) {
-        if let length, hasClosed(group, length, watermark: early) {
-            close(key, &group, watermark: early, into: &closedEarly)
-        }
-        let time = views[plan.timeColumn]
+        let time = batch.views[plan.timeColumn]
         let pane = self.pane
-        let windowed = length != nil
-        grouper.withRows(of: g) { rows in
-            // Each row's pane, made when new; then its index (panes made for later rows may
-            // sit before an earlier row's); then each aggregate over the rows.
-            rowStarts.removeAll(keepingCapacity: true)
-            var last = Int64.min
-            for row in rows {
-                let start = windowed ? Timestamps.floorDivide(time.int(Int(row)), pane).0 * pane : 0
-                rowStarts.append(start)
-                if start != last {
-                    makePane(start, in: &group)
-                    last = start
-                }
-            }
-            slots.removeAll(keepingCapacity: true)
-            last = Int64.min
-            var index = 0
-            for start in rowStarts {
-                if start != last {
-                    index = paneIndex(start, in: group)
-                    last = start
-                }
-                slots.append(Int32(index))
-            }
-            let width = self.width
-            group.states.withUnsafeMutableBufferPointer { states in
-                slots.withUnsafeBufferPointer { slots in
-                    for k in 0..<width {
-                        plan.aggregates[k].add(views, rows: rows, slots: slots, time: plan.timeColumn,
-                                               ingest: plan.ingestColumn, states: states.baseAddress! + k, stride: width)
+        groups.slots.reserveCapacity(groups.rows.count)
+        for (row, id32) in zip(groups.rows, groups.ids) {
+            let id = Int(id32)
+            if groups.firstTouch(id) {
+                if let length {
+                    groups.markChanged(id)
+                    if hasClosed(windows[id], length, watermark: early) {
+                        close(id, watermark: early, into: &closedEarly)
                     }
                 }
+                groups.markUnsaved(id)
             }
+            let start = length != nil ? Timestamps.floorDivide(time.int(Int(row)), pane).0 * pane : 0
+            groups.slots.append(paneBlock(start, in: id))
         }
+        groups.aggregate(batch, into: &arena)
     }
 
-    /// Inserts an empty pane at `start` unless there is one; rows mostly land in the latest
-    /// pane, so the search starts from the end.
-    private func makePane(_ start: Int64, in group: inout Group) {
-        var i = group.starts.count
-        while i > 0 && group.starts[i - 1] > start { i -= 1 }
-        if i > 0 && group.starts[i - 1] == start { return }
-        group.starts.insert(start, at: i)
-        group.states.insert(contentsOf: fresh, at: i * width)
-    }
-
-    private func paneIndex(_ start: Int64, in group: Group) -> Int {
-        var i = group.starts.count - 1
-        while group.starts[i] != start { i -= 1 }
-        return i
-    }
-
-    /// Pane i's aggregate states.
-    private func states(_ group: Group, _ i: Int) -> ArraySlice<AggState> {
-        group.states[(i * width)..<((i + 1) * width)]
+    /// The block of group `id`'s pane at `start`, made when new; rows mostly land in the
+    /// latest pane, so the search starts from the end.
+    @inline(__always)
+    private func paneBlock(_ start: Int64, in id: Int) -> Int32 {
+        var i = windows[id].starts.count
+        if i > 0 && windows[id].starts[i - 1] == start { return windows[id].blocks[i - 1] }
+        while i > 0 && windows[id].starts[i - 1] > start { i -= 1 }
+        if i > 0 && windows[id].starts[i - 1] == start { return windows[id].blocks[i - 1] }
+        let block = arena.allocate()
+        windows[id].starts.insert(start, at: i)
+        windows[id].blocks.insert(block, at: i)
+        return block
     }
 
     func advance(watermark: Int64) { early = max(early, watermark) }
@@ -172,10 +130,10 @@ final class WindowsTable: GoldTableState {
             if i..<j == previous && !plan.readsWindowBounds {
                 body(start, nil)
             } else if j == i + 1 {
-                body(start, states(group, i))
+                body(start, arena.block(group.blocks[i]))
             } else {
                 for k in merged.indices { merged[k] = AggState() }
-                for p in i..<j { plan.merge(states(group, p), into: &merged) }
+                for p in i..<j { plan.merge(arena.block(group.blocks[p]), into: &merged) }
                 body(start, merged[...])
             }
             previous = i..<j
@@ -184,16 +142,18 @@ final class WindowsTable: GoldTableState {
         return start
     }
 
-    /// Appends to `rows` the rows of the group's windows from `from` that end by `limit` (nil:
+    /// Appends to `rows` the rows of group `id`'s windows from `from` that end by `limit` (nil:
     /// every one); returns the start after the last one.
-    private func emit(_ key: GroupKey, _ group: Group, from: Int64, endingBy limit: Int64?, closed: Bool,
+    private func emit(_ id: Int, from: Int64, endingBy limit: Int64?, closed: Bool,
                       into rows: inout [[GoldValue]]) -> Int64 {
         guard let length else { return from }
-        var lead = leading(key)
+        var lead = [.timestamp(0), .timestamp(0)] + groups.values(id)
         var last: [GoldValue]?
-        return forEachWindow(group, from: from, endingBy: limit) { start, states in
+        return forEachWindow(windows[id], from: from, endingBy: limit) { start, states in
             if let states {
-                last = output(&lead, start, length, states, closed: closed)
+                lead[0] = .timestamp(start)
+                lead[1] = .timestamp(start + length)
+                last = plan.outputRow(leading: lead, aggregates: states, closed: closed)
             } else {
                 last?[0] = .timestamp(start)
                 last?[1] = .timestamp(start + length)
@@ -202,14 +162,15 @@ final class WindowsTable: GoldTableState {
         }
     }
 
-    /// Emits the group's windows that end at or before `watermark` as closed rows and drops
+    /// Emits group `id`'s windows that end at or before `watermark` as closed rows and frees
     /// the panes no later window holds.
-    private func close(_ key: GroupKey, _ group: inout Group, watermark: Int64, into rows: inout [[GoldValue]]) {
-        let next = emit(key, group, from: group.nextStart, endingBy: watermark, closed: true, into: &rows)
-        group.nextStart = next
-        let gone = group.starts.prefix { $0 < next }.count
-        group.starts.removeFirst(gone)
-        group.states.removeFirst(gone * width)
+    private func close(_ id: Int, watermark: Int64, into rows: inout [[GoldValue]]) {
+        let next = emit(id, from: windows[id].nextStart, endingBy: watermark, closed: true, into: &rows)
+        windows[id].nextStart = next
+        let gone = windows[id].starts.prefix { $0 < next }.count
+        for b in windows[id].blocks.prefix(gone) { arena.release(b) }
+        windows[id].starts.removeFirst(gone)
+        windows[id].blocks.removeFirst(gone)
     }
 
     // MARK: committing
@@ -219,8 +180,8 @@ final class WindowsTable: GoldTableState {
         let keyCount = plan.keyColumns.count
         guard let length else {
             var all: [[GoldValue]] = []
-            for (key, group) in groups {
-                if let row = plan.outputRow(leading: key.values(plan.keyTypes), aggregates: states(group, 0),
+            for id in groups.liveIDs.map(Int.init) {
+                if let row = plan.outputRow(leading: groups.values(id), aggregates: arena.block(windows[id].blocks[0]),
                                             closed: nil) {
                     all.append(row)
                 }
@@ -229,68 +190,64 @@ final class WindowsTable: GoldTableState {
             rows.open = .replaceAll(all)
             return rows
         }
-        for (key, group) in groups where hasClosed(group, length, watermark: watermark) {
-            changed.insert(key)
+        for id in windows.indices where hasClosed(windows[id], length, watermark: watermark) {
+            groups.markChanged(id)
         }
-        let keys = everything ? Array(groups.keys) : Array(changed)
+        let ids = everything ? groups.liveIDs : groups.takeChanged()
+        if everything { _ = groups.takeChanged() }
         var open: [[GoldValue]] = []
+        var keys: [[GoldValue]] = []
         swap(&rows.closed, &closedEarly)
-        for key in keys {
-            unsaved.insert(key)
-            guard var group = groups.removeValue(forKey: key) else { continue }
-            close(key, &group, watermark: watermark, into: &rows.closed)
-            _ = emit(key, group, from: group.nextStart, endingBy: nil, closed: false, into: &open)
-            if !group.starts.isEmpty { groups[key] = group }
+        for id32 in ids {
+            let id = Int(id32)
+            groups.markUnsaved(id)
+            keys.append(groups.values(id))
+            close(id, watermark: watermark, into: &rows.closed)
+            _ = emit(id, from: windows[id].nextStart, endingBy: nil, closed: false, into: &open)
+            if windows[id].starts.isEmpty {
+                windows[id] = Group()
+                groups.remove(id)
+            }
         }
         let order = [0] + Array(2..<(2 + keyCount))
         sortRows(&rows.closed, by: order)
         sortRows(&open, by: order)
-        rows.open = everything ? .replaceAll(open) : .replaceKeys(keys: keys.map { $0.values(plan.keyTypes) }, rows: open)
-        changed.removeAll()
+        rows.open = everything ? .replaceAll(open) : .replaceKeys(keys: keys, rows: open)
         return rows
-    }
-
-    /// A window row's leading values (start, end, then the key's), set per window by `output`.
-    private func leading(_ key: GroupKey) -> [GoldValue] {
-        [.timestamp(0), .timestamp(0)] + key.values(plan.keyTypes)
-    }
-
-    private func output(_ lead: inout [GoldValue], _ start: Int64, _ length: Int64, _ states: ArraySlice<AggState>,
-                        closed: Bool) -> [GoldValue]? {
-        lead[0] = .timestamp(start)
-        lead[1] = .timestamp(start + length)
-        return plan.outputRow(leading: lead, aggregates: states, closed: closed)
     }
 
     // MARK: state
 
-    func takeUnsaved() -> Set<GroupKey> {
-        defer { unsaved.removeAll() }
-        return unsaved
-    }
+    func takeUnsaved() -> Set<GroupKey> { groups.takeUnsaved() }
 
-    var stateKeys: [GroupKey] { Array(groups.keys) }
+    var stateKeys: [GroupKey] { groups.liveKeys }
 
     func encode(group key: GroupKey, into w: inout StateWriter) -> Bool {
-        guard let group = groups[key] else { return false }
+        guard let id = groups.index.find(key).map(Int.init), !windows[id].starts.isEmpty else { return false }
+        let group = windows[id]
         w.int(group.nextStart)
         w.int(group.starts.count)
-        for (i, start) in group.starts.enumerated() {
+        for (start, block) in zip(group.starts, group.blocks) {
             w.int(start)
-            for a in states(group, i) { w.aggState(a) }
+            for a in arena.block(block) { w.aggState(a) }
         }
         return true
     }
 
     func decode(group key: GroupKey, from r: inout StateReader) throws {
-        let count = plan.aggregates.count
         var group = Group()
         group.nextStart = try r.int()
         for _ in 0..<(try r.count()) {
             group.starts.append(try r.int())
-            group.states += try r.aggStates(count)
+            let block = arena.allocate()
+            arena.set(block, try r.aggStates(arena.width))
+            group.blocks.append(block)
         }
         guard !group.starts.isEmpty else { throw StateReader.damaged() }
-        groups[key] = group
+        let id = groups.restore(key)
+        if windows.count < groups.idLimit {
+            windows.append(contentsOf: repeatElement(Group(), count: groups.idLimit - windows.count))
+        }
+        windows[id] = group
     }
 }

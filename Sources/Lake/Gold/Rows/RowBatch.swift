@@ -45,6 +45,8 @@ public final class RowBatch {
     /// watermark when the batch's last row was accepted: `lake run all`'s feed); `Int64.min`
     /// when not known. Gold closes early what it has passed (`GoldTableState.advance`).
     public var watermark = Int64.min
+    /// Changes whenever rows are added or dropped (`BatchMasks` evaluates a batch once per version).
+    public private(set) var version = 0
 
     public init(types: [GoldType], capacity: Int) {
         self.types = types
@@ -77,6 +79,7 @@ public final class RowBatch {
     public func removeAll() {
         count = 0
         watermark = Int64.min
+        version &+= 1
     }
 
     /// Bytes of string column `column` in use.
@@ -119,6 +122,7 @@ public final class RowBatch {
     @inline(__always) public func endRow() {
         precondition(count < capacity, "append to a full row batch")
         count += 1
+        version &+= 1
     }
 
     // MARK: filling whole columns (rows read from Parquet): `removeAll`, one `load…` per
@@ -156,6 +160,7 @@ public final class RowBatch {
     func endRows(_ n: Int) {
         precondition(count == 0 && n <= capacity, "endRows after rows were appended")
         count = n
+        version &+= 1
     }
 
     private func growBytes(_ column: Int, to needed: Int, keeping used: Int) {
