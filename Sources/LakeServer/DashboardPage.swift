@@ -21,6 +21,10 @@ public enum DashboardPage {
                                         "format": p.format.rawValue, "y": p.y, "columns": p.columns]
                 if let v = p.value { o["value"] = v }
                 if let x = p.x { o["x"] = x }
+                if let r = p.rangeSeconds, let t = p.time {
+                    o["range"] = r
+                    o["time"] = t
+                }
                 return o
             },
         ]
@@ -205,8 +209,9 @@ public enum DashboardPage {
           body.appendChild(t);
         }
         async function rowsOf(p) {
-          const j = await api(`/api/jobs/${encodeURIComponent(spec.job)}/${encodeURIComponent(p.from)}?limit=${p.limit}`,
-                              () => embedded.rows[p.from]);
+          const range = p.range ? `&range=${p.range}&time=${encodeURIComponent(p.time)}` : "";
+          const j = await api(`/api/jobs/${encodeURIComponent(spec.job)}/${encodeURIComponent(p.from)}?limit=${p.limit}${range}`,
+                              () => embedded.rows[p.name]);
           const rows = embedded ? j.rows.slice(0, p.limit) : j.rows;
           const columns = j.columns.map(c => c.name), types = Object.fromEntries(j.columns.map(c => [c.name, c.type]));
           return {columns, types, rows: rows.map(a => Object.fromEntries(columns.map((c, i) => [c, a[i]])))};
@@ -288,17 +293,20 @@ public enum DashboardPage {
             """
     }
 
-    /// What a static page embeds: the rows of every panel's source (as the API pages them, up to
-    /// the largest limit a panel asks of it, or the error the API would give) and the health.
+    /// What a static page embeds: each panel's rows as the API pages them for it (or the
+    /// error the API would give), by panel name, and the health.
     public static func embedded(_ catalog: Catalog, job: JobDefinition) throws -> [String: Any] {
-        var limits: [String: Int] = [:]
-        for p in job.page.panels { limits[p.from] = max(limits[p.from] ?? 0, p.limit) }
         var rows: [String: Any] = [:]
-        for (from, limit) in limits {
+        for p in job.page.panels {
+            var query = ["limit": String(p.limit)]
+            if let r = p.rangeSeconds, let t = p.time {
+                query["range"] = String(r)
+                query["time"] = t
+            }
             do {
-                rows[from] = try TableAPI.page(catalog, job: job, name: from, query: ["limit": String(limit)])
+                rows[p.name] = try TableAPI.page(catalog, job: job, name: p.from, query: query)
             } catch let e as HTTPFailure {
-                rows[from] = ["error": e.message]
+                rows[p.name] = ["error": e.message]
             }
         }
         return ["rows": rows, "status": try DashboardData(catalog: catalog, job: job).status()]

@@ -4,10 +4,14 @@ import Lake
 /// `GET /api/jobs` and `GET /api/jobs/<job>/<name>?limit=&offset=`: the rows of every view and
 /// gold table a job declares, paged, with typed columns. The name is looked up among the job's
 /// declarations (404 otherwise) and only then quoted into SQL: nothing from the request
-/// reaches SQLite as text.
+/// reaches SQLite as text. `range=<seconds>&time=<column>` keeps the rows whose time column is
+/// less than that many seconds before the newest one (a panel's `range`); the column must be
+/// one of the relation's.
 enum TableAPI {
     static let limitDefault = 100
     static let limitMax = 10_000
+    /// A range of up to ten years.
+    static let rangeMax = 10 * 366 * 86_400
 
     /// Every job, with its views and gold tables (and k-means model tables).
     static func jobs(_ jobs: [JobDefinition]) -> [String: Any] {
@@ -43,9 +47,26 @@ enum TableAPI {
             throw HTTPFailure(.serviceUnavailable, "\(name) does not exist yet: gold has not run for job \(job.name)")
         }
         let quotedName = "\"" + name + "\""
-        let total = try catalog.db.scalar("SELECT count(*) FROM \(quotedName)")?.int ?? 0
-        let s = try catalog.db.prepare("SELECT * FROM \(quotedName) LIMIT ? OFFSET ?")
-        try s.bind([.int(Int64(limit)), .int(Int64(offset))])
+        var condition = ""
+        var arguments: [SQLValue] = []
+        if let text = query["range"] {
+            guard let seconds = Int(text), seconds > 0, seconds <= rangeMax else {
+                throw HTTPFailure(.badRequest, "range must be a number of seconds from 1 to \(rangeMax)")
+            }
+            let probe = try catalog.db.prepare("SELECT * FROM \(quotedName) LIMIT 0")
+            let names = (0..<probe.columnCount).map { probe.columnName($0) }
+            guard let time = query["time"], names.contains(time) else {
+                throw HTTPFailure(.badRequest, "range needs time=<column>, one of: " + names.joined(separator: ", "))
+            }
+            // Whole seconds since the epoch compare exactly (a Julian day is a double).
+            let column = "\"" + time + "\""
+            condition = " WHERE unixepoch(\(column)) > (SELECT unixepoch(max(\(column))) FROM \(quotedName)) - ?"
+            arguments = [.int(Int64(seconds))]
+        }
+        let total = try catalog.db.query("SELECT count(*) FROM \(quotedName)\(condition)", arguments: arguments)
+            .first?.first?.int ?? 0
+        let s = try catalog.db.prepare("SELECT * FROM \(quotedName)\(condition) LIMIT ? OFFSET ?")
+        try s.bind(arguments + [.int(Int64(limit)), .int(Int64(offset))])
         var rows: [[Any]] = []
         var seen: [String?] = Array(repeating: nil, count: s.columnCount)
         while try s.step() {
@@ -58,8 +79,13 @@ enum TableAPI {
         let columns = (0..<s.columnCount).map { i -> [String: Any] in
             ["name": s.columnName(i), "type": declared(s.columnDeclaredType(i)) ?? seen[i] ?? "text"]
         }
-        return ["job": job.name, "name": name, "kind": kind, "columns": columns, "rows": rows,
-                "limit": limit, "offset": offset, "total": total]
+        var page: [String: Any] = ["job": job.name, "name": name, "kind": kind, "columns": columns, "rows": rows,
+                                   "limit": limit, "offset": offset, "total": total]
+        if !arguments.isEmpty {
+            page["range"] = query["range"]
+            page["time"] = query["time"]
+        }
+        return page
     }
 
     /// SQLite's declared types as gold writes them: INTEGER, REAL, TEXT (timestamps are

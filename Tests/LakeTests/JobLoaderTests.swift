@@ -35,7 +35,7 @@ let repositoryJobsFolder = URL(fileURLWithPath: #filePath)
                                                   "is_abandoned_cart", "session_revenue"])
         #expect(job.gold.map(\.table).contains("gold_category_activity"))
         #expect(job.views.map(\.name) == ["gold_kpis", "gold_funnel", "gold_hourly", "gold_top_customers",
-                                          "gold_session_status", "top_viewed_products", "gold_hourly_recent"])
+                                          "gold_session_status", "top_viewed_products"])
         // The page: six KPI cards over gold_kpis, then the charts and tables.
         let page = try #require(job.dashboard)
         #expect(page.panels.filter { $0.kind == .card }.map(\.value) == ["total_sessions", "orders", "abandoned_carts",
@@ -43,6 +43,9 @@ let repositoryJobsFolder = URL(fileURLWithPath: #filePath)
         #expect(page.panels.filter { $0.kind != .card }.map(\.name) == ["funnel", "session_status", "hourly", "top_customers",
                                                                         "top_viewed_products"])
         #expect(page.refreshSeconds == 5 && page.panels.first { $0.name == "hourly" }?.y == ["sessions", "purchases", "abandoned_carts"])
+        let hourly = try #require(page.panels.first { $0.name == "hourly" })
+        #expect(hourly.from == "gold_hourly" && hourly.rangeSeconds == 48 * 3600 && hourly.time == "hour")
+        #expect(page.panels.filter { $0.rangeSeconds != nil }.map(\.name) == ["hourly"])
     }
 
     /// The smallest valid job file; the invalid cases below break one thing each.

@@ -2,6 +2,7 @@
 renders the page, and the numbers it shows equal the same queries run with the sqlite3 shell.
 Also the static `lake report`, XSS-safe rendering of hostile user ids, and safe answers to
 hostile requests. 20k events keep the lake small enough to build in a few seconds."""
+import html
 import json
 import os
 import re
@@ -11,6 +12,7 @@ import subprocess
 import time
 import urllib.error
 import urllib.request
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -108,12 +110,29 @@ def test_page_shows_the_numbers_sqlite_gives(served):
     funnel = [r["sessions"] for r in sqlite(served["db"], "SELECT sessions FROM gold_funnel ORDER BY step")]
     section = dom[dom.index('id="panel-funnel"'):dom.index('id="panel-session_status"')]
     assert [int(v) for v in re.findall(r'<rect[^>]*data-value="(\d+)"', section)] == funnel
+    # The hourly line: the hours within 48 of the newest one (`range = "48h"`).
+    assert hourly_sessions(dom) == last_48_hours(served["db"])
     # Top customers: the first row is the view's first row.
     top = sqlite(served["db"], "SELECT user_id FROM gold_top_customers LIMIT 10")
     body = dom[dom.index('id="panel-top_customers"'):]
     assert re.search(r"<td>([^<]*)</td>", body).group(1).replace("&lt;", "<").replace("&gt;", ">") == top[0]["user_id"]
     assert "data-problem" not in dom
     assert shot.stat().st_size > 20000
+
+
+def hourly_sessions(dom):
+    section = dom[dom.index('id="panel-hourly"'):dom.index('id="panel-top_customers"')]
+    first = re.search(r'<polyline[^>]*data-values="([^"]*)"', section)
+    return json.loads(html.unescape(first.group(1)))
+
+
+def last_48_hours(db):
+    rows = sqlite(db, "SELECT hour, sessions FROM gold_hourly")
+    hour = lambda r: datetime.fromisoformat(r["hour"].replace("Z", "+00:00"))
+    newest = max(map(hour, rows))
+    kept = [r["sessions"] for r in rows if hour(r) > newest - timedelta(hours=48)]
+    assert 0 < len(kept) <= 48 and len(kept) < len(rows) + 1
+    return kept
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (make test installs it)")
@@ -134,6 +153,7 @@ def test_static_report_opens_offline_with_the_same_numbers(served):
     shown = kpi_values(dom)
     assert int(shown["total_sessions"]) == expected["total_sessions"]
     assert float(shown["revenue"]) == pytest.approx(expected["revenue"])
+    assert hourly_sessions(dom) == last_48_hours(served["db"])
 
 
 def test_api_and_metrics_agree_with_sqlite(served):

@@ -132,9 +132,13 @@ def test_transactions_page_shows_what_sqlite_gives(served):
     rows = sqlite(served["db"], "SELECT payment_method, revenue FROM revenue_by_payment")
     shown = attrs(panel(dom, "by_payment"), "path", "data-label", "data-value")
     assert [(l, float(v)) for l, v in shown] == [(r["payment_method"], r["revenue"]) for r in rows if r["revenue"] > 0]
-    minutes = sqlite(served["db"], "SELECT revenue FROM revenue_per_minute")
+    # The last hour of minutes (`range = "1h"`), counted back from the newest minute.
+    minutes = sqlite(served["db"], "SELECT minute, revenue FROM revenue_per_minute")
+    newest = max(datetime.fromisoformat(r["minute"].replace("Z", "+00:00")) for r in minutes)
+    last_hour = [r["revenue"] for r in minutes
+                 if datetime.fromisoformat(r["minute"].replace("Z", "+00:00")) > newest - timedelta(hours=1)]
     ((values,),) = attrs(panel(dom, "revenue_per_minute"), "polyline", "data-values")
-    assert json.loads(values) == [r["revenue"] for r in minutes]
+    assert json.loads(values) == last_hour and 0 < len(last_hour) <= 60
     top = sqlite(served["db"], "SELECT transaction_id, user_id, city, category, amount, payment_method, event_time "
                                "FROM gold_top_transactions")
     shown = cells(panel(dom, "top_transactions"))
@@ -227,6 +231,11 @@ def test_unknown_job_page_is_a_404(served):
     ('[dashboard.x]\nkind = "table"\nfrom = "revenue_by_city"\nx = "city"\n', "unknown key dashboard.x.x"),
     ('[dashboard]\nrefresh = "soon"\n[dashboard.x]\nkind = "table"\nfrom = "revenue_by_city"\n', "key dashboard.refresh: expected"),
     ('[dashboard]\ntitle = "empty"\n', "[dashboard] declares no panel"),
+    ('[dashboard.x]\nkind = "table"\nfrom = "gold_totals"\nrange = "1h"\n', "key dashboard.x.range: a table's range needs"),
+    ('[dashboard.x]\nkind = "line"\nfrom = "revenue_per_minute"\nx = "minute"\ny = "revenue"\nrange = "a while"\n',
+     "key dashboard.x.range: expected a positive duration"),
+    ('[dashboard.x]\nkind = "card"\nfrom = "transactions_kpis"\nvalue = "revenue"\nrange = "1h"\n',
+     "unknown key dashboard.x.range"),
 ])
 def test_wrong_dashboard_declarations_are_one_line_errors(tmp_path, section, message):
     text = (JOBS / "transactions.toml").read_text()

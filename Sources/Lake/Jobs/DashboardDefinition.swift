@@ -35,6 +35,11 @@ public struct DashboardDefinition: Sendable, Equatable {
         public var columns: [String] = []
         /// Rows read from `from` (tables default to 10, charts to 1,000).
         public var limit: Int
+        /// Only rows whose `time` column is within this many seconds of the newest one (the
+        /// data's own time, not the clock: a lake replaying last month shows last month's
+        /// final hours). `time` defaults to the chart's `x`.
+        public var rangeSeconds: Int?
+        public var time: String?
         public var format: Format = .auto
 
         public init(name: String, kind: Kind, title: String, from: String, limit: Int) {

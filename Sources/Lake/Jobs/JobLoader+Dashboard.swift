@@ -9,8 +9,10 @@
 ///     format = "money"              # auto, integer, number, money, percent or text
 ///
 /// Charts take `x` (the label column) and `y` (a column, or a list for several lines); tables
-/// take `columns` (default: all) and `limit`. Whether the columns exist is only known once the
-/// views run, so the page reports a missing one in its panel; `from` is checked here.
+/// take `columns` (default: all) and `limit`. Charts and tables may show only a time range:
+/// `range = "48h"` keeps the rows whose `time` column (default: `x`) is within 48 hours of the
+/// newest one. Whether the columns exist is only known once the views run, so the page reports
+/// a missing one in its panel; `from` is checked here.
 extension JobLoader {
     static func readDashboard(_ table: JobFileTable?, job: JobDefinition) throws -> DashboardDefinition? {
         guard let table else { return nil }
@@ -50,8 +52,8 @@ extension JobLoader {
         var known = ["kind", "title", "from", "limit", "format"]
         switch kind {
         case .card: known += ["value"]
-        case .line, .bar, .pie, .donut: known += ["x", "y"]
-        case .table: known += ["columns"]
+        case .line, .bar, .pie, .donut: known += ["x", "y", "range", "time"]
+        case .table: known += ["columns", "range", "time"]
         }
         try t.rejectUnknownKeys(known)
         let from = try t.required("from", "the name of a view or gold table of this job") { $0.stringValue }
@@ -87,6 +89,16 @@ extension JobLoader {
                 let many = v.arrayValue?.compactMap(\.stringValue)
                 return many?.count == v.arrayValue?.count ? many : nil
             } ?? []
+        }
+        if kind != .card {
+            panel.rangeSeconds = try t.optional("range", "a positive duration like \"48h\"", hint: durationHint) {
+                durationSeconds($0).flatMap { $0 > 0 ? $0 : nil }
+            }
+            panel.time = try t.optional("time", column + " (a timestamp)") { $0.stringValue } ?? panel.x
+            if panel.rangeSeconds != nil && panel.time == nil {
+                throw t.invalid("range", "a table's range needs the column it applies to",
+                                hint: "add time = \"<timestamp column>\"")
+            }
         }
         return panel
     }
