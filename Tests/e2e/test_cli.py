@@ -18,6 +18,38 @@ def small_lake(tmp_path):
     return lake
 
 
+def on_terminal(argv):
+    """What `argv` writes (stdout and stderr) when both are a terminal."""
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.execv(LAKE_BIN, argv)
+    out = b""
+    while True:
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        out += chunk
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0, out[-500:]
+    return out.decode()
+
+
+def test_progress_on_a_terminal_only(tmp_path):
+    """`generate` and `run` over a large input count on a terminal (a line rewritten with \\r,
+    then cleared) and say nothing of it when their output goes to a file or a pipe."""
+    lake = Lake(tmp_path / "lake")
+    shown = on_terminal(lake.args("generate", "--events", "300000", "--seed", "4"))
+    assert "\rgenerated events: " in shown and "/s)" in shown, shown[-300:]
+    shown = on_terminal(lake.args("run", "all", "--job", "clickstream"))
+    assert "\rbronze lines: " in shown or "\rsilver rows: " in shown, shown[-300:]
+    quiet = Lake(tmp_path / "quiet")
+    p = subprocess.run(quiet.args("generate", "--events", "300000", "--seed", "4"), capture_output=True, check=True)
+    assert b"\r" not in p.stderr + p.stdout and b"generated events:" not in p.stderr
+
+
 def test_global_options_before_the_subcommand(tmp_path):
     lake = small_lake(tmp_path)
     after = subprocess.run([LAKE_BIN, "status", "--json", "--lake", str(lake.root), "--jobs", str(JOBS)],
@@ -43,20 +75,7 @@ def test_sql_formats(tmp_path):
     assert [json.loads(l) for l in lines] == [{"t": "a,b", "n": 1, "z": None, "q": 'say "hi"'},
                                                {"t": "c", "n": 22, "z": 2.5, "q": "x"}]
     # On a terminal: an aligned table with a header, numbers to the right, NULL spelled out.
-    pid, fd = pty.fork()
-    if pid == 0:
-        os.execv(LAKE_BIN, lake.args("sql", query))
-    out = b""
-    while True:
-        try:
-            chunk = os.read(fd, 4096)
-        except OSError:
-            break
-        if not chunk:
-            break
-        out += chunk
-    os.waitpid(pid, 0)
-    rows = out.decode().replace("\r\n", "\n").splitlines()
+    rows = on_terminal(lake.args("sql", query)).replace("\r\n", "\n").splitlines()
     assert rows == ["t     n     z  q",
                     "---  --  ----  --------",
                     "a,b   1  NULL  say \"hi\"",

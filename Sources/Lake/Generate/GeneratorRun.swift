@@ -66,7 +66,10 @@ struct GeneratorRun<Source: GeneratorSource> {
 
     mutating func generate() throws {
         try sink.startNextFile()
+        let progress = Progress("generated events")
+        defer { progress.finish() }
         for sequence in 0..<options.eventCount {
+            progress.add()
             let event = source.next()
             streamClockMicros = max(streamClockMicros, event.orderMicros)
             let delayMillis = jitterMillisMax > 0 ? jitterRandom.between(0, jitterMillisMax) : 0
