@@ -32,6 +32,10 @@ final class GoldTablePlan {
     private let declaredExprs: [CompiledExpr]
     /// The declared columns' values of the output row being computed.
     private var declaredValues: [GoldValue]
+    /// Leading columns, and per declared column whether it is, read by a declared column or
+    /// `having` (only those are written into `outputBatch`).
+    private let leadingRead: [Int]
+    private let declaredRead: [Bool]
     private let having: ((UnsafePointer<ColumnView>, Int) -> Bool?)?
     let ingestColumn: Int
     /// Whether a declared column or `having` reads `window_start` or `window_end`: when not,
@@ -210,6 +214,8 @@ final class GoldTablePlan {
             outputTypes = scopeColumns.map(\.1)
         }
         self.leading = leading
+        leadingRead = leading.indices.filter { namesRead.contains(leading[$0].name) }
+        declaredRead = declared.map { namesRead.contains($0.name) || d.kind == .kmeans }
         readsWindowBounds = !namesRead.isDisjoint(with: ["window_start", "window_end"])
         self.declared = declared
         self.declaredExprs = declaredExprs
@@ -262,20 +268,22 @@ final class GoldTablePlan {
     /// only once `having` passed (most hopping windows of an alert table are rejected).
     func outputRow(leading values: [GoldValue], aggregates states: ArraySlice<AggState>, closed: Bool?) -> [GoldValue]? {
         let views = UnsafePointer(outputBatch.views)
-        var column = 0
-        for v in values {
-            v.write(to: outputBatch, column: column)
-            column += 1
+        // Leading values and declared columns go into the batch only when an expression reads
+        // them (a session's key and bounds mostly are not); aggregate results always are.
+        for c in leadingRead { values[c].write(to: outputBatch, column: c) }
+        let first = values.count
+        aggregates.withUnsafeBufferPointer { aggregates in
+            for k in 0..<aggregates.count {
+                aggregates[k].result(states[states.startIndex + k]).write(to: outputBatch, column: first + k)
+            }
         }
-        for (k, a) in aggregates.enumerated() {
-            a.result(states[states.startIndex + k]).write(to: outputBatch, column: column)
-            column += 1
-        }
-        for (k, e) in declaredExprs.enumerated() {
-            let v = e.value(views, 0)
-            v.write(to: outputBatch, column: column)
-            column += 1
-            declaredValues[k] = v
+        let declaredFirst = first + aggregates.count
+        declaredExprs.withUnsafeBufferPointer { exprs in
+            for k in 0..<exprs.count {
+                let v = exprs[k].value(views, 0)
+                if declaredRead[k] { v.write(to: outputBatch, column: declaredFirst + k) }
+                declaredValues[k] = v
+            }
         }
         if let having, having(views, 0) != true { return nil }
         var row: [GoldValue] = []

@@ -87,6 +87,15 @@ func sortRows(_ rows: inout [[GoldValue]], by columns: [Int]) {
     rows = order.map { rows[$0] }
 }
 
+/// Whether row `a` sorts strictly before row `b` by `columns` (`sortRows`' order).
+func rowPrecedes(_ a: [GoldValue], _ b: [GoldValue], by columns: [Int]) -> Bool {
+    for c in columns {
+        let o = GoldValue.compare(a[c], b[c])
+        if o != 0 { return o < 0 }
+    }
+    return false
+}
+
 extension GoldValue {
     /// SQL order: NULL first, then values of one type by value (strings bytewise).
     static func compare(_ x: GoldValue, _ y: GoldValue) -> Int {

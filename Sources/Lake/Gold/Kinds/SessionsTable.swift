@@ -110,11 +110,12 @@ final class SessionsTable: GoldTableState {
     func commit(watermark: Int64, everything: Bool) -> GoldRows {
         let gap = plan.gapMicros
         var rows = GoldRows()
+        var lead: [GoldValue] = []
         for id in spans.indices where !spans[id].isEmpty && spans[id][0].end + gap <= watermark {
-            let values = groups.values(id)
+            leading(id, into: &lead)
             var c = 0
             while c < spans[id].count && spans[id][c].end + gap <= watermark {
-                if let row = output(values, spans[id][c], closed: true) { rows.closed.append(row) }
+                if let row = output(&lead, spans[id][c], closed: true) { rows.closed.append(row) }
                 arena.release(spans[id][c].block)
                 c += 1
             }
@@ -130,10 +131,10 @@ final class SessionsTable: GoldTableState {
         var keys: [[GoldValue]] = []
         for id32 in ids {
             let id = Int(id32)
-            let values = groups.values(id)
-            keys.append(values)
+            leading(id, into: &lead)
+            keys.append(Array(lead[0..<keyCount]))
             for s in spans[id] {
-                if let row = output(values, s, closed: false) { open.append(row) }
+                if let row = output(&lead, s, closed: false) { open.append(row) }
             }
             if spans[id].isEmpty {
                 spans[id] = []
@@ -145,9 +146,19 @@ final class SessionsTable: GoldTableState {
         return rows
     }
 
-    private func output(_ key: [GoldValue], _ s: Span, closed: Bool) -> [GoldValue]? {
-        plan.outputRow(leading: key + [.timestamp(s.start), .timestamp(s.end), .timestamp(s.end + plan.gapMicros)],
-                       aggregates: arena.block(s.block), closed: closed)
+    /// A row's leading values: group `id`'s key, then the session's bounds (set by `output`).
+    private func leading(_ id: Int, into lead: inout [GoldValue]) {
+        lead.removeAll(keepingCapacity: true)
+        lead.append(contentsOf: groups.values(id))
+        lead.append(contentsOf: [.timestamp(0), .timestamp(0), .timestamp(0)])
+    }
+
+    private func output(_ lead: inout [GoldValue], _ s: Span, closed: Bool) -> [GoldValue]? {
+        let k = lead.count - 3
+        lead[k] = .timestamp(s.start)
+        lead[k + 1] = .timestamp(s.end)
+        lead[k + 2] = .timestamp(s.end + plan.gapMicros)
+        return plan.outputRow(leading: lead, aggregates: arena.block(s.block), closed: closed)
     }
 
     func takeUnsaved() -> Set<GroupKey> { groups.takeUnsaved() }

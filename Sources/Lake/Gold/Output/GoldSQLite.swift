@@ -74,13 +74,21 @@ struct GoldSQLite {
                 try delete.bind(k.enumerated().map { Inserter.sqlValue($0.element, plan.keyTypes[$0.offset]) })
                 try delete.execute()
             }
-            var all = rows.closed + open
             let keyCount = plan.keyColumns.count
-            // Start, then key: sessions lead with the key, windows with their bounds.
+            // Start, then key (sessions lead with the key, windows with their bounds): both lists
+            // come sorted so, and are inserted merged.
             let order = plan.definition.kind == .sessions
                 ? [keyCount] + Array(0..<keyCount) : [0] + Array(2..<(2 + keyCount))
-            sortRows(&all, by: order)
-            for r in all { try insert(r) }
+            var i = 0, j = 0
+            while i < rows.closed.count || j < open.count {
+                if j == open.count || (i < rows.closed.count && !rowPrecedes(open[j], rows.closed[i], by: order)) {
+                    try insert(rows.closed[i])
+                    i += 1
+                } else {
+                    try insert(open[j])
+                    j += 1
+                }
+            }
         }
     }
 
