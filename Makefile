@@ -29,7 +29,7 @@ endef
 
 # To build and run: the C libraries' headers, and the sqlite3 shell the demo queries gold with.
 deps-build:
-	$(call apt_install,"test -f /usr/include/zstd.h:libzstd-dev" "test -f /usr/include/sqlite3.h:libsqlite3-dev" "command -v sqlite3:sqlite3" "test -f /usr/include/librdkafka/rdkafka.h:librdkafka-dev")
+	$(call apt_install,"test -f /usr/include/zstd.h:libzstd-dev" "test -f /usr/include/sqlite3.h:libsqlite3-dev" "command -v sqlite3:sqlite3" "test -f /usr/include/librdkafka/rdkafka.h:librdkafka-dev" "test -f /usr/include/zlib.h:zlib1g-dev")
 
 # To test: also the zstd CLI, headless Chromium (dashboard test) and the Python helpers.
 deps-test: deps-build

@@ -1,7 +1,7 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-// Dependencies point one way: LakeCLI → LakeServer → Lake → Parquet → CZstd (../shared/STYLE.md);
+// Dependencies point one way: LakeCLI → LakeServer → Lake → Parquet → CZstd, CZlib (../shared/STYLE.md);
 // Lake also links the system's SQLite and librdkafka.
 
 /// Release builds of the hot-path modules skip the dynamic exclusivity checks (measured at ~5%
@@ -28,6 +28,10 @@ let package = Package(
         .systemLibrary(
             name: "CZstd", pkgConfig: "libzstd",
             providers: [.apt(["libzstd-dev"])]),
+        // CRC-32 of Parquet pages (zlib's is ~4 GB/s here).
+        .systemLibrary(
+            name: "CZlib", pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(
             name: "CSQLite", pkgConfig: "sqlite3",
             providers: [.apt(["libsqlite3-dev"])]),
@@ -35,7 +39,7 @@ let package = Package(
         .systemLibrary(
             name: "CRdKafka", pkgConfig: "rdkafka",
             providers: [.apt(["librdkafka-dev"])]),
-        .target(name: "Parquet", dependencies: ["CZstd"], swiftSettings: hotPath),
+        .target(name: "Parquet", dependencies: ["CZstd", "CZlib"], swiftSettings: hotPath),
         // Process set-up glibc only offers in C (mallopt).
         .target(name: "CLakeSupport"),
         .target(

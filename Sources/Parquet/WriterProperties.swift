@@ -24,6 +24,9 @@ public struct WriterProperties: Sendable {
     /// Off: PLAIN (what readers older than ~2022 expect).
     public var deltaLengthByteArrays = true
     public var codec: Codec = .zstd
+    /// Each page header carries the CRC-32 of the page (parquet.thrift `crc`), which readers
+    /// check: damage inside a page is found instead of read back as other values.
+    public var pageChecksums = true
     /// Level 1 compresses NDJSON-like data as well as level 3 at twice the speed (MACHINE-NOTES).
     public var zstdLevel: Int32 = 1
     public var createdBy = "lake parquet writer version 0.1.0"

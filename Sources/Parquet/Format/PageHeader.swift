@@ -5,6 +5,8 @@ struct PageHeader: Equatable {
     var kind: Kind
     var uncompressedSize: Int32
     var compressedSize: Int32
+    /// CRC-32 of the page's stored bytes (`PageChecksum`), when the writer set one.
+    var crc: Int32?
     /// Values in the page, nulls included (data pages) or dictionary entries.
     var valueCount: Int32 = 0
     var encoding: Encoding = .plain
@@ -19,6 +21,7 @@ struct PageHeader: Equatable {
         w.field(1, i32: kind.rawValue)
         w.field(2, i32: uncompressedSize)
         w.field(3, i32: compressedSize)
+        if let crc { w.field(4, i32: crc) }
         switch kind {
         case .dataPage:
             w.beginStructField(5)
@@ -56,6 +59,7 @@ struct PageHeader: Equatable {
                 kind = k
             case (2, .i32): uncompressed = try r.readI32()
             case (3, .i32): compressed = try r.readI32()
+            case (4, .i32): header.crc = try r.readI32()
             case (5, .structure), (7, .structure):
                 try r.readStruct { r, id, type in
                     switch (id, type) {

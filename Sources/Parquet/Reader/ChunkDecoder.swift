@@ -75,6 +75,7 @@ struct ChunkDecoder {
     private mutating func decodePages(_ chunk: UnsafeRawBufferPointer) throws {
         var position = 0
         var rowsRead = 0
+        var pageIndex = 0
         while rowsRead < rowCount {
             guard position < chunk.count else {
                 throw DecodeError("chunk ends after \(rowsRead) of \(rowCount) rows")
@@ -90,7 +91,15 @@ struct ChunkDecoder {
                 Int(header.valueCount) <= ParquetReader.pageValueCountMax
             else { throw DecodeError("page header sizes are implausible") }
             let body = UnsafeRawBufferPointer(rebasing: chunk[position..<(position + size)])
+            if let stored = header.crc {
+                let computed = PageChecksum.of(body)
+                guard computed == stored else {
+                    throw DecodeError("page \(pageIndex) (at byte \(position) of the chunk) fails its checksum: "
+                                      + "stored \(Self.hex(stored)), computed \(Self.hex(computed)); the file is damaged")
+                }
+            }
             position += size
+            pageIndex += 1
             switch header.kind {
             case .dictionaryPage:
                 guard dictionary == nil else { throw DecodeError("second dictionary page") }
@@ -107,6 +116,11 @@ struct ChunkDecoder {
                 continue
             }
         }
+    }
+
+    private static func hex(_ v: Int32) -> String {
+        let digits = String(UInt32(bitPattern: v), radix: 16)
+        return "0x" + String(repeating: "0", count: 8 - digits.count) + digits
     }
 
     /// The page's bytes: the body itself when uncompressed, else the decompressor's buffer

@@ -235,6 +235,7 @@ struct ColumnChunkWriter {
         page.uncompressedSize = Int32(raw.count)
         func write(_ data: UnsafeRawBufferPointer) throws {
             page.compressedSize = Int32(data.count)
+            page.crc = properties.pageChecksums ? PageChecksum.of(data) : nil
             header.reset()
             page.encode(into: &header)
             try sink.write(header.bytes)

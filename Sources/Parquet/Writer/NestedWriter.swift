@@ -102,6 +102,7 @@ public enum NestedWriter {
             header.field(1, i32: 0)  // DATA_PAGE
             header.field(2, i32: Int32(body.count))
             header.field(3, i32: Int32(body.count))
+            header.field(4, i32: body.withUnsafeBytes { PageChecksum.of($0) })
             header.beginStructField(5)
             header.field(1, i32: Int32(leaf.definition.count))
             header.field(2, i32: Encoding.plain.rawValue)
