@@ -90,6 +90,14 @@ def no_crash(result):
     return result
 
 
+def verify_finds(lake, path):
+    """`lake verify` finds the damage: exit 1 and a line on stdout naming `path`."""
+    r = no_crash(lake_run(lake, "verify"))
+    found = [l for l in r.stdout.decode(errors="replace").splitlines() if str(path) in l]
+    require(r.returncode == 1 and found, f"lake verify did not find the damage to {path}: {r.describe()} "
+            f"{r.stdout.decode(errors='replace')[-400:]}")
+
+
 def one_line_error(result, *must_contain):
     """A defined refusal: non-zero exit (not a signal) and exactly one line on stderr that names
     each of `must_contain`."""

@@ -31,7 +31,7 @@ import oracle
 from common import (BRONZE, GOLD, JOB, JOBS, PARQUET_TOOL, QUARANTINE, SILVER, Failed, JobLake,
                     JobTables, Lake, Scenario, check_catalog, check_job_catalog, compare_rows, duck,
                     job_accounting, job_digest, job_variant, lake_run, no_crash, ok, one_line_error,
-                    require, run, status_json)
+                    require, run, status_json, verify_finds)
 
 COLUMNS = [c[0] for c in oracle.Job().columns]
 
@@ -316,6 +316,7 @@ def hostile_files(sc, base):
         one_line_error(lake_run(lake, "run", "silver"), path)
         ok(lake_run(lake, "status"))
         one_line_error(run([PARQUET_TOOL, "dump", lake.root / path]), path)
+        verify_finds(lake, path)
 
     @case
     def missing_bronze_parquet():
@@ -327,6 +328,7 @@ def hostile_files(sc, base):
         one_line_error(lake_run(lake, "run", "silver"), path)
         one_line_error(lake_run(lake, "run", "all"), path)
         ok(lake_run(lake, "status"))
+        verify_finds(lake, path)
 
     @case
     def damaged_silver_parquet_gold_reads():
@@ -340,6 +342,7 @@ def hostile_files(sc, base):
         b[-12:-8] = b"\xff\xff\xff\x7f"  # footer length beyond the file
         full.write_bytes(bytes(b))
         one_line_error(lake_run(lake, "run", "gold"), path)
+        verify_finds(lake, path)
 
     @case
     def missing_silver_parquet_gold_and_backfill():
@@ -350,6 +353,7 @@ def hostile_files(sc, base):
         path = lake.live_files(SILVER)[0][0]
         os.unlink(lake.root / path)
         one_line_error(lake_run(lake, "run", "gold"), path)
+        verify_finds(lake, path)
         day = path.split("date=")[1][:10]
         one_line_error(lake_run(lake, "backfill", "gold", "--from", day, "--to", day), path)
 
@@ -363,6 +367,7 @@ def hostile_files(sc, base):
         full = lake.root / path
         full.write_bytes(bytes(sc.rng.randrange(256) for _ in range(full.stat().st_size)))
         one_line_error(lake_run(lake, "backfill", "silver", "--from", "2026-01-29", "--to", "2026-01-29"), path)
+        verify_finds(lake, path)
 
     @case
     def damaged_files_and_compaction():
@@ -375,6 +380,7 @@ def hostile_files(sc, base):
         one_line_error(lake_run(lake, "compact", "bronze_clickstream"), path)
         ok(lake_run(lake, "status"))  # the failed compaction committed nothing
         require(lake.live_files(BRONZE)[1][0] == path, "the damaged file was retired anyway")
+        verify_finds(lake, path)
 
     @case
     def gold_parquet_missing_backfill_gold():
@@ -382,6 +388,7 @@ def hostile_files(sc, base):
         files = lake.live_files(GOLD)
         if files:
             os.unlink(lake.root / files[0][0])
+            verify_finds(lake, files[0][0])
         r = no_crash(lake_run(lake, "backfill", "gold", "--from", "2026-01-29", "--to", "2026-01-29"))
         if r.returncode != 0:
             one_line_error(r, files[0][0])
