@@ -24,7 +24,7 @@ struct LakeCommand: ParsableCommand {
         subcommands: [
             GenerateCommand.self, RunCommand.self, StatusCommand.self, SqlCommand.self, CronCommand.self,
             CompactCommand.self, VacuumCommand.self, BackfillCommand.self, SnapshotsCommand.self, ServeCommand.self,
-            ReportCommand.self, TrainCommand.self, VerifyCommand.self,
+            ReportCommand.self, TrainCommand.self, VerifyCommand.self, BackupCommand.self, RestoreCommand.self,
             BenchParseCommand.self,
         ])
 
