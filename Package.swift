@@ -51,6 +51,8 @@ let package = Package(
             dependencies: [
                 "Lake", .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
+                // The page's script and style hashes for its Content-Security-Policy.
+                .product(name: "Crypto", package: "swift-crypto"),
             ]),
         .executableTarget(
             name: "LakeCLI",

@@ -10,17 +10,25 @@ struct ServeCommand: ParsableCommand {
         abstract: "Serve the dashboard, its JSON API, /metrics and HTTP ingest (POST /ingest/<job>).",
         discussion: """
             Binds to 127.0.0.1 by default. Set LAKE_INGEST_TOKEN to require \
-            `Authorization: Bearer <token>` on ingest; binding to another address requires it.
+            `Authorization: Bearer <token>` (or Basic with the token as password, which a browser \
+            asks for) on ingest and, unless --public-read, on pages, the API and /metrics; \
+            binding to another address requires it.
             """)
 
     @OptionGroup var global: GlobalOptions
     @Option(help: "Address to bind.") var host = "127.0.0.1"
     @Option(help: "Port to bind (0 picks a free one).") var port = 8080
     @Option(help: "Largest ingest request body, in MB.") var maxBodyMB = 16
+    @Flag(help: "With LAKE_INGEST_TOKEN set, serve pages, the API and /metrics without it (ingest still needs it).")
+    var publicRead = false
+    @Option(help: "Close a connection that sends nothing for this many seconds (between requests or inside one).")
+    var idleTimeout = 30
+    @Option(help: "Answer 408 to an ingest body not complete after this many seconds.") var bodyTimeout = 60
 
     func validate() throws {
         if maxBodyMB < 1 || maxBodyMB > 1024 { throw ValidationError("--max-body-mb must be between 1 and 1024") }
         if port < 0 || port > 65535 { throw ValidationError("--port must be between 0 and 65535") }
+        if idleTimeout < 1 || bodyTimeout < 1 { throw ValidationError("--idle-timeout and --body-timeout must be 1 or more") }
     }
 
     func run() throws {
@@ -29,6 +37,9 @@ struct ServeCommand: ParsableCommand {
         settings.port = port
         settings.ingestBytesMax = maxBodyMB << 20
         settings.token = ProcessInfo.processInfo.environment["LAKE_INGEST_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
+        settings.publicRead = publicRead
+        settings.idleTimeoutSeconds = idleTimeout
+        settings.bodyTimeoutSeconds = bodyTimeout
         let paths = global.paths
         _ = try Catalog(paths: paths)  // create or migrate before serving read-only connections
         let server = try LakeHTTPServer(paths: paths, jobs: try global.loadJobs(only: nil), settings: settings)

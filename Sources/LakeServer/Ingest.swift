@@ -7,15 +7,12 @@ import NIOCore
 /// lock, as one commit; the 200 answer comes only after the commit, so an acknowledged line is
 /// durable and a failed request left nothing behind (the client may retry it).
 enum Ingest {
-    static let contentTypes = ["application/x-ndjson", "application/jsonl", "application/json", "text/plain",
-                               "application/ndjson", "application/octet-stream"]
+    /// JSON types only: `text/plain` (and the other types a form can send) would let any web
+    /// page POST events cross-site without a preflight.
+    static let contentTypes = ["application/x-ndjson", "application/jsonl", "application/json", "application/ndjson"]
 
     static func handle(_ request: Request, owner: LakeHTTPServer, job name: String) async throws -> Response {
-        if let token = owner.settings.token {
-            guard let given = bearerToken(request.headers[.authorization]), sameBytes(given, token) else {
-                throw HTTPFailure(.unauthorized, "missing or wrong bearer token")
-            }
-        }
+        if let token = owner.settings.token { try authorize(request, token: token) }
         // A page on another site (or another port of this host) may POST text/plain without a
         // preflight; the browser then names its origin, which must be this server's.
         if let origin = request.headers[.origin], !sameOrigin(origin, host: request.head.authority) {
@@ -27,19 +24,19 @@ enum Ingest {
         let type = (request.headers[.contentType] ?? "").split(separator: ";").first
             .map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
         guard contentTypes.contains(type) else {
-            throw HTTPFailure(.unsupportedMediaType, "Content-Type must be application/x-ndjson (got \(type.isEmpty ? "none" : type))")
+            throw HTTPFailure(.unsupportedMediaType, "Content-Type must be application/x-ndjson, application/json "
+                              + "or application/jsonl (got \(type.isEmpty ? "none" : type))")
         }
         let limit = owner.settings.ingestBytesMax
         if let length = request.headers[.contentLength].flatMap(Int.init), length > limit {
             throw HTTPFailure(.contentTooLarge, "body of \(length) bytes is over the \(limit)-byte limit; split it")
         }
-        var request = request
-        let buffer: ByteBuffer
-        do {
-            buffer = try await request.collectBody(upTo: limit)
-        } catch {
-            throw HTTPFailure(.contentTooLarge, "body is over the \(limit)-byte limit; split it")
+        guard owner.ingestSlots.take() else {
+            throw HTTPFailure(.serviceUnavailable, "\(owner.ingestSlots.limit) ingest requests are being received; "
+                              + "retry in a second")
         }
+        defer { owner.ingestSlots.give() }
+        let buffer = try await collect(request, upTo: limit, seconds: owner.settings.bodyTimeoutSeconds)
         guard buffer.readableBytes > 0 else { throw HTTPFailure(.badRequest, "empty body: send one JSON event per line") }
         let body = Data(buffer.readableBytesView)
         let result: [String: Any] = try await withCheckedThrowingContinuation { continuation in
@@ -48,6 +45,48 @@ enum Ingest {
             }
         }
         return Responses.text(try DashboardData.jsonText(result), type: "application/json")
+    }
+
+    /// The body, unless it is over `limit` bytes (413) or stops arriving for `seconds` (408).
+    private static func collect(_ request: Request, upTo limit: Int, seconds: Int) async throws -> ByteBuffer {
+        try await withThrowingTaskGroup(of: ByteBuffer?.self) { group in
+            group.addTask {
+                var request = request
+                do {
+                    return try await request.collectBody(upTo: limit)
+                } catch {
+                    throw HTTPFailure(.contentTooLarge, "body is over the \(limit)-byte limit; split it")
+                }
+            }
+            group.addTask {
+                try await Task.sleep(for: .seconds(seconds))
+                return nil
+            }
+            defer { group.cancelAll() }
+            guard let first = try await group.next(), let body = first else {
+                throw HTTPFailure(.requestTimeout, "the body did not arrive within \(seconds) s")
+            }
+            return body
+        }
+    }
+
+    /// Passes when the request carries `token`: `Authorization: Bearer <token>`, or Basic with
+    /// the token as password (what a browser sends once asked); else a 401.
+    static func authorize(_ request: Request, token: String) throws {
+        let header = request.headers[.authorization]
+        if let given = bearerToken(header), sameBytes(given, token) { return }
+        if let given = basicPassword(header), sameBytes(given, token) { return }
+        throw HTTPFailure(.unauthorized, "missing or wrong token: send Authorization: Bearer <token>")
+    }
+
+    /// The password of `Authorization: Basic base64(user:password)`.
+    static func basicPassword(_ header: String?) -> String? {
+        guard let header else { return nil }
+        let parts = header.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
+        guard parts.count == 2, parts[0].lowercased() == "basic",
+              let data = Data(base64Encoded: parts[1].trimmingCharacters(in: .whitespaces)),
+              let text = String(data: data, encoding: .utf8), let colon = text.firstIndex(of: ":") else { return nil }
+        return String(text[text.index(after: colon)...])
     }
 
     /// The token of `Authorization: Bearer <token>` (the scheme in any case, RFC 9110 §11.1).

@@ -18,8 +18,17 @@ public final class LakeHTTPServer: Sendable {
         public var host = "127.0.0.1"
         public var port = 8080
         public var ingestBytesMax = 16 << 20
-        /// When set, ingest requires `Authorization: Bearer <token>`.
+        /// When set, ingest requires `Authorization: Bearer <token>` (or Basic with the token
+        /// as password), and so do pages, the API and /metrics unless `publicRead`.
         public var token: String?
+        public var publicRead = false
+        /// A connection that sends nothing for `idleTimeoutSeconds` (between requests, inside a
+        /// request head, or inside a body) is closed; an ingest body not complete after
+        /// `bodyTimeoutSeconds` gets a 408 (a slow client that keeps sending is not idle).
+        public var idleTimeoutSeconds = 30
+        public var bodyTimeoutSeconds = 60
+        /// Ingest bodies being received at once; more get a 503 (each may hold `ingestBytesMax`).
+        public var ingestInFlightMax = 4
         public init() {}
     }
 
@@ -28,6 +37,8 @@ public final class LakeHTTPServer: Sendable {
     let settings: Settings
     /// Writes (ingest) run one at a time, off the concurrency pool.
     let writes = DispatchQueue(label: "lake.ingest")
+    /// Ingest bodies being received.
+    let ingestSlots: Slots
 
     public init(paths: LakePaths, jobs: [JobDefinition], settings: Settings) throws {
         guard !jobs.isEmpty else {
@@ -41,6 +52,7 @@ public final class LakeHTTPServer: Sendable {
         self.paths = paths
         self.jobs = jobs
         self.settings = settings
+        ingestSlots = Slots(settings.ingestInFlightMax)
     }
 
     /// Serves until SIGINT or SIGTERM (then finishes requests in flight); `onListening` gets
@@ -52,6 +64,7 @@ public final class LakeHTTPServer: Sendable {
             responder: CallbackResponder { [self] (request: Request, _: BasicRequestContext) in
                 await Router(owner: self).respond(request)
             },
+            server: .http1(configuration: .init(idleTimeout: .seconds(Int64(settings.idleTimeoutSeconds)))),
             configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "lake"),
             onServerRunning: { channel in onListening(channel.localAddress?.port ?? 0) },
             logger: logger)
@@ -115,6 +128,10 @@ struct Router {
         }
         guard request.method == .get || request.method == .head else {
             throw HTTPFailure(.methodNotAllowed, "\(request.method) is not allowed on \(path.prefix(200))")
+        }
+        // With a token, what the pages and the API show (user ids, revenue) needs it too.
+        if let token = owner.settings.token, !owner.settings.publicRead {
+            try Ingest.authorize(request, token: token)
         }
         if path == "/api/jobs" {
             return Responses.text(try DashboardData.jsonText(TableAPI.jobs(owner.jobs)), type: "application/json")
@@ -190,8 +207,10 @@ enum Responses {
         headers[.cacheControl] = "no-store"
         if let h = HTTPField.Name("X-Content-Type-Options") { headers[h] = "nosniff" }
         if let h = HTTPField.Name("Content-Security-Policy") {
-            headers[h] = "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
-                + "connect-src 'self'; img-src 'self' data:"
+            // Only the page's own script and style run, named by their hashes: an injected
+            // <script> or inline handler would not, whatever escaping missed.
+            headers[h] = "default-src 'none'; script-src \(DashboardPage.scriptHash); style-src \(DashboardPage.styleHash); "
+                + "connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
         }
         return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: body)))
     }
@@ -199,8 +218,33 @@ enum Responses {
     static func error(_ status: HTTPResponse.Status, _ message: String) -> Response {
         let body = (try? DashboardData.jsonText(["error": message, "status": status.code])) ?? "{}"
         var response = text(body, type: "application/json", status: status)
-        // RFC 9110 §11.6.1: a 401 names the scheme the client should use.
-        if status == .unauthorized { response.headers[.wwwAuthenticate] = "Bearer realm=\"lake\"" }
+        // RFC 9110 §11.6.1: a 401 names the schemes the client may use (Basic: a browser asks
+        // for the token as a password and sends it with the page's API requests too).
+        if status == .unauthorized { response.headers[.wwwAuthenticate] = "Bearer realm=\"lake\", Basic realm=\"lake\"" }
         return response
+    }
+}
+
+/// A count of things in progress with a ceiling (ingest bodies being received).
+final class Slots: @unchecked Sendable {
+    private let lock = NSLock()
+    private var used = 0
+    let limit: Int
+
+    init(_ limit: Int) { self.limit = max(1, limit) }
+
+    /// Takes a slot; false when all are taken.
+    func take() -> Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        guard used < limit else { return false }
+        used += 1
+        return true
+    }
+
+    func give() {
+        lock.lock()
+        used -= 1
+        lock.unlock()
     }
 }

@@ -9,6 +9,7 @@ import json
 import os
 import re
 import signal
+import socket
 import sqlite3
 import subprocess
 import threading
@@ -232,7 +233,7 @@ def test_bearer_token(tmp_path):
         con.request("POST", "/ingest/clickstream", body=good, headers={"Content-Type": "application/x-ndjson"})
         r = con.getresponse()
         r.read()
-        assert r.status == 401 and r.getheader("WWW-Authenticate") == 'Bearer realm="lake"'
+        assert r.status == 401 and r.getheader("WWW-Authenticate") == 'Bearer realm="lake", Basic realm="lake"'
         con.close()
         status, a = s.ingest(good, headers={"Authorization": "Bearer s3cret"})
         assert status == 200 and a["lines"] == 1, a
@@ -352,3 +353,105 @@ def bronze_rows(lake):
 
 def silver_position(lake):
     return checkpoint(lake, "silver", "position")
+
+
+def raw(port, data, wait=0.0, read_timeout=10):
+    """Sends bytes on a fresh socket (optionally pausing after them) and returns everything the
+    server sends before it closes the connection or `read_timeout` passes (then None for
+    "still open")."""
+    sock = socket.create_connection(("127.0.0.1", port), timeout=read_timeout)
+    try:
+        if data:
+            sock.sendall(data)
+        time.sleep(wait)
+        out = b""
+        while True:
+            try:
+                chunk = sock.recv(65536)
+            except socket.timeout:
+                return None
+            if not chunk:
+                return out
+            out += chunk
+    finally:
+        sock.close()
+
+
+def test_hardened_server(tmp_path):
+    """Issue #27's probe, as tests: ingest takes JSON types only; with a token, pages, the API
+    and /metrics need it too (Bearer, or Basic with the token as password) unless --public-read;
+    the page runs only its own script and style (a CSP of hashes, no 'unsafe-inline'); idle and
+    half-sent request heads are closed, a stalled body gets a 408, and bodies received at once
+    are capped."""
+    import base64
+    import hashlib
+    lake = Lake(tmp_path / "lake")
+    good = b'{"eventId":"e1","eventType":"PAGE_VIEW","userId":"u1","timestamp":"2026-01-29T10:00:00Z"}\n'
+    token = {"Authorization": "Bearer s3cret"}
+    with Server(lake, "--idle-timeout", "3", "--body-timeout", "1", env={"LAKE_INGEST_TOKEN": "s3cret"}) as s:
+        for ctype in ("text/plain", "application/octet-stream", "application/x-www-form-urlencoded",
+                      "multipart/form-data"):
+            status, a = s.ingest(good, content_type=ctype, headers=token)
+            assert status == 415 and "application/x-ndjson" in a["error"], (ctype, a)
+        for path in ("/api/kpis", "/api/jobs", "/api/jobs/clickstream/gold_kpis", "/metrics", "/"):
+            con = http.client.HTTPConnection("127.0.0.1", s.port, timeout=30)
+            con.request("GET", path)
+            r = con.getresponse()
+            r.read()
+            assert r.status == 401 and "Basic" in r.getheader("WWW-Authenticate"), (path, r.status)
+            for auth in ("Bearer s3cret", "basic " + base64.b64encode(b"anyone:s3cret").decode()):
+                con.request("GET", path, headers={"Authorization": auth})
+                r = con.getresponse()
+                body = r.read()
+                assert r.status in (200, 503), (path, auth, r.status, body[:200])
+            con.request("GET", path, headers={"Authorization": "Basic " + base64.b64encode(b"s3cret:wrong").decode()})
+            r = con.getresponse()
+            r.read()
+            assert r.status == 401, path
+            con.close()
+        # The page's policy names its script and style by hash; no inline code runs otherwise.
+        con = http.client.HTTPConnection("127.0.0.1", s.port, timeout=30)
+        con.request("GET", "/jobs/clickstream", headers=token)
+        r = con.getresponse()
+        page = r.read().decode()
+        csp = r.getheader("Content-Security-Policy")
+        con.close()
+        assert "unsafe-inline" not in csp and "unsafe-eval" not in csp, csp
+        scripts = re.findall(r"<script>(.*?)</script>", page, re.S)
+        styles = re.findall(r"<style>(.*?)</style>", page, re.S)
+        assert len(scripts) == 1 and len(styles) == 1
+        for text in scripts + styles:
+            digest = base64.b64encode(hashlib.sha256(text.encode()).digest()).decode()
+            assert f"'sha256-{digest}'" in csp, csp
+        # An idle connection, and one whose request head never ends, are closed.
+        t0 = time.monotonic()
+        assert raw(s.port, b"") == b""
+        assert raw(s.port, b"GET /api/kpis HTTP/1.1\r\nHost: 127.0.0.1\r\n") == b""
+        assert time.monotonic() - t0 < 12
+        # A body that stops arriving: 408.
+        head = (f"POST /ingest/clickstream HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer s3cret\r\n"
+                "Content-Type: application/x-ndjson\r\nContent-Length: 1000\r\n\r\n").encode()
+        answer = raw(s.port, head + good)
+        assert answer is not None and answer.startswith(b"HTTP/1.1 408"), answer
+        # At most 4 bodies received at once: a fifth, sent while 4 stall, gets a 503.
+        stalled = []
+        for _ in range(4):
+            c = socket.create_connection(("127.0.0.1", s.port), timeout=10)
+            c.sendall(head + b"{")
+            stalled.append(c)
+        time.sleep(0.3)
+        status, a = s.ingest(good, headers=token)
+        assert status == 503 and "retry" in a["error"], a
+        for c in stalled:
+            c.close()
+        time.sleep(1.5)  # the stalled bodies time out (408) and give their slots back
+        status, a = s.ingest(good, headers=token)
+        assert status == 200 and a["lines"] == 1, a
+        assert s.stop() == 0
+    # --public-read: reads without the token, ingest still with it.
+    with Server(lake, "--public-read", env={"LAKE_INGEST_TOKEN": "s3cret"}) as s:
+        status, a = s.request("GET", "/api/jobs")
+        assert status == 200, a
+        status, a = s.ingest(good)
+        assert status == 401, a
+        assert s.stop() == 0
