@@ -86,7 +86,8 @@ struct RunCommand: ParsableCommand {
     static func summary(_ job: JobDefinition, _ r: PipelineResult, _ seconds: Double) -> String {
         var parts: [String] = []
         if let b = r.bronze {
-            parts.append("bronze \(b.lines) lines (\(Output.bytes(b.bytes))) from \(b.sources) sources")
+            parts.append("bronze \(b.lines) lines (\(Output.bytes(b.bytes))) from \(b.sources) sources"
+                + (b.rejected.isEmpty ? "" : ", \(b.rejected.count) damaged file(s) set aside in _rejected/"))
         }
         if let s = r.silver {
             let reasons = s.quarantined.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }

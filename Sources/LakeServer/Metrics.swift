@@ -27,6 +27,11 @@ public enum Metrics {
                    status.accounting.map { ([("job", $0.job)], Double($0.duplicates)) })
             family("lake_accounting_balanced", "gauge", "1 when bronze = silver + duplicates + quarantined + pending.",
                    status.accounting.map { ([("job", $0.job)], $0.balanced ? 1 : 0) })
+            family("lake_landing_rejected_files", "gauge", "Damaged landing files bronze set aside in _rejected/.",
+                   jobs.map { job in
+                       ([("job", job.name)], Double(LakeStatus.rejectedFiles(root: catalog.paths.root,
+                                                                              landing: job.source.landing).count))
+                   })
             let quarantine = try catalog.db.query("SELECT job, reason, row_count FROM lake_quarantine_count ORDER BY job, reason")
             family("lake_quarantined_rows", "gauge", "Rows in quarantine by reason.",
                    quarantine.map { ([("job", $0[0].text ?? ""), ("reason", $0[1].text ?? "")], Double($0[2].int ?? 0)) })

@@ -10,6 +10,8 @@ public struct BronzeResult: Sendable {
     public var sources = 0
     /// A Kafka `--follow` pass that ended with partitions still behind: why.
     public var kafkaStalled: String?
+    /// Damaged compressed landing files moved to `_rejected/` by this run.
+    public var rejected: [String] = []
 }
 
 /// `lake run bronze`: appends every complete new line of the landing folder (or standard input)
@@ -178,6 +180,14 @@ public final class BronzeStage {
                 hint: "check the landing file's permissions")
         }
         defer { close(fd) }
+        if file.compressed {
+            let (bytes, damage) = try ZstdFileInput.check(path: file.path, fd: fd, size: file.size)
+            if let damage {
+                try setAside(file, reason: damage)
+                return
+            }
+            if bytes == offset { return }  // nothing new (fewer bytes: the read below says the file shrank)
+        }
         let input: ByteInput = file.compressed
             ? try ZstdFileInput(path: file.path, fd: fd, size: file.size)
             : FileInput(path: file.path, fd: fd, size: file.size)
@@ -201,6 +211,36 @@ public final class BronzeStage {
             }
         }
         if let end { pendingPositions[file.name] = (file.identity, end, lines) }
+    }
+
+    /// Moves a damaged landing file to `_rejected/` in its landing folder, the reason beside it
+    /// (`lake status` and `/metrics` show them); the other files go on. Its lines already
+    /// committed (a prefix read while it was being written) stay in bronze.
+    private func setAside(_ file: LandingFile, reason: String) throws {
+        let landing = String(file.path.dropLast(file.name.count + 1))
+        let folder = landing + "/" + LandingFolder.rejectedFolder
+        do {
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        } catch {
+            throw LakeError("set aside", path: file.path, "cannot create \(folder): \(error.localizedDescription)",
+                            hint: "move the damaged file out of the landing folder")
+        }
+        let base = (file.name as NSString).lastPathComponent
+        var target = folder + "/" + base
+        var n = 1
+        while access(target, F_OK) == 0 {
+            target = folder + "/" + base + "." + String(n)
+            n += 1
+        }
+        let note = "\(Clock.isoNow()) \(file.name): \(reason)\n"
+        FileManager.default.createFile(atPath: target + ".reason", contents: Data(note.utf8))
+        guard rename(file.path, target) == 0 else {
+            throw LakeError("set aside", path: file.path, String(cString: strerror(errno)),
+                            hint: "move the damaged file out of the landing folder")
+        }
+        result.rejected.append(file.name)
+        FileHandle.standardError.write(Data(
+            "lake: landing file \(file.name) is damaged (\(reason)); moved to \(target)\n".utf8))
     }
 
     let progress = Progress("bronze lines")

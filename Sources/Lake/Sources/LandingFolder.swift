@@ -13,8 +13,24 @@ struct LandingFile {
 
 /// Lists the landing folder: `*.json`, `*.jsonl`, `*.ndjson`, optionally `.zst`, in name order
 /// (collectors name files so that name order is arrival order). Hidden files (`.name`) and
-/// `_name` files are skipped: collectors write temporary files under such names.
+/// `_name` files are skipped: collectors write temporary files under such names; so is what is
+/// inside such folders (bronze moves damaged compressed files to `_rejected/`).
 enum LandingFolder {
+    static let rejectedFolder = "_rejected"
+
+    /// The files bronze set aside, with the reason it wrote beside each (`<name>.reason`).
+    static func rejected(_ folder: String) -> [(name: String, reason: String)] {
+        let dir = folder + "/" + rejectedFolder
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []
+        return names.filter { !$0.hasSuffix(".reason") }.sorted().map { name in
+            let reason = (try? String(contentsOfFile: dir + "/" + name + ".reason", encoding: .utf8))?
+                .trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+            return (name, reason)
+        }
+    }
+}
+
+extension LandingFolder {
     static let extensions = [".json", ".jsonl", ".ndjson"]
 
     /// `unreadable` is called with the name of each entry that looks like a landing file but
@@ -28,8 +44,8 @@ enum LandingFolder {
         var result: [LandingFile] = []
         guard let walker = FileManager.default.enumerator(atPath: folder) else { return [] }
         while let name = walker.nextObject() as? String {
-            let base = (name as NSString).lastPathComponent
-            if base.hasPrefix(".") || base.hasPrefix("_") { continue }
+            // `.x` and `_x` names are skipped, folders too (`_rejected/` holds set-aside files).
+            if name.split(separator: "/").contains(where: { $0.hasPrefix(".") || $0.hasPrefix("_") }) { continue }
             let compressed = name.hasSuffix(".zst")
             let plainName = compressed ? String(name.dropLast(4)) : name
             guard extensions.contains(where: { plainName.hasSuffix($0) }) else { continue }

@@ -124,7 +124,9 @@ final class ZstdFileInput: ByteInput {
     private var compressed = [UInt8](repeating: 0, count: 1 << 20)
     private var inputStart = 0
     private var inputEnd = 0
-    private var position: Int64 = 0
+    private(set) var position: Int64 = 0
+    /// Set when `read` threw for damaged compressed data (not for an I/O error).
+    private(set) var damaged = false
 
     init(path: String, fd: Int32, size: Int64) throws {
         self.path = path
@@ -164,6 +166,7 @@ final class ZstdFileInput: ByteInput {
                 var output = ZSTD_outBuffer(dst: buffer.baseAddress, size: buffer.count, pos: 0)
                 let rc = ZSTD_decompressStream(stream, &output, &input)
                 if ZSTD_isError(rc) != 0 {
+                    damaged = true
                     throw LakeError("zstd", path: path,
                         "damaged compressed data near decompressed byte \(position): "
                             + String(cString: ZSTD_getErrorName(rc)),
@@ -177,6 +180,24 @@ final class ZstdFileInput: ByteInput {
                 return produced
             }
         }
+    }
+}
+
+extension ZstdFileInput {
+    /// Decompresses a whole landing file without keeping anything: the bytes it holds, or the
+    /// damage found (a frame cut short at the end is not damage: the file is still being
+    /// written). Bronze checks a compressed file before it hands a line of it on, because a
+    /// damaged block can decompress to garbage before the error shows.
+    static func check(path: String, fd: Int32, size: Int64) throws -> (bytes: Int64, damage: String?) {
+        let input = try ZstdFileInput(path: path, fd: fd, size: size)
+        let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
+        defer { scratch.deallocate() }
+        do {
+            while try input.read(into: scratch) > 0 {}
+        } catch let e as LakeError where input.damaged {
+            return (input.position, e.message)
+        }
+        return (input.position, nil)
     }
 }
 

@@ -34,6 +34,7 @@ extension LakeStatus {
                 ]
             },
             "orphans": orphans,
+            "rejected_landing_files": rejected.map { ["landing": $0.landing, "file": $0.file, "reason": $0.reason] },
             "snapshots": Dictionary(history.map { ($0.job, ["kept": $0.snapshots, "since": $0.since ?? NSNull()] as [String: Any]) },
                                     uniquingKeysWith: { a, _ in a }),
             "catalog": ["bytes": catalogBytes, "wal_bytes": walBytes],
@@ -103,6 +104,10 @@ extension LakeStatus {
             for h in history { out += "\(h.job): \(h.snapshots) kept" + (h.since.map { " since \($0)" } ?? "") + "\n" }
         }
         out += "\nCATALOG: \(catalogBytes) bytes + \(walBytes) bytes of WAL\n"
+        if !rejected.isEmpty {
+            out += "\nREJECTED LANDING FILES: \(rejected.count) (damaged; set aside, the other files went on)\n"
+            for r in rejected.prefix(20) { out += "  \(r.landing)/_rejected/\(r.file): \(r.reason)\n" }
+        }
         out += "\nORPHANS: \(orphans.count)" + (orphans.isEmpty ? "" : " (removed by `lake vacuum`)") + "\n"
         for o in orphans.prefix(20) { out += "  \(o)\n" }
         return out

@@ -51,12 +51,25 @@ public struct LakeStatus {
     public var accounting: [Accounting] = []
     /// Files in table folders that no catalog row references (left by a crash), lake-relative.
     public var orphans: [String] = []
+    /// Damaged compressed landing files bronze set aside: the landing folder (lake-relative),
+    /// the file's name in its `_rejected/` folder, and why.
+    public var rejected: [(landing: String, file: String, reason: String)] = []
     /// Per job: committed snapshots the catalog keeps and the oldest one's commit time (older
     /// ones are folded past the job's `[catalog] snapshot_retention`).
     public var history: [(job: String, snapshots: Int, since: String?)] = []
     /// catalog.db and its WAL, in bytes.
     public var catalogBytes: Int64 = 0
     public var walBytes: Int64 = 0
+
+    /// The set-aside files of every landing folder under `<root>/landing/` (or of `landing`,
+    /// lake-relative, alone).
+    public static func rejectedFiles(root: String, landing: String? = nil) -> [(landing: String, file: String, reason: String)] {
+        let folders = landing.map { [$0] } ?? ((try? FileManager.default.contentsOfDirectory(atPath: root + "/landing")) ?? [])
+            .sorted().map { "landing/" + $0 }
+        return folders.flatMap { folder in
+            LandingFolder.rejected(root + "/" + folder).map { (folder, $0.name, $0.reason) }
+        }
+    }
 
     public static func read(_ catalog: Catalog) throws -> LakeStatus {
         try catalog.db.read { try readInTransaction(catalog) }
@@ -118,6 +131,7 @@ public struct LakeStatus {
         for job in Set(s.tables.map(\.job)).sorted() {
             if let a = try accounting(catalog, job: job, tables: s.tables) { s.accounting.append(a) }
         }
+        s.rejected = rejectedFiles(root: catalog.paths.root)
         s.orphans = try orphanFiles(catalog, tables: s.tables.map(\.name)
             + tableFolders(root: catalog.paths.root).filter { f in !s.tables.contains { $0.name == f } })
         for r in try db.query("""
