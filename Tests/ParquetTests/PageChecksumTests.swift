@@ -36,16 +36,23 @@ struct PageChecksumTests {
         #expect([UInt8]().withUnsafeBytes { PageChecksum.of($0) } == 0)
     }
 
-    @Test(arguments: [Codec.zstd, .uncompressed])
-    func everyPageCarriesItsChecksum(codec: Codec) throws {
-        let dir = try TempDir()
+    /// Small row groups and pages, so a file has many pages of every kind.
+    private func written(_ codec: Codec, dictionary: Bool = true, in dir: TempDir)
+        throws -> (path: String, bytes: [UInt8], properties: WriterProperties) {
         let path = dir.file("t.parquet")
         var p = WriterProperties()
         p.rowGroupRowCountMax = 100
         p.dataPageRowCountMax = 40
         p.codec = codec
+        p.dictionaryEnabled = dictionary
         try everyKindTable(rows: 250, .low).write(to: path, p)
-        let bytes = Array(try Data(contentsOf: URL(fileURLWithPath: path)))
+        return (path, Array(try Data(contentsOf: URL(fileURLWithPath: path))), p)
+    }
+
+    @Test(arguments: [Codec.zstd, .uncompressed])
+    func everyPageCarriesItsChecksum(codec: Codec) throws {
+        let dir = try TempDir()
+        let (path, bytes, properties) = try written(codec, in: dir)
         let all = try pages(bytes, path)
         #expect(all.count > 20)
         #expect(all.contains { $0.header.kind == .dictionaryPage })
@@ -54,6 +61,7 @@ struct PageChecksumTests {
             #expect(stored == bytes.withUnsafeBytes { PageChecksum.of(UnsafeRawBufferPointer(rebasing: $0[page.body])) })
         }
         // Without checksums: no crc field, and the file still reads.
+        var p = properties
         p.pageChecksums = false
         try everyKindTable(rows: 250, .low).write(to: path, p)
         let plain = Array(try Data(contentsOf: URL(fileURLWithPath: path)))
@@ -66,14 +74,7 @@ struct PageChecksumTests {
     @Test(arguments: [Codec.zstd, .uncompressed])
     func aFlippedBitInAnyPageIsRefused(codec: Codec) throws {
         let dir = try TempDir()
-        let path = dir.file("t.parquet")
-        var p = WriterProperties()
-        p.rowGroupRowCountMax = 100
-        p.dataPageRowCountMax = 40
-        p.codec = codec
-        p.dictionaryEnabled = codec == .zstd
-        try everyKindTable(rows: 250, .low).write(to: path, p)
-        let bytes = Array(try Data(contentsOf: URL(fileURLWithPath: path)))
+        let (path, bytes, _) = try written(codec, dictionary: codec == .zstd, in: dir)
         let damaged = dir.file("damaged.parquet")
         var refused = 0
         for (k, page) in try pages(bytes, path).enumerated() where !page.body.isEmpty {
