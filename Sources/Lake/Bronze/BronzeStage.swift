@@ -233,7 +233,10 @@ public final class BronzeStage {
             n += 1
         }
         let note = "\(Clock.isoNow()) \(file.name): \(reason)\n"
-        FileManager.default.createFile(atPath: target + ".reason", contents: Data(note.utf8))
+        guard FileManager.default.createFile(atPath: target + ".reason", contents: Data(note.utf8)) else {
+            throw LakeError("set aside", path: target + ".reason", "cannot write the reason file",
+                            hint: "check the landing folder's permissions, or move the damaged file out of it")
+        }
         guard rename(file.path, target) == 0 else {
             throw LakeError("set aside", path: file.path, String(cString: strerror(errno)),
                             hint: "move the damaged file out of the landing folder")
