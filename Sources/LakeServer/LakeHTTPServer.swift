@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import Lake
 import HTTPTypes
 import Logging
@@ -64,7 +65,10 @@ public final class LakeHTTPServer: Sendable {
             responder: CallbackResponder { [self] (request: Request, _: BasicRequestContext) in
                 await Router(owner: self).respond(request)
             },
-            server: .http1(configuration: .init(idleTimeout: .seconds(Int64(settings.idleTimeoutSeconds)))),
+            server: HTTPServerBuilder { [settings] responder in
+                LakeHTTP1Channel(inner: HTTP1Channel(
+                    responder: responder, configuration: .init(idleTimeout: .seconds(Int64(settings.idleTimeoutSeconds)))))
+            },
             configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "lake"),
             onServerRunning: { channel in onListening(channel.localAddress?.port ?? 0) },
             logger: logger)

@@ -423,6 +423,18 @@ def test_hardened_server(tmp_path):
         for text in scripts + styles:
             digest = base64.b64encode(hashlib.sha256(text.encode()).digest()).decode()
             assert f"'sha256-{digest}'" in csp, csp
+        # HTTP/1.0 without keep-alive, and Connection: close, end the connection after the answer
+        # (before: kept alive until the idle timeout, a client reading to the end hung).
+        for request in (b"GET /api/jobs HTTP/1.0\r\nAuthorization: Bearer s3cret\r\n\r\n",
+                        b"GET /api/jobs HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer s3cret\r\n"
+                        b"Connection: close\r\n\r\n"):
+            t0 = time.monotonic()
+            answer = raw(s.port, request)
+            assert answer is not None and b" 200 " in answer.split(b"\r\n")[0], answer[:200]
+            assert b"connection: close" in answer.lower() and time.monotonic() - t0 < 2, answer[:300]
+        # HTTP/1.1 keeps the connection for the next request.
+        assert raw(s.port, b"GET /api/jobs HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer s3cret\r\n\r\n",
+                   read_timeout=1) is None
         # An idle connection, and one whose request head never ends, are closed.
         t0 = time.monotonic()
         assert raw(s.port, b"") == b""
