@@ -11,10 +11,13 @@ import Testing
 struct DeltaLengthByteArrayTests {
     /// `strings` as a required string column, uncompressed and without a dictionary, so the
     /// DELTA_LENGTH_BYTE_ARRAY page lies in the file as written.
+    /// Without page checksums: the damage tests below exercise the decoder's own bounds checks,
+    /// which a checksum would otherwise refuse first.
     private func writeUncompressed(_ strings: [String], to path: String) throws {
         var p = WriterProperties()
         p.codec = .uncompressed
         p.dictionaryEnabled = false
+        p.pageChecksums = false
         let w = try ParquetWriter(path: path, schema: Schema([.string("s")]), properties: p)
         for s in strings {
             w.append(0, string: s)
