@@ -40,14 +40,11 @@ final class SilverFeed: @unchecked Sendable {
     /// The batch layout (gold's input columns).
     let types: [GoldType]
 
-    /// 8k rows a chunk, 32 queued (~262k rows: silver's work of ~0.25 s, more than a gold
-    /// commit's ~0.2 s of SQLite rows and fsync, so silver, and bronze behind it, go on while
-    /// gold commits). With 6 queued (when gold was the longest stage: every row queued at the
-    /// end was gold working alone) silver stalled at each commit; since gold places rows in
-    /// batch order, 32 gives `run all` 1.48–1.59 s against 1.62–1.75 s on 1M clickstream
-    /// events (alternating, quiet machine), transactions no slower, for +20–40 MB of RSS (the
-    /// orders job's wider rows: 289 → 309–329 MB).
-    init(types: [GoldType], chunkRowCountMax: Int = 8192, queuedChunksMax: Int = 32) {
+    /// 8k rows a chunk, 6 queued (~50k rows: silver's work of ~40 ms, more than a gold
+    /// commit takes). Not more: on two cores gold is the longest stage of a `run all`, and
+    /// every row queued when silver ends is gold working alone; with 32 queued the last
+    /// ~0.5 s of a 1M-transaction run had one core idle (and RSS was 40 MB higher).
+    init(types: [GoldType], chunkRowCountMax: Int = 8192, queuedChunksMax: Int = 6) {
         self.types = types
         self.chunkRowCountMax = chunkRowCountMax
         queue = HandOff(queuedChunksMax: queuedChunksMax, producer: "silver", rows: "rows", consumer: "gold")
