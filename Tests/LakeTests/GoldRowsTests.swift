@@ -2,7 +2,7 @@ import Testing
 
 @testable import Lake
 
-/// The gold tables' group index (key → dense id) against a Swift dictionary: ids stay fixed
+/// Gold/Rows: the group index (key → dense id) against a Swift dictionary: ids stay fixed
 /// while a key lives, removed keys are gone (backward-shift deletion leaves every other key
 /// findable), freed ids are reused, and batch assignment gives one id per distinct key.
 @Suite("Gold: group index")
@@ -62,5 +62,59 @@ struct GroupIndexTests {
         #expect(ids == [0, 1, 2, 3, 4, 1])
         rows.withUnsafeBufferPointer { index.assign(UnsafePointer(batch.views), rows: $0, into: &ids) }
         #expect(ids == [0, 1, 2, 0, 3, 1])
+    }
+}
+
+/// The per-batch condition bytes (`BatchMasks`) against the compiled closures they replace:
+/// the string-literal and `is [not] null` fast paths and the closure path give, row by row,
+/// 1 for true, 0 for false and 2 for NULL, and one text registered twice is one mask.
+@Suite("Gold: batch masks")
+struct BatchMaskTests {
+    @Test func masksEqualTheClosuresRowByRow() throws {
+        let scope = ExprScope(columns: [("event_type", .string), ("price", .double)])
+        let batch = RowBatch(types: [.string, .double], capacity: 64)
+        let kinds = ["PURCHASE", "VIEW", "", "PURCHASEX", "PURCHAS"]
+        for i in 0..<50 {
+            if i % 7 == 3 {
+                batch.setNull(0)
+            } else {
+                Array(kinds[i % kinds.count].utf8).withUnsafeBytes { batch.set(0, string: $0) }
+            }
+            if i % 5 == 1 { batch.setNull(1) } else { batch.set(1, double: Double(i)) }
+            batch.endRow()
+        }
+        let masks = BatchMasks()
+        let texts = ["event_type = 'PURCHASE'", "event_type != 'PURCHASE'", "'VIEW' = event_type",
+                     "event_type is null", "event_type is not null", "price > 20 and event_type = ''",
+                     "event_type = ''"]
+        var ids: [Int] = []
+        var evals: [ExprEval<Bool>] = []
+        for text in texts {
+            let expr = try ExprParser.parse(text)
+            let eval = try ExprCompiler.compile(expr, scope: scope, context: "test").boolEval
+            ids.append(masks.register(expr, eval, scope: scope))
+            evals.append(eval)
+        }
+        // The same text again is the same mask.
+        let again = try ExprParser.parse("event_type = 'PURCHASE'")
+        #expect(masks.register(again, evals[0], scope: scope) == ids[0])
+        #expect(masks.count == texts.count)
+        masks.prepare(batch)
+        let views = UnsafePointer(batch.views)
+        for (k, id) in ids.enumerated() {
+            let m = masks.mask(id)
+            for row in 0..<batch.count {
+                let want: UInt8 = switch evals[k](views, row) { case true?: 1; case false?: 0; case nil: 2 }
+                #expect(m[row] == want, "\(texts[k]) row \(row)")
+            }
+        }
+        #expect((0..<batch.count).contains { masks.mask(ids[0])[$0] == 2 })  // NULLs really occur
+        // A changed batch is evaluated again.
+        batch.removeAll()
+        Array("PURCHASE".utf8).withUnsafeBytes { batch.set(0, string: $0) }
+        batch.set(1, double: 1)
+        batch.endRow()
+        masks.prepare(batch)
+        #expect(masks.mask(ids[0])[0] == 1 && masks.mask(ids[1])[0] == 0)
     }
 }
