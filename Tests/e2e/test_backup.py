@@ -5,9 +5,14 @@ tables a batch run over all of them gives."""
 
 import os
 import random
+import shutil
 import subprocess
+import tempfile
 import threading
 import time
+from pathlib import Path
+
+import pytest
 
 from conftest import Lake, check_catalog, duck, lake_digest
 from test_follow import Delivery, batch_reference, start_follow, stop, wait_following, wait_idle
@@ -82,3 +87,25 @@ def test_backup_and_restore_refuse_to_overwrite(tmp_path):
                  Lake(tmp_path / "x").args("restore", tmp_path / "nothing-here")):
         p = subprocess.run(argv, capture_output=True, text=True)
         assert p.returncode != 0 and len(p.stderr.strip().splitlines()) == 1, p.stderr
+
+
+def test_a_backup_on_another_filesystem_is_copied(tmp_path):
+    """Off the lake's filesystem nothing can be a hard link: every file is copied (streamed and
+    fsynced), and the copy restores to a lake `lake verify` passes."""
+    other = Path("/dev/shm")
+    if not other.is_dir() or other.stat().st_dev == tmp_path.stat().st_dev:
+        pytest.skip("no second filesystem here")
+    lake = Lake(tmp_path / "lake")
+    lake.generate(events=3000, seed=6)
+    lake.run("all")
+    dest = Path(tempfile.mkdtemp(dir=other)) / "backup"
+    try:
+        p = subprocess.run(lake.args("backup", dest), capture_output=True, text=True, timeout=120)
+        assert p.returncode == 0 and " 0 linked" in p.stderr and "copied" in p.stderr, p.stderr
+        restored = Lake(tmp_path / "restored")
+        assert subprocess.run(restored.args("restore", dest), capture_output=True).returncode == 0
+        v = subprocess.run(restored.args("verify"), capture_output=True, text=True, timeout=300)
+        assert v.returncode == 0 and v.stdout == "", v.stdout
+        assert lake_digest(duck(), restored) == lake_digest(duck(), lake)
+    finally:
+        shutil.rmtree(dest.parent, ignore_errors=True)

@@ -144,15 +144,39 @@ public enum Backup {
     }
 
     /// `from` placed at `to` (folders made): a hard link when `link` and the filesystem allows,
-    /// else a copy written and fsynced. True when linked.
+    /// else a copy, streamed and fsynced. True when linked.
     private static func place(_ from: String, at to: String, link linkFirst: Bool) throws -> Bool {
         try makeFolder((to as NSString).deletingLastPathComponent)
         if linkFirst && link(from, to) == 0 { return true }
-        guard let data = FileManager.default.contents(atPath: from) else {
+        let input = open(from, O_RDONLY | O_CLOEXEC)
+        guard input >= 0 else {
             throw LakeError("backup", path: from, "cannot read it (\(String(cString: strerror(errno))))",
                             hint: "run `lake verify`: the catalog names a file that is not there")
         }
-        try DeltaFiles.writeSynced(Array(data), to: to)
+        defer { close(input) }
+        let output = open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        guard output >= 0 else {
+            throw LakeError("backup", path: to, String(cString: strerror(errno)), hint: "check the destination's space and permissions")
+        }
+        defer { close(output) }
+        let buffer = UnsafeMutableRawPointer.allocate(byteCount: 1 << 20, alignment: 16)
+        defer { buffer.deallocate() }
+        while true {
+            let n = read(input, buffer, 1 << 20)
+            if n < 0 && errno == EINTR { continue }
+            guard n >= 0 else { throw LakeError("backup", path: from, String(cString: strerror(errno)), hint: nil) }
+            if n == 0 { break }
+            var done = 0
+            while done < n {
+                let w = write(output, buffer + done, n - done)
+                if w < 0 && errno == EINTR { continue }
+                guard w > 0 else {
+                    throw LakeError("backup", path: to, String(cString: strerror(errno)), hint: "check free space")
+                }
+                done += w
+            }
+        }
+        guard fsync(output) == 0 else { throw LakeError("backup", path: to, "fsync: " + String(cString: strerror(errno)), hint: nil) }
         return false
     }
 

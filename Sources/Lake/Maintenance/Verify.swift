@@ -63,30 +63,40 @@ public enum Verify {
         guard Int64(st.st_size) == f.fileSizeBytes else {
             return "\(st.st_size) bytes, the catalog recorded \(f.fileSizeBytes)"
         }
-        let reader: ParquetReader
-        let columns: [ColumnData]
+        // Column chunk by column chunk (every page decoded and checked against its CRC), so
+        // memory stays one chunk however large the file.
+        let timeName = layer == "bronze" ? "ingested_at" : try catalog.partitionColumn(table: f.table)
+        var ranges: [(label: String, column: Int?, catalog: (Int64?, Int64?), seen: (Int64, Int64)?)] = []
         do {
-            reader = try ParquetReader(path: path)
-            columns = try reader.readAll()
+            let reader = try ParquetReader(path: path)
+            guard reader.metadata.rowCount == f.recordCount else {
+                return "\(reader.metadata.rowCount) rows, the catalog recorded \(f.recordCount)"
+            }
+            ranges = [
+                ("time (\(timeName ?? "none"))", timeName.flatMap { reader.schema.index(of: $0) },
+                 (f.minTimeMicros, f.maxTimeMicros), nil),
+                ("ingest_id", reader.schema.index(of: "ingest_id"), (f.minIngestID, f.maxIngestID), nil),
+            ]
+            for group in reader.metadata.rowGroups.indices {
+                for column in reader.schema.columns.indices {
+                    let data = try reader.readColumn(rowGroup: group, column: column)
+                    for k in ranges.indices where ranges[k].column == column {
+                        if let (low, high) = range(data) {
+                            let seen = ranges[k].seen
+                            ranges[k].seen = (min(low, seen?.0 ?? low), max(high, seen?.1 ?? high))
+                        }
+                    }
+                }
+            }
         } catch let e as ParquetError {
             return e.message
         } catch {
             return "\(error)"
         }
-        guard reader.metadata.rowCount == f.recordCount else {
-            return "\(reader.metadata.rowCount) rows, the catalog recorded \(f.recordCount)"
-        }
-        let timeName = layer == "bronze" ? "ingested_at" : try catalog.partitionColumn(table: f.table)
-        let ranges: [(String, Int64?, Int64?)] = [
-            ("time (\(timeName ?? "none"))", f.minTimeMicros, f.maxTimeMicros),
-            ("ingest_id", f.minIngestID, f.maxIngestID),
-        ]
-        for (k, name) in [timeName, "ingest_id"].enumerated() {
-            let (label, low, high) = ranges[k]
-            guard let name, let low, let high, let c = columns.first(where: { $0.column.name == name }),
-                  let (min, max) = range(c) else { continue }
-            guard min == low && max == high else {
-                return "\(label) spans \(min)…\(max), the catalog recorded \(low)…\(high)"
+        for r in ranges {
+            guard let (low, high) = r.seen, let recordedLow = r.catalog.0, let recordedHigh = r.catalog.1 else { continue }
+            guard low == recordedLow && high == recordedHigh else {
+                return "\(r.label) spans \(low)…\(high), the catalog recorded \(recordedLow)…\(recordedHigh)"
             }
         }
         return nil
@@ -116,7 +126,7 @@ public enum Verify {
         var live: Set<String> = []
         var problems: [String] = []
         for version in 0...last {
-            let file = logDir + "/" + String(repeating: "0", count: max(0, 20 - String(version).count)) + String(version) + ".json"
+            let file = logDir + "/" + DeltaFiles.versionName(version) + ".json"
             guard let data = FileManager.default.contents(atPath: file) else {
                 problems.append("version \(version) is missing (\(file))")
                 return (Int(last) + 1, problems)

@@ -55,7 +55,7 @@ final class TableGroups {
     func aggregate(_ batch: RowBatch, into arena: inout StateArena) {
         let views = UnsafePointer(batch.views)
         let width = arena.width
-        guard width > 0 else { return }
+        guard width > 0, !rows.isEmpty else { return }
         arena.withStates { states in
             rows.withUnsafeBufferPointer { rows in
                 slots.withUnsafeBufferPointer { slots in

@@ -231,7 +231,8 @@ struct StateArena {
         }
     }
 
+    /// The states' storage (at least one block must have been allocated).
     mutating func withStates<R>(_ body: (UnsafeMutablePointer<AggState>) throws -> R) rethrows -> R {
-        try states.withUnsafeMutableBufferPointer { try body($0.baseAddress ?? UnsafeMutablePointer(bitPattern: 8)!) }
+        try states.withUnsafeMutableBufferPointer { try body($0.baseAddress!) }
     }
 }
