@@ -36,6 +36,8 @@ public final class GoldStage {
     /// Per source (`GoldPlan.sources`): the batch its files are read into, and the scratch.
     private let batches: [RowBatch]
     private let scratches: [[ColumnScratch]]
+    /// Writes the commits (on a thread and connection of its own), made on the first commit.
+    private var committer: GoldCommitter?
 
     static let checkpointKey = "silver_snapshot"
 
@@ -134,24 +136,36 @@ public final class GoldStage {
         return w.bytes
     }
 
-    /// Saves the state of the groups each table changed since its last save (every group's,
-    /// and nothing else of the job's, with `all`), inside the commit's transaction.
-    static func saveState(_ tables: [GoldTableState], all: Bool, catalog: Catalog, job: String) throws {
+    /// The state of the groups each table changed since its last save (every group's with
+    /// `all`), encoded: nil for a group that no longer holds any (its saved row is deleted).
+    static func encodeState(_ tables: [GoldTableState], all: Bool) -> [[(key: GroupKey, bytes: [UInt8]?)]] {
+        tables.map { t in
+            let unsaved = t.takeUnsaved()
+            let keys = all ? t.stateKeys : Array(unsaved)
+            return keys.compactMap { key -> (key: GroupKey, bytes: [UInt8]?)? in
+                var w = StateWriter()
+                if t.encode(group: key, into: &w) { return (key, w.bytes) }
+                return all ? nil : (key, nil)
+            }
+        }
+    }
+
+    /// Saves encoded state (`encodeState`) inside the commit's transaction; with `all`, the
+    /// job's saved state is replaced by it.
+    static func saveState(_ state: [[(key: GroupKey, bytes: [UInt8]?)]], tables: [GoldTablePlan], all: Bool = false,
+                          catalog: Catalog, job: String) throws {
         let db = catalog.db
         if all { try db.run("DELETE FROM lake_gold_state WHERE job = ?", .text(job)) }
         let upsert = try db.prepare(
             "INSERT OR REPLACE INTO lake_gold_state (job, gold_table, group_key, state) VALUES (?, ?, ?, ?)")
         let delete = try db.prepare("DELETE FROM lake_gold_state WHERE job = ? AND gold_table = ? AND group_key = ?")
-        for t in tables {
-            let unsaved = t.takeUnsaved()
-            let keys = all ? t.stateKeys : Array(unsaved)
-            for key in keys {
-                var w = StateWriter()
-                if t.encode(group: key, into: &w) {
-                    try upsert.bind([.text(job), .text(t.plan.table), .blob(key.bytes), .blob(w.bytes)])
+        for (t, groups) in zip(tables, state) {
+            for (key, bytes) in groups {
+                if let bytes {
+                    try upsert.bind([.text(job), .text(t.table), .blob(key.bytes), .blob(bytes)])
                     try upsert.execute()
-                } else if !all {
-                    try delete.bind([.text(job), .text(t.plan.table), .blob(key.bytes)])
+                } else {
+                    try delete.bind([.text(job), .text(t.table), .blob(key.bytes)])
                     try delete.execute()
                 }
             }
@@ -212,6 +226,24 @@ public final class GoldStage {
     /// result covers this call only.
     public func run(through: Int64? = nil) throws -> GoldResult {
         result = GoldResult()
+        try draining { try runPending(through: through) }
+        result.sessionsOpen = tables.reduce(0) { $0 + $1.openCount }
+        return result
+    }
+
+    /// Runs `body`, then waits for the commit it left in flight, also when it threw (a run
+    /// ends with its commits written or failed, never with one still being written).
+    private func draining(_ body: () throws -> Void) throws {
+        do {
+            try body()
+        } catch {
+            try? drain()
+            throw error
+        }
+        try drain()
+    }
+
+    private func runPending(through: Int64?) throws {
         while true {
             let pending = try pendingSnapshots().filter { s in through.map { s.id <= $0 } ?? true }
             if pending.isEmpty { break }
@@ -231,8 +263,6 @@ public final class GoldStage {
             try commit(through: batchSnapshots.last?.id ?? silverSnapshot,
                        watermark: batchSnapshots.last?.watermark ?? Int64.min, events: events)
         }
-        result.sessionsOpen = tables.reduce(0) { $0 + $1.openCount }
-        return result
     }
 
     /// Committed silver snapshots after the checkpoint, with their files and watermark, read in
@@ -353,6 +383,12 @@ public final class GoldStage {
     func runFeed(_ feed: SilverFeed) throws -> (result: GoldResult, clean: Bool) {
         result = GoldResult()
         var events = 0
+        try draining { try feedRows(feed, events: &events) }
+        result.sessionsOpen = tables.reduce(0) { $0 + $1.openCount }
+        return (result, events == 0)
+    }
+
+    private func feedRows(_ feed: SilverFeed, events: inout Int) throws {
         while let item = try feed.next() {
             switch item {
             case .rows(let chunk):
@@ -371,59 +407,49 @@ public final class GoldStage {
                 events = 0
             }
         }
-        result.sessionsOpen = tables.reduce(0) { $0 + $1.openCount }
-        return (result, events == 0)
     }
 
     // MARK: committing
 
-    /// Closes what the watermark has passed and commits every table: closed rows to Parquet
-    /// and SQLite, open ones to SQLite and the checkpoint, which now stands at silver snapshot
-    /// `lastSnapshot` (`events` rows were added since the last commit).
+    /// Closes what the watermark has passed and hands the commit of every table to the
+    /// committer: closed rows to Parquet and SQLite, open ones to SQLite and the checkpoint,
+    /// which then stands at silver snapshot `lastSnapshot` (`events` rows were added since the
+    /// last commit). The commit is written while gold reads on; `drain` waits for it.
     private func commit(through lastSnapshot: Int64, watermark: Int64, events: Int) throws {
+        // The model a commit in flight saves must be in the catalog before models are looked up.
+        if !plan.tables.allSatisfy({ $0.definition.kind != .kmeans }) { try drain() }
         try refreshModels()
         let models = try GoldStage.fitMissingModels(tables, catalog: catalog, job: job, plan: plan, through: lastSnapshot)
-        let rows = tables.map { $0.commit(watermark: watermark, everything: false) }
-        let snapshot = try catalog.reserveSnapshot(job: job.name, stage: "gold", runID: runID)
-        // The closed rows' Parquet files are written on a thread of their own while this one
-        // writes the SQLite rows; the transaction registers them once both are done.
-        let parquet = ClosedRowFiles(paths: catalog.paths, snapshot: snapshot,
-                                     tables: zip(plan.tables, rows).map { ($0, $1.closed) })
-        let blob = GoldStage.header(tables)
-        let closed = rows.reduce(0) { $0 + $1.closed.count }
         let mark: Int64? = watermark == Int64.min ? nil : watermark
-        do {
-            try catalog.commit(snapshot: snapshot, add: [], summary: "gold: \(closed) rows closed") {
-                for m in models {
-                    try ModelStore.save(catalog, job: job.name, plan: m.plan, model: m.model, version: m.version,
-                                        throughSnapshot: lastSnapshot)
-                }
-                for (t, r) in zip(plan.tables, rows) { try GoldSQLite(plan: t).write(r, db: catalog.db) }
-                try catalog.register(try parquet.wait(), snapshot: snapshot)
-                try saveCheckpoint(silverSnapshot: lastSnapshot, state: blob, watermark: mark, snapshot: snapshot)
-                try GoldStage.saveState(tables, all: false, catalog: catalog, job: job.name)
-                try catalog.addRunCounts(runID, rowsIn: events, rowsOut: closed, watermarkMicros: mark)
-            }
-        } catch {
-            parquet.remove()
-            throw error
-        }
+        let work = GoldCommitWork(
+            lastSnapshot: lastSnapshot, watermark: mark, events: events,
+            rows: tables.map { $0.commit(watermark: watermark, everything: false) },
+            state: GoldStage.encodeState(tables, all: false), header: GoldStage.header(tables), models: models)
+        if committer == nil { committer = try GoldCommitter(paths: catalog.paths, plan: plan, runID: runID) }
+        try committer?.submit(work)
         silverSnapshot = lastSnapshot
-        savedAt = snapshot
         result.eventsIn += events
-        result.sessionsClosed += closed
+        result.sessionsClosed += work.closed
         result.commits += 1
         result.watermarkMicros = mark
     }
 
+    /// Waits for the commit in flight (the run's commits are then durable).
+    func drain() throws {
+        if let snapshot = try committer?.drain() { savedAt = snapshot }
+    }
+
+    deinit { committer?.close() }
+
     /// Gold's checkpoint (inside a commit): the silver snapshot read through, the state, and
     /// the watermark its windows were closed with.
-    func saveCheckpoint(silverSnapshot: Int64, state: [UInt8], watermark: Int64?, snapshot: Int64) throws {
-        try catalog.setCheckpoint(job: job.name, stage: "gold", key: Self.checkpointKey,
+    static func saveCheckpoint(_ catalog: Catalog, job: String, silverSnapshot: Int64, state: [UInt8],
+                               watermark: Int64?, snapshot: Int64) throws {
+        try catalog.setCheckpoint(job: job, stage: "gold", key: Self.checkpointKey,
                                   value: String(silverSnapshot), state: state, snapshot: snapshot)
         try catalog.db.run("UPDATE lake_snapshot SET watermark_us = ? WHERE snapshot_id = ?",
                            .of(watermark), .int(snapshot))
-        try catalog.setCheckpoint(job: job.name, stage: "gold", key: "watermark_us",
+        try catalog.setCheckpoint(job: job, stage: "gold", key: "watermark_us",
                                   value: watermark.map { String($0) }, snapshot: snapshot)
     }
 }

@@ -106,7 +106,6 @@ public final class GoldBackfill {
             }
             let added = try parquet.wait()
             let written = rows.reduce(0) { $0 + $1.closed.count }
-            let stage = try GoldStage(catalog: catalog, job: job, runID: runID, loadState: false)
             try catalog.commit(snapshot: snapshot, add: added, retire: retired,
                                summary: "backfill gold \(first)..\(last): \(written) closed rows") {
                 for m in models {
@@ -118,9 +117,10 @@ public final class GoldBackfill {
                     try sqlite.deleteClosed(from: first, to: last, db: catalog.db)
                     try sqlite.write(r, db: catalog.db)
                 }
-                try stage.saveCheckpoint(silverSnapshot: silverSnapshot, state: state,
-                                         watermark: watermark == Int64.min ? nil : watermark, snapshot: snapshot)
-                try GoldStage.saveState(tables, all: true, catalog: catalog, job: job.name)
+                try GoldStage.saveCheckpoint(catalog, job: job.name, silverSnapshot: silverSnapshot, state: state,
+                                             watermark: watermark == Int64.min ? nil : watermark, snapshot: snapshot)
+                try GoldStage.saveState(GoldStage.encodeState(tables, all: true), tables: plan.tables, all: true,
+                                        catalog: catalog, job: job.name)
                 try catalog.addRunCounts(runID, rowsIn: result.rowsRead, rowsOut: written)
             }
             result.rowsWritten = written
