@@ -9,11 +9,13 @@ The binary comes from $LAKE_BIN (default: <repo>/.build/debug/lake), the job def
 import json
 import os
 import shutil
+import struct
 import sqlite3
 import subprocess
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
@@ -199,6 +201,40 @@ def table_files_on_disk(lake):
     return found
 
 
+def retired_lists(lake):
+    """The retired files the catalog keeps as compressed lists (`RetiredFileList`), decoded:
+    (table_id, entry dict) pairs."""
+    out = []
+    for table_id, blob in lake.query("SELECT table_id, files FROM lake_retired_list ORDER BY list_id"):
+        assert blob[:4] == b"LKR1"
+        size = struct.unpack("<q", blob[4:12])[0]
+        raw = pa.decompress(blob[12:], decompressed_size=size, codec="zstd", asbytes=True)
+        pos = 0
+
+        def i64():
+            nonlocal pos
+            pos += 8
+            return struct.unpack("<q", raw[pos - 8:pos])[0]
+
+        def text():
+            nonlocal pos
+            n = i64()
+            pos += n
+            return raw[pos - n:pos].decode()
+
+        for _ in range(i64()):
+            e = {"path": text()}
+            pos += 1
+            e["partition"] = text() if raw[pos - 1] == 1 else None
+            for k in ("size", "begin", "end", "delta_added", "delta_removed", "removed_ms"):
+                e[k] = i64()
+            pos += 1
+            e["data_change"] = raw[pos - 1] == 1
+            out.append((table_id, e))
+        assert pos == len(raw)
+    return out
+
+
 def check_catalog(lake, status=None):
     """The invariants every lake must hold whatever happened to it: every live file exists, is
     live once, has the row count and size the catalog says; status agrees with the files; the
@@ -223,7 +259,7 @@ def check_catalog(lake, status=None):
     for a in status["accounting"]:
         assert a["balanced"], a
         assert a["bronze_rows"] == a["silver_rows"] + a["duplicates"] + a["quarantined"] + a["pending"], a
-    unknown = table_files_on_disk(lake) - {p for p, _ in everything}
+    unknown = table_files_on_disk(lake) - {p for p, _ in everything} - {e["path"] for _, e in retired_lists(lake)}
     assert set(status["orphans"]) == unknown
     assert not set(status["orphans"]) & set(live)
     return status

@@ -216,3 +216,64 @@ def test_follow_gathers_commits_into_versions(tmp_path, landed):
     assert versions < commits, (versions, commits)
     ops = {h["operation"] for h in DeltaTable(str(lake.root / "bronze_clickstream")).history()}
     assert "STREAMING UPDATE" in ops, ops
+
+
+def test_retired_files_kept_as_lists_stay_tombstones_and_time_travel(tmp_path):
+    """Past `snapshot_detail`, the fold moves retired file rows the log has removed into
+    compressed lists (`lake_retired_list`): the next checkpoint still carries each one as a
+    tombstone, time travel to a version before the compaction still reads its files, status
+    still counts them, and vacuum past the retention deletes them and their lists."""
+    from conftest import REPO, check_catalog, retired_lists
+
+    src = tmp_path / "input"
+    Lake(tmp_path / "gen").generate(out=src, job=JOB, events=4000, files=24, seed=31)
+    pieces = sorted(p for p in src.iterdir() if p.suffix == ".jsonl")
+    jobs = tmp_path / "jobs"
+    jobs.mkdir()
+    text = (REPO / "jobs" / f"{JOB}.toml").read_text()
+    (jobs / f"{JOB}.toml").write_text(text + '\n[catalog]\nsnapshot_detail = "0s"\n')
+    lake = Lake(tmp_path / "lake", jobs=jobs)
+    (lake.root / "landing" / JOB).mkdir(parents=True)
+
+    def feed(batch):
+        for piece in batch:
+            shutil.copy(piece, lake.root / "landing" / JOB / piece.name)
+            lake.run("all")
+
+    feed(pieces[:8])
+    silver = lake.root / "silver_clickstream"
+    v_before = DeltaTable(str(silver)).version()
+    rows_before = DeltaTable(str(silver), version=v_before).to_pyarrow_table().num_rows
+    lake.cmd("compact")
+    retired = {t: v["retired_files"] for t, v in lake.status()["tables"].items()}
+    assert retired["silver_clickstream"] >= 2
+    lake.cmd("vacuum")  # default retention: nothing deleted, rows folded into lists
+    assert lake.query("SELECT count(*) FROM lake_data_file WHERE end_snapshot IS NOT NULL")[0][0] == 0
+    listed = retired_lists(lake)
+    silver_id = lake.query("SELECT table_id FROM lake_table WHERE table_name = 'silver_clickstream'")[0][0]
+    silver_listed = {e["path"].split("/", 1)[1] for t, e in listed if t == silver_id}
+    assert len(silver_listed) == retired["silver_clickstream"]
+    assert {t: v["retired_files"] for t, v in lake.status()["tables"].items()} == retired
+    assert all((lake.root / e["path"]).is_file() for _, e in listed)
+    assert DeltaTable(str(silver), version=v_before).to_pyarrow_table().num_rows == rows_before
+    check_catalog(lake)
+
+    # Enough versions after the fold for the next checkpoint: it lists every tombstone.
+    feed(pieces[8:])
+    version = DeltaTable(str(silver)).version()
+    checkpoints = sorted((silver / "_delta_log").glob("*.checkpoint.parquet"))
+    last = checkpoints[-1]
+    assert int(last.name.split(".")[0]) > v_before + 1, (last.name, v_before)
+    removes = pq.read_table(last, columns=["remove"]).column("remove").to_pylist()
+    tombstones = {r["path"] for r in removes if r is not None}
+    assert tombstones == silver_listed
+    check_reads(lake)
+    assert DeltaTable(str(silver), version=v_before).to_pyarrow_table().num_rows == rows_before
+    assert version >= int(last.name.split(".")[0])
+
+    lake.cmd("vacuum", "--retention-seconds", "0")
+    assert lake.query("SELECT count(*) FROM lake_retired_list")[0][0] == 0
+    assert not any((lake.root / e["path"]).exists() for _, e in listed)
+    assert all(v["retired_files"] == 0 for v in lake.status()["tables"].values())
+    check_catalog(lake)
+    check_reads(lake)

@@ -8,7 +8,7 @@ not read stay, and the next runs give what a lake that never folded gives.
 import shutil
 import time
 
-from conftest import Lake, REPO, check_catalog
+from conftest import Lake, REPO, check_catalog, retired_lists
 
 JOB = "transactions"
 
@@ -87,10 +87,12 @@ def test_fold_keeps_what_is_needed(tmp_path):
 
 
 def visible(lake, snapshot):
-    """Paths a snapshot sees: added at or before it and not retired by then."""
-    return {p for (p,) in lake.query(
+    """Paths a snapshot sees: added at or before it and not retired by then (file rows and
+    the retired files kept as lists)."""
+    rows = {p for (p,) in lake.query(
         "SELECT path FROM lake_data_file WHERE begin_snapshot <= ? AND (end_snapshot IS NULL OR end_snapshot > ?)",
         snapshot, snapshot)}
+    return rows | {e["path"] for _, e in retired_lists(lake) if e["begin"] <= snapshot < e["end"]}
 
 
 def test_thinning_keeps_one_snapshot_a_minute_and_what_each_saw(tmp_path):

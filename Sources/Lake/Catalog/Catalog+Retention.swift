@@ -6,6 +6,8 @@ public struct FoldResult: Sendable {
     /// Of `snapshots`, those merged into the last snapshot of their minute.
     public var thinned = 0
     public var runs = 0
+    /// Retired file rows moved into compressed lists (`RetiredFileList`).
+    public var retiredFilesListed = 0
 }
 
 /// Keeping the catalog bounded while a job follows for weeks (SPEC §7, §10): old snapshots are
@@ -25,6 +27,10 @@ extension Catalog {
             result.snapshots += result.thinned
         }
         let cutoff = Timestamps.iso(micros: Clock.nowMicros() - Int64(retentionSeconds) * 1_000_000)
+        // Before the snapshots, so those only these rows kept can go.
+        let listCutoff = Timestamps.iso(micros: Clock.nowMicros() - Int64(min(detailSeconds ?? retentionSeconds,
+                                                                              retentionSeconds)) * 1_000_000)
+        result.retiredFilesListed = try foldRetiredFiles(job: job, before: listCutoff)
         let chunk = 2_000
         while true {
             let n = try db.transaction { () -> Int in

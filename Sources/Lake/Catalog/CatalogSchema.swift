@@ -187,5 +187,20 @@ enum CatalogSchema {
             PRIMARY KEY (job, gold_table, version)
         ) WITHOUT ROWID;
         """),
+        // Retired files whose removal the Delta log has written, as one compressed list per
+        // table and fold instead of a row each (`RetiredFileList`), until vacuum deletes them.
+        ("0010_retired_lists", """
+        CREATE TABLE lake_retired_list (
+            list_id INTEGER PRIMARY KEY,
+            table_id INTEGER NOT NULL REFERENCES lake_table (table_id),
+            file_count INTEGER NOT NULL,
+            file_bytes INTEGER NOT NULL,
+            retired_last TEXT NOT NULL,
+            max_time_us INTEGER,
+            delta_removed_max INTEGER NOT NULL,
+            files BLOB NOT NULL
+        );
+        CREATE INDEX lake_retired_list_table ON lake_retired_list (table_id);
+        """),
     ]
 }

@@ -124,23 +124,35 @@ struct DeltaCheckpoint {
         leaves[L.mdConfValue].null(2)
         leaves[L.mdCreated].value(meta[1].int ?? 0, level: 2)
         rows += 1
+        func relative(_ path: String) -> String { path.hasPrefix(name + "/") ? String(path.dropFirst(name.count + 1)) : path }
+        func tombstone(path: String, partition: String?, size: Int64, timeMs: Int64, dataChange: Bool) {
+            absent(metaLeaves); absent(protocolLeaves); absent(addLeaves)
+            leaves[L.rmPath].value(DeltaActions.uriPath(path), level: 2)
+            leaves[L.rmTime].value(timeMs, level: 2)
+            leaves[L.rmChange].value(dataChange, level: 2)
+            leaves[L.rmExtended].value(true, level: 2)
+            leaves[L.rmKey].value(DeltaActions.partitionColumn, level: 3)
+            if let partition { leaves[L.rmValue].value(partition, level: 4) } else { leaves[L.rmValue].null(3) }
+            leaves[L.rmSize].value(size, level: 2)
+            rows += 1
+        }
+        // Retired files kept as lists (`RetiredFileList`) are tombstones like those with rows.
+        for (_, _, list) in try catalog.retiredLists(table: table) {
+            for e in list.entries where e.deltaAdded <= version && e.deltaRemoved <= version && e.deltaAdded != e.deltaRemoved {
+                tombstone(path: relative(e.path), partition: e.partition, size: e.size, timeMs: e.removedMillis,
+                          dataChange: e.dataChange)
+            }
+        }
         for f in files {
-            let path = f[0].text.map { $0.hasPrefix(name + "/") ? String($0.dropFirst(name.count + 1)) : $0 } ?? ""
+            let path = relative(f[0].text ?? "")
             let removed = f[3].int == 1
             let partition = f[1].text
             let timeMs = f[4].int ?? 0
             let dataChange = f[5].text != "compact"
-            absent(metaLeaves); absent(protocolLeaves)
             if removed {
-                absent(addLeaves)
-                leaves[L.rmPath].value(DeltaActions.uriPath(path), level: 2)
-                leaves[L.rmTime].value(timeMs, level: 2)
-                leaves[L.rmChange].value(dataChange, level: 2)
-                leaves[L.rmExtended].value(true, level: 2)
-                leaves[L.rmKey].value(DeltaActions.partitionColumn, level: 3)
-                if let partition { leaves[L.rmValue].value(partition, level: 4) } else { leaves[L.rmValue].null(3) }
-                leaves[L.rmSize].value(f[2].int ?? 0, level: 2)
+                tombstone(path: path, partition: partition, size: f[2].int ?? 0, timeMs: timeMs, dataChange: dataChange)
             } else {
+                absent(metaLeaves); absent(protocolLeaves)
                 absent(removeLeaves)
                 let full = catalog.paths.root + "/" + name + "/" + path
                 let stats: String
@@ -157,8 +169,8 @@ struct DeltaCheckpoint {
                 leaves[L.addTime].value(timeMs, level: 2)
                 leaves[L.addChange].value(dataChange, level: 2)
                 leaves[L.addStats].value(stats, level: 2)
+                rows += 1
             }
-            rows += 1
         }
         let fileName = DeltaFiles.versionName(version) + ".checkpoint.parquet"
         let temp = logDir + "/.tmp-\(getpid())-" + fileName

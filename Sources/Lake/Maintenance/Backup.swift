@@ -47,6 +47,23 @@ public enum Backup {
             result.bytes += try size(dest + "/" + path)
             if linked { result.linked += 1 } else { result.copied += 1 }
         }
+        // Retired files kept as lists (still named by Delta versions within the retention). A
+        // list vacuum deleted files of since the catalog was copied goes whole, as rows above.
+        for row in try copy.query("SELECT list_id, files FROM lake_retired_list ORDER BY list_id") {
+            guard let id = row[0].int, case .blob(let blob) = row[1] else { continue }
+            let list = try RetiredFileList.decode(blob, listID: id)
+            if list.entries.contains(where: { access(catalog.paths.root + "/" + $0.path, F_OK) != 0 }) {
+                try copy.run("DELETE FROM lake_retired_list WHERE list_id = ?", .int(id))
+                result.vanished += list.entries.map(\.path)
+                continue
+            }
+            for e in list.entries {
+                let linked = try place(catalog.paths.root + "/" + e.path, at: dest + "/" + e.path, link: true)
+                result.files += 1
+                result.bytes += try size(dest + "/" + e.path)
+                if linked { result.linked += 1 } else { result.copied += 1 }
+            }
+        }
         // Each table's Delta log up to its last written version.
         for row in try copy.query("""
             SELECT t.table_name, max(v.version) FROM lake_delta_version v JOIN lake_table t USING (table_id)

@@ -101,6 +101,11 @@ public enum Vacuum {
             result.bronzeFilesPurged += 1
             result.bytesFreed += r[2].int ?? 0
         }
+        let listed = try catalog.deleteRetiredLists(
+            where: "table_id = (SELECT table_id FROM lake_table WHERE table_name = ?) AND max_time_us < ?",
+            [.text(job.bronze.table), .int(cutoff)])
+        result.bronzeFilesPurged += listed.files
+        result.bytesFreed += listed.bytes
     }
 
     private static func deleteRetired(_ catalog: Catalog, job: String, cutoff: String, into result: inout VacuumResult) throws {
@@ -124,5 +129,11 @@ public enum Vacuum {
             result.retiredFilesDeleted += 1
             result.bytesFreed += r[2].int ?? 0
         }
+        // Lists are deleted whole once their newest retirement is past the cutoff.
+        let listed = try catalog.deleteRetiredLists(
+            where: "table_id IN (SELECT table_id FROM lake_table WHERE job = ?) AND retired_last <= ?",
+            [.text(job), .text(cutoff)])
+        result.retiredFilesDeleted += listed.files
+        result.bytesFreed += listed.bytes
     }
 }

@@ -91,6 +91,14 @@ public struct LakeStatus {
                 name: r[0].text ?? "", job: r[1].text ?? "", layer: r[2].text ?? "", rows: r[3].int ?? 0,
                 files: r[4].int ?? 0, bytes: r[5].int ?? 0, retiredFiles: r[6].int ?? 0))
         }
+        if try db.scalar("SELECT 1 FROM sqlite_schema WHERE name = 'lake_retired_list'") != nil {
+            for r in try db.query("""
+                SELECT t.table_name, sum(l.file_count) FROM lake_retired_list l JOIN lake_table t USING (table_id)
+                GROUP BY t.table_name
+                """) {
+                if let i = s.tables.firstIndex(where: { $0.name == r[0].text }) { s.tables[i].retiredFiles += r[1].int ?? 0 }
+            }
+        }
         // A catalog from before the Delta log (opened read-only, not yet migrated) has none.
         if try db.scalar("SELECT 1 FROM sqlite_schema WHERE name = 'lake_delta_version'") != nil {
             var versions: [String: (Int64?, Int64)] = [:]
@@ -183,6 +191,7 @@ public struct LakeStatus {
     static func orphanFiles(_ catalog: Catalog, tables: [String]) throws -> [String] {
         var known = Set<String>()
         for r in try catalog.db.query("SELECT path FROM lake_data_file") { known.insert(r[0].text ?? "") }
+        for (_, _, list) in try catalog.retiredLists() { for e in list.entries { known.insert(e.path) } }
         var orphans: [String] = []
         for table in tables {
             guard let walker = FileManager.default.enumerator(atPath: catalog.paths.root + "/" + table) else { continue }
