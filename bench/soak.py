@@ -99,13 +99,15 @@ class Sampler(threading.Thread):
                 snapshots = con.execute("SELECT count(*) FROM lake_snapshot").fetchone()[0]
                 files = con.execute("SELECT count(*) FROM lake_data_file").fetchone()[0]
                 runs = con.execute("SELECT count(*) FROM lake_run").fetchone()[0]
+                listed = con.execute("SELECT coalesce(sum(file_count), 0) FROM lake_retired_list").fetchone()[0] \
+                    if con.execute("SELECT 1 FROM sqlite_schema WHERE name = 'lake_retired_list'").fetchone() else 0
                 live = con.execute("""
                     SELECT t.table_name, count(*) FROM lake_data_file f JOIN lake_table t USING (table_id)
                     WHERE f.end_snapshot IS NULL GROUP BY t.table_name ORDER BY 2 DESC""").fetchall()
                 parts = catalog_parts(con)
             except sqlite3.Error as e:
                 log(f"catalog query failed: {e}")
-                snapshots = files = runs = None
+                snapshots = files = runs = listed = None
                 live = []
                 parts = {}
             s = dict(
@@ -114,7 +116,7 @@ class Sampler(threading.Thread):
                 peak_mb=(status_kb(self.proc.pid, "VmHWM") or 0) / 1024,
                 catalog_mb=size(self.lake / "catalog.db") / 1e6,
                 wal_mb=size(self.lake / "catalog.db-wal") / 1e6,
-                snapshots=snapshots, file_rows=files, runs=runs, parts_mb=parts,
+                snapshots=snapshots, file_rows=files, runs=runs, listed_files=listed, parts_mb=parts,
                 live_files=dict(live), live_files_max=max((n for _, n in live), default=0),
                 samples=len(lat), not_yet_visible=late,
                 p50=percentile(lat, 50) if lat else None, p99=percentile(lat, 99) if lat else None,
@@ -133,7 +135,7 @@ class Sampler(threading.Thread):
 # runs: what `snapshot_retention` bounds), stage state (open gold groups, checkpoints, source
 # positions: bounded by the open windows and sessions), and the gold tables users query (they
 # grow with the data, as any table does).
-HISTORY = ("lake_snapshot", "lake_data_file", "lake_run")
+HISTORY = ("lake_snapshot", "lake_data_file", "lake_run", "lake_retired_list")
 STATE = ("lake_gold_state", "lake_checkpoint", "lake_source_position")
 
 
@@ -421,20 +423,21 @@ def markdown(r, png, started, commit):
                  f"{p['history']:+.1f} MB ({g['snapshots']:+,.0f} snapshot rows, {g['file_rows']:+,.0f} file rows), "
                  f"state {p['state']:+.1f} MB, gold tables {p['gold']:+.1f} MB | — |")
     w.append("")
-    w.append("History = snapshot, file and run rows (snapshots folded past `snapshot_retention` and thinned to one a minute "
-             "past `snapshot_detail`; a retired file's row stays until vacuum deletes the file after `delta_retention`); state = open gold groups, "
+    w.append("History = snapshot, file and run rows and retired-file lists (snapshots folded past `snapshot_retention` and "
+             "thinned to one a minute past `snapshot_detail`; past `snapshot_detail` a retired file's row becomes an entry of "
+             "a compressed list, kept until vacuum deletes the file after `delta_retention`); state = open gold groups, "
              "checkpoints, source positions; gold = the gold tables in catalog.db. Pass = one `--follow` pass "
              "(bronze, silver and gold commits), median and max in the interval.")
     w.append("")
-    w.append("| min | RSS MB | catalog MB | WAL MB | history / state / gold MB | snapshots | file rows | runs "
-             "| live files (max table) | samples | p50 ms | p99 ms | max ms | pass p50 / max ms | lake CPU |")
-    w.append("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    w.append("| min | RSS MB | catalog MB | WAL MB | history / state / gold MB | snapshots | file rows | listed retired "
+             "| runs | live files (max table) | samples | p50 ms | p99 ms | max ms | pass p50 / max ms | lake CPU |")
+    w.append("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     step = max(1, len(r["samples"]) // 40)  # at most ~40 rows in the table; the plot has all
     for x in r["samples"][::step]:
         p = x.get("parts_mb") or {}
         w.append(f"| {x['t'] / 60:.1f} | {x['rss_mb']:.0f} | {x['catalog_mb']:.1f} | {x['wal_mb']:.1f} "
                  f"| {p.get('history', 0):.1f} / {p.get('state', 0):.1f} / {p.get('gold', 0):.1f} "
-                 f"| {x['snapshots']} | {x['file_rows']} | {x['runs']} | {x['live_files_max']} | {x['samples']} "
+                 f"| {x['snapshots']} | {x['file_rows']} | {x.get('listed_files', 0)} | {x['runs']} | {x['live_files_max']} | {x['samples']} "
                  f"| {ms(x['p50'])} | {ms(x['p99'])} | {ms(x['max'])} | {ms(x.get('pass_p50'))} / {ms(x.get('pass_max'))} "
                  f"| {x['cpu_cores'] or 0:.2f} |")
     w.append("")
