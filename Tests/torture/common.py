@@ -19,7 +19,7 @@ sys.path.insert(0, str(REPO / "Tests" / "e2e"))
 
 from conftest import (BRONZE, GOLD, GOLD_COLUMNS, JOB, JOBS, LAKE_BIN, QUARANTINE,  # noqa: E402,F401
                       SILVER, TABLES, Lake, check_catalog, digest, duck, lake_digest, link_tree,
-                      rows, scan, table_files_on_disk)
+                      retired_lists, rows, scan, table_files_on_disk)
 
 PARQUET_TOOL = os.environ.get("PARQUET_TOOL", str(REPO / ".build" / "debug" / "parquet-tool"))
 
@@ -368,7 +368,7 @@ def check_job_catalog(lake, tables, status=None):
     for a in status["accounting"]:
         require(a["balanced"] and a["bronze_rows"] == a["silver_rows"] + a["duplicates"]
                 + a["quarantined"] + a["pending"], f"accounting does not balance: {a}")
-    unknown = job_files_on_disk(lake, tables) - {p for p, _ in everything}
+    unknown = job_files_on_disk(lake, tables) - {p for p, _ in everything} - {e["path"] for _, e in retired_lists(lake)}
     require(set(status["orphans"]) == unknown,
             f"orphans {sorted(status['orphans'])[:4]}, files the catalog does not know {sorted(unknown)[:4]}")
     require(not set(status["orphans"]) & set(live), "a live file is listed as an orphan")
