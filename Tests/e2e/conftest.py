@@ -201,6 +201,14 @@ def table_files_on_disk(lake):
     return found
 
 
+def jobs_with(folder, job, extra):
+    """A jobs folder at `folder` holding the shipped `job` file with `extra` TOML appended."""
+    folder.mkdir()
+    text = (REPO / "jobs" / f"{job}.toml").read_text()
+    (folder / f"{job}.toml").write_text(text + "\n" + extra + "\n")
+    return folder
+
+
 def retired_lists(lake):
     """The retired files the catalog keeps as compressed lists (`RetiredFileList`), decoded:
     (table_id, entry dict) pairs."""

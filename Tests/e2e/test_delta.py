@@ -188,12 +188,8 @@ def test_a_version_is_never_rewritten(tmp_path, landed):
 
 
 def test_follow_gathers_commits_into_versions(tmp_path, landed):
-    jobs = tmp_path / "jobs"
-    jobs.mkdir()
-    from conftest import REPO
-    text = (REPO / "jobs" / f"{JOB}.toml").read_text()
-    (jobs / f"{JOB}.toml").write_text(text + '\n[catalog]\ndelta_interval = "2s"\n')
-    lake = Lake(tmp_path / "lake", jobs=jobs)
+    from conftest import jobs_with
+    lake = Lake(tmp_path / "lake", jobs=jobs_with(tmp_path / "jobs", JOB, '[catalog]\ndelta_interval = "2s"'))
     (lake.root / "landing" / JOB).mkdir(parents=True)
     import signal
     import subprocess
@@ -223,16 +219,12 @@ def test_retired_files_kept_as_lists_stay_tombstones_and_time_travel(tmp_path):
     compressed lists (`lake_retired_list`): the next checkpoint still carries each one as a
     tombstone, time travel to a version before the compaction still reads its files, status
     still counts them, and vacuum past the retention deletes them and their lists."""
-    from conftest import REPO, check_catalog, retired_lists
+    from conftest import check_catalog, jobs_with, retired_lists
 
     src = tmp_path / "input"
     Lake(tmp_path / "gen").generate(out=src, job=JOB, events=4000, files=24, seed=31)
     pieces = sorted(p for p in src.iterdir() if p.suffix == ".jsonl")
-    jobs = tmp_path / "jobs"
-    jobs.mkdir()
-    text = (REPO / "jobs" / f"{JOB}.toml").read_text()
-    (jobs / f"{JOB}.toml").write_text(text + '\n[catalog]\nsnapshot_detail = "0s"\n')
-    lake = Lake(tmp_path / "lake", jobs=jobs)
+    lake = Lake(tmp_path / "lake", jobs=jobs_with(tmp_path / "jobs", JOB, '[catalog]\nsnapshot_detail = "0s"'))
     (lake.root / "landing" / JOB).mkdir(parents=True)
 
     def feed(batch):

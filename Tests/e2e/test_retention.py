@@ -8,17 +8,13 @@ not read stay, and the next runs give what a lake that never folded gives.
 import shutil
 import time
 
-from conftest import Lake, REPO, check_catalog, retired_lists
+from conftest import Lake, check_catalog, jobs_with, retired_lists
 
 JOB = "transactions"
 
 
 def job_folder(tmp_path, retention):
-    jobs = tmp_path / f"jobs-{retention}"
-    jobs.mkdir()
-    text = (REPO / "jobs" / f"{JOB}.toml").read_text()
-    (jobs / f"{JOB}.toml").write_text(text + f'\n[catalog]\nsnapshot_retention = "{retention}"\n')
-    return jobs
+    return jobs_with(tmp_path / f"jobs-{retention}", JOB, f'[catalog]\nsnapshot_retention = "{retention}"')
 
 
 def tables(lake):
@@ -104,11 +100,7 @@ def test_thinning_keeps_one_snapshot_a_minute_and_what_each_saw(tmp_path):
     src = tmp_path / "input"
     Lake(tmp_path / "gen").generate(out=src, job=JOB, events=6000, files=8, seed=9)
     pieces = sorted(p for p in src.iterdir() if p.suffix == ".jsonl")
-    jobs = tmp_path / "jobs-thin"
-    jobs.mkdir()
-    text = (REPO / "jobs" / f"{JOB}.toml").read_text()
-    (jobs / f"{JOB}.toml").write_text(text + '\n[catalog]\nsnapshot_detail = "0s"\n')
-    thin = Lake(tmp_path / "thin", jobs=jobs)
+    thin = Lake(tmp_path / "thin", jobs=jobs_with(tmp_path / "jobs-thin", JOB, '[catalog]\nsnapshot_detail = "0s"'))
     plain = Lake(tmp_path / "plain")
     for lake in (thin, plain):
         (lake.root / "landing" / JOB).mkdir(parents=True)
