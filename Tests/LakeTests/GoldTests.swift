@@ -53,6 +53,42 @@ struct GoldTests {
         #expect(rows[0][4] == "4" && rows[0][8] == "5.0" && rows[0][9] == "0")
     }
 
+    /// Commits are written on the committer's thread: one that fails (here a trigger refuses
+    /// the rows) fails the run, whichever commit it was, and leaves nothing of itself; the
+    /// next run, once the cause is gone, gives what a clean run gives.
+    @Test func aFailedCommitFailsTheRunAndLeavesNothing() throws {
+        let lines = (0..<12).map { i in
+            eventLine(id: "\(i)", user: "u\(i % 3)", time: "2026-01-29T1\(i / 4):0\(i % 4):00Z")
+        }
+        let clean = try TestLake("commit-clean")
+        defer { clean.remove() }
+        try run(clean, lines)
+
+        let lake = try TestLake("commit-fails")
+        defer { lake.remove() }
+        try lake.append("a.jsonl", Array((lines.joined(separator: "\n") + "\n").utf8))
+        _ = try lake.runBronze()
+        _ = try lake.runSilver(batchRows: 3)  // several silver snapshots: several gold commits
+        let catalog = try Catalog(paths: lake.paths)
+        let job = lake.job
+        #expect(throws: SQLiteError.self) {
+            try StageRunner.run(catalog: catalog, job: job.name, stage: "gold", wait: false) { runID in
+                let stage = try GoldStage(catalog: catalog, job: job, runID: runID, batchRowCountMax: 3)
+                try catalog.db.execute("""
+                    CREATE TRIGGER refuse BEFORE INSERT ON gold_session_stats BEGIN SELECT RAISE(ABORT, 'refused'); END
+                    """)
+                return try stage.run()
+            }
+        }
+        #expect(try catalog.checkpoint(job: job.name, stage: "gold", key: "silver_snapshot").value == nil)
+        #expect(try catalog.db.scalar("SELECT count(*) FROM lake_snapshot WHERE stage = 'gold' AND status = 'committed'")?.int == 0)
+        #expect(try lake.goldSQLite().isEmpty)
+        try catalog.db.execute("DROP TRIGGER refuse")
+        try lake.runGold()
+        #expect(try lake.goldSQLite() == clean.goldSQLite())
+        #expect(try lake.tableRows("gold_session_stats") == clean.tableRows("gold_session_stats"))
+    }
+
     /// A catalog made before the partial open-rows index: its full `is_closed` index is
     /// swapped for the partial one, the rowid table and its rows stay.
     @Test func anOlderGoldTableGetsThePartialIndex() throws {
