@@ -234,6 +234,24 @@ struct EventCase: Sendable, CustomTestStringConvertible {
         Clickstream.line(replacing: #""price":120.5"#, with: #""price":"# + value)
     }
 
+    /// Each line's outcome is its own, whatever line the parser saw before (found by the
+    /// torture corpus: `42` right after `{}` was quarantined as the `{}` was).
+    @Test func aLineIsJudgedOnItsOwnAfterAnyOther() {
+        let empty = #"{"eventId":"e","eventType":"PAGE_VIEW","userId":"u","timestamp":"2026-01-29T10:00:00Z","data":{}}"#
+        let lines = ["{}", "42", "{}", "\"x\"", "{}", "[1]", "{}", "{\"eventId\"}", "{}", "true", Clickstream.line, "42",
+                     empty, empty.replacingOccurrences(of: #""data":{}"#, with: #""data":5"#),
+                     empty, empty.replacingOccurrences(of: #""data":{}"#, with: #""data":[]"#)]
+        var parser = EventParser(fields: Clickstream.fields, timestampFormat: .iso8601)
+        for (i, line) in lines.enumerated() {
+            var record = ParsedRecord()
+            let got = parse(Array(line.utf8), &parser, &record)
+            var fresh = ParsedRecord()
+            var freshParser = EventParser(fields: Clickstream.fields, timestampFormat: .iso8601)
+            let alone = parse(Array(line.utf8), &freshParser, &fresh)
+            #expect(got == alone, "line \(i) \(line) after \(i > 0 ? lines[i - 1] : "nothing")")
+        }
+    }
+
     @Test(arguments: quarantineCases)
     func quarantinesWithReason(_ event: EventCase) {
         #expect(parse(event.line).0 == event.expected)

@@ -230,6 +230,9 @@ final class JSONScanner: @unchecked Sendable {
             switch byte {
             case ASCII.openBrace, ASCII.openBracket:
                 if try open(byte, &cursor, &nesting, node: pending) {
+                    // An empty container is no value slot of the shape: its bytes stay in the
+                    // spans, so only the same empty container matches there (as a slot, a
+                    // scalar line after `{}` passed the shape path as an empty object).
                     pending = -1
                     break
                 }
@@ -238,16 +241,18 @@ final class JSONScanner: @unchecked Sendable {
             case ASCII.quote:
                 let hasEscapes = try cursor.scanString()
                 record(pending, .string, start + 1, cursor.index - 1, hasEscapes)
+                noteValue(start, cursor.index, pending)
             case ASCII.minus, ASCII.zero...ASCII.nine:
                 try cursor.scanNumber()
                 record(pending, .number, start, cursor.index, false)
+                noteValue(start, cursor.index, pending)
             case ASCII.t, ASCII.f, ASCII.n:
                 let kind = try cursor.scanLiteral()
                 record(pending, kind, start, cursor.index, false)
+                noteValue(start, cursor.index, pending)
             default:
                 throw JSONScanError(.unexpectedByte(byte), at: start)
             }
-            noteValue(start, cursor.index, pending)
             // A value is complete: close containers until one continues with a comma.
             while true {
                 cursor.skipWhitespace()
