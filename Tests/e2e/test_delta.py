@@ -249,6 +249,12 @@ def test_retired_files_kept_as_lists_stay_tombstones_and_time_travel(tmp_path):
     assert all((lake.root / e["path"]).is_file() for _, e in listed)
     assert DeltaTable(str(silver), version=v_before).to_pyarrow_table().num_rows == rows_before
     check_catalog(lake)
+    # A backup holds the listed files too: time travel works in it.
+    backup = tmp_path / "backup"
+    lake.cmd("backup", str(backup))
+    assert all((backup / e["path"]).is_file() for _, e in listed)
+    assert len(retired_lists(Lake(backup))) == len(listed)
+    assert DeltaTable(str(backup / "silver_clickstream"), version=v_before).to_pyarrow_table().num_rows == rows_before
 
     # Enough versions after the fold for the next checkpoint: it lists every tombstone.
     feed(pieces[8:])

@@ -402,3 +402,30 @@ def test_kmeans_edge_cases_equal_sklearn(tmp_path, case):
     assert result["labels_differing"] == 0
     if case == "one huge outlier":
         assert sorted(label for _, label in known).count("s1") == 1  # the outlier alone
+
+
+def test_bronze_retention_also_deletes_retired_files_kept_as_lists(tmp_path):
+    """Retired bronze files folded into a retired-file list (past `snapshot_detail`) are raw
+    lines too: the bronze retention deletes them and their list, as it does retired rows."""
+    from conftest import jobs_with, retired_lists
+
+    jobs = jobs_with(tmp_path / "jobs", "orders", '[catalog]\nsnapshot_detail = "0s"')
+    text = (jobs / "orders.toml").read_text()
+    assert 'retention = "30d"' in text
+    (jobs / "orders.toml").write_text(text.replace('retention = "30d"', 'retention = "3s"'))
+    lake = Lake(tmp_path / "lake", jobs=jobs)
+    write_lines(lake, "a.jsonl", [order(1, "2026-01-29 10:00:00", 20.0)])
+    run(lake, "run", "all")
+    write_lines(lake, "b.jsonl", [order(2, "2026-01-29 10:05:00", 30.0)])
+    run(lake, "run", "all")
+    run(lake, "compact")
+    run(lake, "vacuum")  # within the retention: the retired bronze files become a list
+    bronze_id = lake.query("SELECT table_id FROM lake_table WHERE table_name = 'bronze_orders'")[0][0]
+    listed = [e for t, e in retired_lists(lake) if t == bronze_id]
+    assert len(listed) == 2 and all((lake.root / e["path"]).is_file() for e in listed)
+    time.sleep(3.2)
+    out = run(lake, "vacuum").stderr.decode()
+    assert "bronze files past [bronze] retention deleted" in out, out
+    assert not any((lake.root / e["path"]).exists() for e in listed)
+    assert [e for t, e in retired_lists(lake) if t == bronze_id] == []
+    assert lake.live_paths("bronze_orders") == []
