@@ -51,13 +51,13 @@ public final class Database {
             throw SQLiteError(path: path, sql: "", code: rc, message: message)
         }
         handle = db
-        sqlite3_busy_timeout(db, busyTimeoutMs)
+        _ = lake_sqlite_busy_timeout(db, busyTimeoutMs)
         _ = lake_sqlite_no_checkpoint_on_close(db)
     }
 
     /// How long a statement waits for another connection's lock before it fails with BUSY.
     public func setBusyTimeout(milliseconds: Int32) {
-        sqlite3_busy_timeout(handle, milliseconds)
+        _ = lake_sqlite_busy_timeout(handle, milliseconds)
     }
 
     deinit {
