@@ -231,6 +231,7 @@ final class FollowMaintenance: @unchecked Sendable {
         running = true
         group.enter()
         let thread = Thread { [self] in
+            nameCurrentThread("lake-maintain")
             defer {
                 lock.lock()
                 running = false
@@ -305,6 +306,7 @@ final class WALCheckpointer: @unchecked Sendable {
     init(paths: LakePaths, everySeconds: Double, report: @escaping @Sendable (String) -> Void) throws {
         catalog = try Catalog(paths: paths)
         let thread = Thread { [self] in
+            nameCurrentThread("lake-wal-ckpt")
             var failed = false
             while done.wait(timeout: .now() + everySeconds) == .timedOut {
                 do {

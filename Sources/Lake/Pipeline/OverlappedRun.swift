@@ -43,6 +43,7 @@ extension Pipeline {
         func start(_ stage: Stage, _ body: @escaping @Sendable (Catalog) throws -> Void) {
             threads.enter()
             let thread = Thread {
+                nameCurrentThread("lake-\(stage.rawValue)")
                 do {
                     let catalog = try Catalog(paths: paths)
                     try body(catalog)
@@ -148,6 +149,7 @@ extension Pipeline {
         threads.enter()
         let delta = Thread {
             defer { threads.leave() }
+            nameCurrentThread("lake-delta")
             guard let catalog = try? Catalog(paths: paths) else { return }
             let log = DeltaLog(catalog: catalog)
             while !shared.failed && !shared.hasEnded(.gold) {

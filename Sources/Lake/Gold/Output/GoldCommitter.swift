@@ -75,6 +75,7 @@ final class GoldCommitter: @unchecked Sendable {
     private func start() {
         started = true
         let thread = Thread { [self] in
+            nameCurrentThread("lake-gold-commit")
             while let work = next() {
                 let outcome = Result { try write(work) }
                 condition.withLock {

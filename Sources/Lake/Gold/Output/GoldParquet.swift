@@ -63,6 +63,7 @@ final class ClosedRowFiles: @unchecked Sendable {
             return
         }
         let thread = Thread { [self] in
+            nameCurrentThread("lake-gold-files")
             var files: [DataFile] = []
             var writers: [TableWriter] = []
             do {
