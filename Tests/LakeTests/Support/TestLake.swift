@@ -12,6 +12,8 @@ struct TestLake {
     init(_ name: String = "t") throws {
         root = NSTemporaryDirectory() + "lake-test-\(name)-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        // Removed at exit if the test does not `remove()` it first.
+        TemporaryFolders.shared.add(root)
         paths = LakePaths(root: root)
         job = TestLake.clickstreamJob()
         try FileManager.default.createDirectory(atPath: landing, withIntermediateDirectories: true)
