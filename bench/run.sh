@@ -110,11 +110,12 @@ measure() {
 # DuckDB get the same treatment: the machine is shared and noisy.
 measure_best() {
   local name=$1 reset=$2; shift 2
-  local best="" rss=0 tries="" cpu=""
+  local best="" rss=0 tries="" cpu="" cpus=""
   for _ in $(seq "$REPEAT"); do
     eval "$reset"
     measure_once "$name" "$@"
     tries="$tries $LAST_S"
+    cpus="$cpus $LAST_CPU_S"
     best=$(awk -v a="$best" -v b="$LAST_S" 'BEGIN { print (a == "" || b < a) ? b : a }')
     [ "$best" = "$LAST_S" ] && cpu=$LAST_CPU_S
     [ "$LAST_RSS_KB" -gt "$rss" ] && rss=$LAST_RSS_KB
@@ -123,6 +124,7 @@ measure_best() {
   metric "$name.tries" "${tries# }"
   metric "$name.rss_kb" "$rss"
   metric "$name.cpu_s" "$cpu"
+  metric "$name.cpu_tries" "${cpus# }"
 }
 
 # best_of N NAME CMD...: the fastest of N runs of CMD (stdout discarded), for the cheap floors.
@@ -214,15 +216,23 @@ ALL_DIR=$OUT/lake-all
 # 0.74-1.47 s in different runs), so the ratio of a pair is what compares them.
 PAIRED_FLOOR_FILE=$OUT/floor_zstd_paired.txt
 : >"$PAIRED_FLOOR_FILE"
+# The floor's CPU (user + system) too: `run all` CPU ÷ floor CPU moves less with the VM's speed
+# than the wall ratio, and `run all` CPU ÷ (cores × wall) says how busy the cores were.
+PAIRED_FLOOR_CPU_FILE=$OUT/floor_zstd_paired_cpu.txt
+: >"$PAIRED_FLOOR_CPU_FILE"
 paired_floor() {
   local t0 t1
-  t0=$(now_ns); zstd -1 -T1 -q -c "${INPUT[@]}" >/dev/null; t1=$(now_ns)
+  t0=$(now_ns)
+  /usr/bin/time -f "%U %S" -o "$OUT/floor_zstd_paired.time" zstd -1 -T1 -q -c "${INPUT[@]}" >/dev/null
+  t1=$(now_ns)
   awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f\n", (b - a) / 1e9 }' >>"$PAIRED_FLOOR_FILE"
+  awk '{ printf "%.2f\n", $1 + $2 }' "$OUT/floor_zstd_paired.time" >>"$PAIRED_FLOOR_CPU_FILE"
 }
 # Five pairs rather than three: the three pairs of one earlier bench spread 1.83-2.18x.
 note "lake run all (x$PAIRED, fresh lake each, each after a zstd -1 -T1 floor)"
 REPEAT=$PAIRED measure_best lake_all "fresh_lake $ALL_DIR; paired_floor" "$LAKE_BIN" run all --lake "$ALL_DIR" --jobs "$JOBS"
 metric floor_zstd_paired.tries "$(tr '\n' ' ' <"$PAIRED_FLOOR_FILE" | sed 's/ $//')"
+metric floor_zstd_paired.cpu_tries "$(tr '\n' ' ' <"$PAIRED_FLOOR_CPU_FILE" | sed 's/ $//')"
 lake status --lake "$ALL_DIR" --json >"$OUT/lake_all_status.json"
 
 # --- DuckDB, one process per stage ----------------------------------------------------------
@@ -667,15 +677,27 @@ def tries(key):
 pairs = list(zip(tries("lake_all.tries"), tries("floor_zstd_paired.tries")))
 paired_ratios = sorted(a / z for a, z in pairs if z > 0)
 paired_median = paired_ratios[len(paired_ratios) // 2] if paired_ratios else None
+cpu_pairs = list(zip(tries("lake_all.cpu_tries"), tries("floor_zstd_paired.cpu_tries")))
 if pairs:
     w("`lake run all` against a `zstd -1 -T1` floor timed right before each of its tries (the "
-      "standalone floor above ran minutes earlier; on this shared VM a minute's speed moves both):")
+      "standalone floor above ran minutes earlier; on this shared VM a minute's speed moves both). "
+      "CPU is user + system seconds; `run all` CPU ÷ floor CPU is the work done per unit of the "
+      "floor's, which moves less with the VM's speed than the wall ratio, and cores busy is "
+      f"`run all` CPU ÷ ({m['cores']} × wall):")
     w("")
-    w("| try | zstd -1 -T1 s | run all s | run all ÷ floor |")
-    w("|---:|---:|---:|---:|")
+    w("| try | zstd -1 -T1 s | run all s | run all ÷ floor | floor CPU s | run all CPU s | CPU ÷ floor CPU | cores busy |")
+    w("|---:|---:|---:|---:|---:|---:|---:|---:|")
     for i, (a, z) in enumerate(pairs, 1):
-        w(f"| {i} | {f(z, 3)} | {f(a, 3)} | {f(a / z)}× |")
-    w(f"| median | | | {f(paired_median)}× |")
+        cells = "| | | |"
+        if i <= len(cpu_pairs) and cpu_pairs[i - 1][1] > 0:
+            ac, zc = cpu_pairs[i - 1]
+            cells = f"| {f(zc)} | {f(ac)} | {f(ac / zc)}× | {f(ac / (int(m['cores']) * a) * 100, 0)}% |"
+        w(f"| {i} | {f(z, 3)} | {f(a, 3)} | {f(a / z)}× " + cells)
+    cpu_ratios = sorted(ac / zc for ac, zc in cpu_pairs if zc > 0)
+    busy = sorted(ac / (int(m["cores"]) * a) for (a, _), (ac, _) in zip(pairs, cpu_pairs) if a > 0)
+    cpu_median = f"{f(cpu_ratios[len(cpu_ratios) // 2])}×" if cpu_ratios else ""
+    busy_median = f"{f(busy[len(busy) // 2] * 100, 0)}%" if busy else ""
+    w(f"| median | | | {f(paired_median)}× | | | {cpu_median} | {busy_median} |")
     w("")
 
 # parquet
