@@ -59,6 +59,38 @@ struct OverlappedRunTests {
         #expect(accounting.balanced && accounting.pending == 0 && accounting.bronzeRows == 4000)
     }
 
+    /// Near the end of its input bronze commits once early, so the last batch — what silver
+    /// and gold still work through after bronze ended — holds at most a quarter of a batch;
+    /// silver commits where bronze did, and the tables equal a sequential run's.
+    @Test func theLastBatchIsSmall() throws {
+        let lines = Self.lines(20_000)
+        let body = Array((lines.joined(separator: "\n") + "\n").utf8)
+        let sequential = try TestLake("seqt")
+        let overlapped = try TestLake("ovlt")
+        defer { sequential.remove(); overlapped.remove() }
+        try sequential.append("a.jsonl", body)
+        try overlapped.append("a.jsonl", body)
+        let one = Pipeline(catalog: try Catalog(paths: sequential.paths), job: sequential.job, stages: Stage.allCases,
+                           wait: false)
+        _ = try one.runPass()
+        one.finish(error: nil)
+        let all = Pipeline(catalog: try Catalog(paths: overlapped.paths), job: overlapped.job, stages: Stage.allCases,
+                           wait: false)
+        // Batches of 8192 lines: the early commit is due at 2048 lines left, checked every 1024
+        // lines once the batch holds more than 2048: 8192, 8192, 3072, then the last 544.
+        let r = try all.runOverlapped(batchRowCountMax: 8192)
+        all.finish(error: nil)
+        let catalog = try Catalog(paths: overlapped.paths)
+        let bronze = try catalog.liveFiles(table: overlapped.job.bronze.table).map(\.recordCount)
+        #expect(bronze == [8192, 8192, 3072, 544])
+        #expect(r.bronze?.commits == 4 && r.silver?.commits == 4 && r.gold?.commits == 4)
+        let sortRows = { (rows: [[String]]) in rows.sorted { $0.lexicographicallyPrecedes($1) } }
+        for table in ["silver_clickstream", "gold_session_stats"] {
+            #expect(sortRows(try overlapped.tableRows(table)) == sortRows(try sequential.tableRows(table)), "table \(table)")
+        }
+        #expect(try overlapped.goldSQLite() == sequential.goldSQLite())
+    }
+
     static func lines(_ count: Int, from first: Int = 0) -> [String] {
         (first..<(first + count)).map { i in
             eventLine(id: "e\(i)", user: "u\(i % 7)", time: Timestamps.iso(micros: Int64(1_769_680_800 + 30 * i) * 1_000_000))

@@ -24,6 +24,17 @@ public final class BronzeStage {
     let runID: Int64
     /// Rows per commit: bounds the work a crash throws away and the size of one bronze file.
     let commitRowCountMax: Int
+    /// In `lake run all`: when the landing files' bytes still to read fall to about this many
+    /// lines (at the average line size so far) while the batch holds more, the batch is
+    /// committed early, once. Silver and gold finish a batch only after bronze commits it, so
+    /// what is left once bronze ends — gold's last commit, its closed rows into SQLite, with a
+    /// core idle — is the work of at most this many lines instead of up to
+    /// `commitRowCountMax` (bench/NOTES.md, session 19). 0: never.
+    var tailRowCount = 0
+    /// Bytes of the listed landing files not read yet, while the early commit is still due.
+    private var tailBytesLeft: Int64?
+    private var bytesRead: Int64 = 0
+    private var linesRead: Int64 = 0
     let properties: WriterProperties
 
     private var nextIngestID: Int64 = 1
@@ -89,7 +100,9 @@ public final class BronzeStage {
         feed?.start(firstID: nextIngestID)
         try abortingOnError {
             let folder = catalog.paths.root + "/" + job.source.landing
-            for file in try LandingFolder.list(folder, unreadable: Self.warnUnreadable) {
+            let files = try LandingFolder.list(folder, unreadable: Self.warnUnreadable)
+            tailBytesLeft = try tailRowCount > 0 ? unreadBytes(files) : nil
+            for file in files {
                 try ingest(file)
             }
             try commit()
@@ -165,6 +178,28 @@ public final class BronzeStage {
         return (r[0].int ?? 0, r[1].int ?? 0)
     }
 
+    /// What the landing files hold past their saved positions; nil when unknown (a compressed
+    /// file's size says nothing of its lines).
+    private func unreadBytes(_ files: [LandingFile]) throws -> Int64? {
+        var total: Int64 = 0
+        for file in files {
+            if file.compressed { return nil }
+            let offset = try savedPosition(source: file.name, identity: file.identity).offset
+            total += file.size >= offset ? file.size - offset : file.size
+        }
+        return total
+    }
+
+    /// True once, when the unread input is down to about `tailRowCount` lines (checked every
+    /// 1024 lines) and the batch holds more than that.
+    @inline(__always)
+    private func tailCommitDue() -> Bool {
+        guard let left = tailBytesLeft, batchRows & 1023 == 0, batchRows > tailRowCount,
+              left * linesRead <= Int64(tailRowCount) * bytesRead else { return false }
+        tailBytesLeft = nil
+        return true
+    }
+
     private func ingest(_ file: LandingFile) throws {
         var (offset, lines) = try savedPosition(source: file.name, identity: file.identity)
         if !file.compressed && file.size < offset {
@@ -204,7 +239,12 @@ public final class BronzeStage {
             try append(line: line, source: source, offset: lineOffset)
             lines += 1
             end = lineOffset + Int64(line.count) + 1
-            if batchRows >= commitRowCountMax {
+            if tailBytesLeft != nil {
+                tailBytesLeft! -= Int64(line.count) + 1
+                bytesRead += Int64(line.count) + 1
+                linesRead += 1
+            }
+            if batchRows >= commitRowCountMax || tailCommitDue() {
                 pendingPositions[file.name] = (file.identity, end!, lines)
                 end = nil
                 try commit()

@@ -216,9 +216,12 @@ public final class SilverStage {
                     feed.recycle(chunk)
                 case .committed(let through):
                     // Every row read so far is at or before `through`: bronze queues a marker
-                    // after the rows of its commit and before any later row.
+                    // after the rows of its commit and before any later row. Silver commits
+                    // where bronze did (full batches, and the smaller one bronze cuts near the
+                    // end of its input, which merged into the last one would leave gold a
+                    // full batch to commit after bronze ended).
                     durableThrough = through
-                    if let b = batch, batchCounts.rowsIn >= batchRowCountMax {
+                    if let b = batch, batchCounts.rowsIn > 0 {
                         batch = nil
                         try endBatch(snapshot: b.snapshot, b.out, newPosition: through)
                     }
