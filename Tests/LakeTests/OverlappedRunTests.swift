@@ -25,19 +25,10 @@ struct OverlappedRunTests {
             lines.append(eventLine(id: id, user: "u\(Int.random(in: 0..<60, using: &rng))", type: type,
                                    time: time, total: total))
         }
-        let body = Array((lines.joined(separator: "\n") + "\n").utf8)
-        let sequential = try TestLake("seq\(seed)")
-        let overlapped = try TestLake("ovl\(seed)")
+        let (sequential, overlapped) = try Self.twoLakes("\(seed)", lines)
         defer { sequential.remove(); overlapped.remove() }
-        try sequential.append("a.jsonl", body)
-        try overlapped.append("a.jsonl", body)
-
-        let stages = Stage.allCases
-        let one = Pipeline(catalog: try Catalog(paths: sequential.paths), job: sequential.job, stages: stages, wait: false)
-        let a = try one.runPass()
-        one.finish(error: nil)
-        let all = Pipeline(catalog: try Catalog(paths: overlapped.paths), job: overlapped.job, stages: stages, wait: false)
-        let b = try all.runOverlapped(batchRowCountMax: 300)
+        let a = try Self.runSequential(sequential)
+        let b = try Self.pipeline(overlapped).runOverlapped(batchRowCountMax: 300)
 
         #expect(b.bronze?.lines == 4000 && b.bronze?.commits ?? 0 > 10, "bronze commits in pieces")
         #expect(b.silver?.commits ?? 0 > 1, "silver follows bronze commit by commit")
@@ -63,19 +54,10 @@ struct OverlappedRunTests {
     /// and gold still work through after bronze ended — holds at most a quarter of a batch;
     /// silver commits where bronze did, and the tables equal a sequential run's.
     @Test func theLastBatchIsSmall() throws {
-        let lines = Self.lines(20_000)
-        let body = Array((lines.joined(separator: "\n") + "\n").utf8)
-        let sequential = try TestLake("seqt")
-        let overlapped = try TestLake("ovlt")
+        let (sequential, overlapped) = try Self.twoLakes("t", Self.lines(20_000))
         defer { sequential.remove(); overlapped.remove() }
-        try sequential.append("a.jsonl", body)
-        try overlapped.append("a.jsonl", body)
-        let one = Pipeline(catalog: try Catalog(paths: sequential.paths), job: sequential.job, stages: Stage.allCases,
-                           wait: false)
-        _ = try one.runPass()
-        one.finish(error: nil)
-        let all = Pipeline(catalog: try Catalog(paths: overlapped.paths), job: overlapped.job, stages: Stage.allCases,
-                           wait: false)
+        _ = try Self.runSequential(sequential)
+        let all = try Self.pipeline(overlapped)
         // Batches of 8192 lines: the early commit is due at 2048 lines left, checked every 1024
         // lines once the batch holds more than 2048: 8192, 8192, 3072, then the last 544.
         let r = try all.runOverlapped(batchRowCountMax: 8192)
@@ -89,6 +71,28 @@ struct OverlappedRunTests {
             #expect(sortRows(try overlapped.tableRows(table)) == sortRows(try sequential.tableRows(table)), "table \(table)")
         }
         #expect(try overlapped.goldSQLite() == sequential.goldSQLite())
+    }
+
+    /// Two lakes holding the same landing file: one for a sequential run, one for `run all`.
+    static func twoLakes(_ name: String, _ lines: [String]) throws -> (sequential: TestLake, overlapped: TestLake) {
+        let body = Array((lines.joined(separator: "\n") + "\n").utf8)
+        let sequential = try TestLake("seq\(name)")
+        let overlapped = try TestLake("ovl\(name)")
+        try sequential.append("a.jsonl", body)
+        try overlapped.append("a.jsonl", body)
+        return (sequential, overlapped)
+    }
+
+    static func pipeline(_ lake: TestLake) throws -> Pipeline {
+        Pipeline(catalog: try Catalog(paths: lake.paths), job: lake.job, stages: Stage.allCases, wait: false)
+    }
+
+    /// The three stages one after the other, in one pass.
+    static func runSequential(_ lake: TestLake) throws -> PipelineResult {
+        let one = try pipeline(lake)
+        let r = try one.runPass()
+        one.finish(error: nil)
+        return r
     }
 
     static func lines(_ count: Int, from first: Int = 0) -> [String] {
