@@ -258,11 +258,12 @@ final class DirectWrites: @unchecked Sendable {
             while written < bytes.count {
                 let n = pwrite(fd, bytes.baseAddress! + written, bytes.count - written, off_t(offset) + off_t(written))
                 if n < 0 {
-                    if errno == EINTR { continue }
+                    let failure = errno
+                    if failure == EINTR { continue }
                     #if os(Linux)
                         // A file system may accept O_DIRECT at open and refuse the write: the
                         // file goes on buffered (the sink's own last writes switch it off too).
-                        if errno == EINVAL && written == 0 && !retried {
+                        if failure == EINVAL && written == 0 && !retried {
                             retried = true
                             let flags = fcntl(fd, F_GETFL)
                             if flags >= 0 && flags & O_DIRECT != 0 && fcntl(fd, F_SETFL, flags & ~O_DIRECT) == 0 {
@@ -270,7 +271,7 @@ final class DirectWrites: @unchecked Sendable {
                             }
                         }
                     #endif
-                    errorNumber = errno
+                    errorNumber = failure  // the write's, not a later fcntl's
                     break
                 }
                 written += n
