@@ -31,10 +31,11 @@ public final class BronzeStage {
     /// core idle — is the work of at most this many lines instead of up to
     /// `commitRowCountMax` (bench/NOTES.md, session 19). 0: never.
     var tailRowCount = 0
-    /// Bytes of the listed landing files not read yet, while the early commit is still due.
+    /// Bytes of the listed landing files not read yet, while the early commit is still due;
+    /// what they held at the start, and the first `ingest_id` of this run (lines read so far).
     private var tailBytesLeft: Int64?
-    private var bytesRead: Int64 = 0
-    private var linesRead: Int64 = 0
+    private var tailBytesAtStart: Int64 = 0
+    private var tailFirstID: Int64 = 0
     let properties: WriterProperties
 
     private var nextIngestID: Int64 = 1
@@ -102,6 +103,8 @@ public final class BronzeStage {
             let folder = catalog.paths.root + "/" + job.source.landing
             let files = try LandingFolder.list(folder, unreadable: Self.warnUnreadable)
             tailBytesLeft = try tailRowCount > 0 ? unreadBytes(files) : nil
+            tailBytesAtStart = tailBytesLeft ?? 0
+            tailFirstID = nextIngestID
             for file in files {
                 try ingest(file)
             }
@@ -195,7 +198,8 @@ public final class BronzeStage {
     @inline(__always)
     private func tailCommitDue() -> Bool {
         guard let left = tailBytesLeft, batchRows & 1023 == 0, batchRows > tailRowCount,
-              left * linesRead <= Int64(tailRowCount) * bytesRead else { return false }
+              left * (nextIngestID - tailFirstID) <= Int64(tailRowCount) * (tailBytesAtStart - left)
+        else { return false }
         tailBytesLeft = nil
         return true
     }
@@ -239,11 +243,7 @@ public final class BronzeStage {
             try append(line: line, source: source, offset: lineOffset)
             lines += 1
             end = lineOffset + Int64(line.count) + 1
-            if tailBytesLeft != nil {
-                tailBytesLeft! -= Int64(line.count) + 1
-                bytesRead += Int64(line.count) + 1
-                linesRead += 1
-            }
+            if tailBytesLeft != nil { tailBytesLeft! -= Int64(line.count) + 1 }
             if batchRows >= commitRowCountMax || tailCommitDue() {
                 pendingPositions[file.name] = (file.identity, end!, lines)
                 end = nil

@@ -230,8 +230,7 @@ final class FollowMaintenance: @unchecked Sendable {
         if running { return false }
         running = true
         group.enter()
-        let thread = Thread { [self] in
-            nameCurrentThread("lake-maintain")
+        startThread("lake-maintain") { [self] in
             defer {
                 lock.lock()
                 running = false
@@ -264,8 +263,6 @@ final class FollowMaintenance: @unchecked Sendable {
                 report("maintenance failed (retried later): \(error)")
             }
         }
-        thread.name = "lake follow maintenance"
-        thread.start()
         return true
     }
 
@@ -305,8 +302,7 @@ final class WALCheckpointer: @unchecked Sendable {
 
     init(paths: LakePaths, everySeconds: Double, report: @escaping @Sendable (String) -> Void) throws {
         catalog = try Catalog(paths: paths)
-        let thread = Thread { [self] in
-            nameCurrentThread("lake-wal-ckpt")
+        startThread("lake-wal-ckpt") { [self] in
             var failed = false
             while done.wait(timeout: .now() + everySeconds) == .timedOut {
                 do {
@@ -320,8 +316,6 @@ final class WALCheckpointer: @unchecked Sendable {
             }
             exited.signal()
         }
-        thread.name = "lake follow WAL checkpoints"
-        thread.start()
     }
 
     func finish() {

@@ -48,8 +48,7 @@ extension Pipeline {
         // two cores gold would not start before bronze ended.
         func start(_ stage: Stage, _ body: @escaping @Sendable (Catalog) throws -> Void) {
             threads.enter()
-            let thread = Thread {
-                nameCurrentThread("lake-\(stage.rawValue)")
+            startThread("lake-\(stage.rawValue)") {
                 do {
                     let catalog = try Catalog(paths: paths)
                     try body(catalog)
@@ -59,9 +58,6 @@ extension Pipeline {
                 shared.end(stage)
                 threads.leave()
             }
-            thread.name = "lake-\(stage.rawValue)"
-            thread.stackSize = 8 << 20
-            thread.start()
         }
 
         // Bronze hands its lines to silver in memory; silver reads the Parquet files only for
@@ -154,9 +150,8 @@ extension Pipeline {
         // idle ~0.1 s of a 2-s run. What this thread has not written by the end, the caller's
         // catch-up writes; an error here is left to that one to report.
         threads.enter()
-        let delta = Thread {
+        startThread("lake-delta") {
             defer { threads.leave() }
-            nameCurrentThread("lake-delta")
             guard let catalog = try? Catalog(paths: paths) else { return }
             let log = DeltaLog(catalog: catalog)
             while !shared.failed && !shared.hasEnded(.gold) {
@@ -165,8 +160,6 @@ extension Pipeline {
                 do { try log.catchUp() } catch { return }
             }
         }
-        delta.name = "lake-delta"
-        delta.start()
         threads.wait()
         if let error = shared.firstError { throw error }
         return results.value

@@ -74,8 +74,7 @@ final class GoldCommitter: @unchecked Sendable {
 
     private func start() {
         started = true
-        let thread = Thread { [self] in
-            nameCurrentThread("lake-gold-commit")
+        startThread("lake-gold-commit") { [self] in
             while let work = next() {
                 let outcome = Result { try write(work) }
                 condition.withLock {
@@ -88,9 +87,6 @@ final class GoldCommitter: @unchecked Sendable {
                 }
             }
         }
-        thread.name = "lake-gold-commit"
-        thread.stackSize = 8 << 20
-        thread.start()
     }
 
     private func next() -> GoldCommitWork? {

@@ -62,8 +62,7 @@ final class ClosedRowFiles: @unchecked Sendable {
             done.signal()
             return
         }
-        let thread = Thread { [self] in
-            nameCurrentThread("lake-gold-files")
+        startThread("lake-gold-files") { [self] in
             var files: [DataFile] = []
             var writers: [TableWriter] = []
             do {
@@ -86,9 +85,6 @@ final class ClosedRowFiles: @unchecked Sendable {
             }
             done.signal()
         }
-        thread.name = "lake-gold-files"
-        thread.stackSize = 8 << 20
-        thread.start()
     }
 
     func wait() throws -> [DataFile] {
