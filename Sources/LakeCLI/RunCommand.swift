@@ -66,13 +66,31 @@ struct RunCommand: ParsableCommand {
             }
             return
         }
+        if stages == Stage.allCases && !stdin {
+            // `run all` over the landing folders: the jobs at once, and each job's stages at
+            // once (Pipeline.runOverlapped). Every job runs even when another fails; the first
+            // failure, in job order, is the command's error.
+            var firstError: Error?
+            let outcomes = Pipeline.runOverlapped(pipelines)
+            for (p, o) in zip(pipelines, outcomes) {
+                if case .failure(let error) = o.result {
+                    firstError = firstError ?? error
+                    p.finish(error: error)
+                } else {
+                    p.finish(error: nil)
+                }
+            }
+            do { try delta.catchUp() } catch { firstError = firstError ?? error }
+            for (p, o) in zip(pipelines, outcomes) {
+                if case .success(let r) = o.result { Output.note(Self.summary(p.job, r, o.seconds)) }
+            }
+            if let firstError { throw firstError }
+            return
+        }
         for p in pipelines {
             let started = Date()
             do {
-                // `run all` over the landing folder runs the stages at once (Pipeline.runOverlapped).
-                let r = stages == Stage.allCases && !stdin
-                    ? try p.runOverlapped()
-                    : try p.runPass(bronzeInput: stdin ? { try $0.ingestStandardInput() } : nil)
+                let r = try p.runPass(bronzeInput: stdin ? { try $0.ingestStandardInput() } : nil)
                 p.finish(error: nil)
                 try delta.catchUp()
                 Output.note(Self.summary(p.job, r, Date().timeIntervalSince(started)))

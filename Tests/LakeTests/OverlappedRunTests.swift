@@ -350,6 +350,72 @@ struct OverlappedRunTests {
         }
     }
 
+    /// `run all` over several jobs runs them at once (`Pipeline.runOverlapped(_:)`): each
+    /// job's tables equal the ones of that job run alone, and a job that fails (here: its gold
+    /// lock held elsewhere) does not stop the others.
+    @Test func jobsAtOnceEqualJobsAlone() throws {
+        let tx = try JobLoader.load(file: repositoryJobsFolder + "/transactions.toml")
+        var options = GeneratorOptions(job: .transactions, outputDirectory: try makeTemporaryFolder("gen-tx-all"))
+        options.eventCount = 5000
+        let manifest = try EventGenerator(options: options).run()
+        let clicks = Array((Self.lines(3000).joined(separator: "\n") + "\n").utf8)
+        let alone = try TestLake("jobs-alone")
+        let atOnce = try TestLake("jobs-at-once")
+        let failing = try TestLake("jobs-failing")
+        defer { alone.remove(); atOnce.remove(); failing.remove() }
+        for lake in [alone, atOnce, failing] {
+            try lake.append("a.jsonl", clicks)
+            let landing = lake.root + "/" + tx.source.landing
+            try FileManager.default.createDirectory(atPath: landing, withIntermediateDirectories: true)
+            for f in manifest.files {
+                try FileManager.default.copyItem(atPath: options.outputDirectory + "/" + f.name, toPath: landing + "/" + f.name)
+            }
+        }
+        func pipelines(_ lake: TestLake) throws -> [Pipeline] {
+            try [lake.job, tx].map { Pipeline(catalog: try Catalog(paths: lake.paths), job: $0, stages: Stage.allCases, wait: false) }
+        }
+        for p in try pipelines(alone) {
+            _ = try p.runOverlapped()
+            p.finish(error: nil)
+        }
+        let outcomes = Pipeline.runOverlapped(try pipelines(atOnce), jobsAtOnce: 2)
+        let results = try outcomes.map { try $0.result.get() }
+        #expect(results[0].silver?.accepted == 3000 && results[1].bronze?.lines == manifest.files.reduce(0) { $0 + $1.lines })
+        #expect(results[1].gold?.eventsIn ?? 0 > 4000)
+        let goldTables = ["gold_session_stats", "gold_category_activity", "gold_product_activity",
+                          "gold_sales_per_minute", "gold_city_totals", "gold_payment_totals", "gold_totals",
+                          "gold_top_transactions", "gold_user_alerts"]
+        func sqliteRows(_ lake: TestLake, _ table: String) throws -> [[String]] {
+            try Catalog(paths: lake.paths).db.query("SELECT * FROM \(table)").map { $0.map(\.description) }
+                .sorted { $0.lexicographicallyPrecedes($1) }
+        }
+        for table in goldTables {
+            let expected = try sqliteRows(alone, table)
+            #expect(!expected.isEmpty, "\(table) has rows")
+            #expect(try sqliteRows(atOnce, table) == expected, "table \(table)")
+        }
+        let sortRows = { (rows: [[String]]) in rows.sorted { $0.lexicographicallyPrecedes($1) } }
+        for table in ["silver_clickstream", "silver_transactions", "quarantine_transactions"] {
+            #expect(sortRows(try atOnce.tableRows(table)) == sortRows(try alone.tableRows(table)), "table \(table)")
+        }
+        // At once: each job's runs began before the other job's ended.
+        let spans = try Catalog(paths: atOnce.paths).db.query(
+            "SELECT job, min(started_at), max(ended_at) FROM lake_run GROUP BY job ORDER BY job")
+        #expect(spans.count == 2)
+        if spans.count == 2, let a = spans[0][1].text, let b = spans[1][1].text,
+           let aEnd = spans[0][2].text, let bEnd = spans[1][2].text {
+            #expect(a < bEnd && b < aEnd, "runs overlap: \(spans.map { $0.map(\.description) })")
+        }
+
+        let held = try StageLock(paths: failing.paths, job: tx.name, stage: "gold", wait: false)
+        defer { held.release() }
+        // The failing job first: the one after it still runs, even one job at a time.
+        let failed = Pipeline.runOverlapped(try pipelines(failing).reversed(), jobsAtOnce: 1)
+        #expect(throws: LakeError.self) { try failed[0].result.get() }
+        #expect(try failed[1].result.get().silver?.accepted == 3000, "the other job ran")
+        #expect(try sqliteRows(failing, "gold_session_stats") == sqliteRows(alone, "gold_session_stats"))
+    }
+
     /// `run all` takes its three stage locks before any stage starts: with gold's lock held
     /// elsewhere it refuses at once and ingests nothing (before, bronze and silver ran while
     /// gold failed, and two racing `run all` could each take some locks and both fail).
