@@ -68,8 +68,9 @@ struct RunCommand: ParsableCommand {
         }
         if stages == Stage.allCases && !stdin {
             // `run all` over the landing folders: the jobs at once, and each job's stages at
-            // once (Pipeline.runOverlapped). Every job runs even when another fails; the first
-            // failure, in job order, is the command's error.
+            // once (Pipeline.runOverlapped). Every job runs even when another fails; then the
+            // command fails with one line, the first error in job order (the jobs that
+            // succeeded show in `lake status`), and prints the jobs' summaries only on success.
             var firstError: Error?
             let outcomes = Pipeline.runOverlapped(pipelines)
             for (p, o) in zip(pipelines, outcomes) {
@@ -81,10 +82,10 @@ struct RunCommand: ParsableCommand {
                 }
             }
             do { try delta.catchUp() } catch { firstError = firstError ?? error }
+            if let firstError { throw firstError }
             for (p, o) in zip(pipelines, outcomes) {
                 if case .success(let r) = o.result { Output.note(Self.summary(p.job, r, o.seconds)) }
             }
-            if let firstError { throw firstError }
             return
         }
         for p in pipelines {
