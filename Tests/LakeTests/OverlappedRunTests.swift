@@ -351,8 +351,8 @@ struct OverlappedRunTests {
     }
 
     /// `run all` over several jobs runs them at once (`Pipeline.runOverlapped(_:)`): each
-    /// job's tables equal the ones of that job run alone, and a job that fails (here: its gold
-    /// lock held elsewhere) does not stop the others.
+    /// job's tables equal the ones of that job run alone, and a job that fails (here: a bronze
+    /// file of its was deleted) does not stop the others.
     @Test func jobsAtOnceEqualJobsAlone() throws {
         let tx = try JobLoader.load(file: repositoryJobsFolder + "/transactions.toml")
         var options = GeneratorOptions(job: .transactions, outputDirectory: try makeTemporaryFolder("gen-tx-all"))
@@ -407,13 +407,54 @@ struct OverlappedRunTests {
             #expect(a < bEnd && b < aEnd, "runs overlap: \(spans.map { $0.map(\.description) })")
         }
 
-        let held = try StageLock(paths: failing.paths, job: tx.name, stage: "gold", wait: false)
-        defer { held.release() }
-        // The failing job first: the one after it still runs, even one job at a time.
+        // The transactions job's bronze taken in by a bronze-only run, then its file deleted:
+        // its silver fails reading it. The failing job first: the one after it still runs,
+        // even one job at a time.
+        let bronzeOnly = Pipeline(catalog: try Catalog(paths: failing.paths), job: tx, stages: [.bronze], wait: false)
+        _ = try bronzeOnly.runPass()
+        bronzeOnly.finish(error: nil)
+        let bronzeFiles = try FileManager.default.subpathsOfDirectory(atPath: failing.root + "/" + tx.bronze.table)
+            .filter { $0.hasSuffix(".parquet") }
+        #expect(!bronzeFiles.isEmpty)
+        for f in bronzeFiles { try FileManager.default.removeItem(atPath: failing.root + "/" + tx.bronze.table + "/" + f) }
         let failed = Pipeline.runOverlapped(try pipelines(failing).reversed(), jobsAtOnce: 1)
-        #expect(throws: LakeError.self) { try failed[0].result.get() }
+        #expect(throws: (any Error).self) { try failed[0].result.get() }
+        if case .failure(let error) = failed[0].result {
+            #expect("\(error)".contains("cannot open"), "\(error)")
+        }
         #expect(try failed[1].result.get().silver?.accepted == 3000, "the other job ran")
         #expect(try sqliteRows(failing, "gold_session_stats") == sqliteRows(alone, "gold_session_stats"))
+    }
+
+    /// `run all` over several jobs takes every job's stage locks before any job starts: with
+    /// one stage lock of the second job held elsewhere (here as by a racing `run all` that took
+    /// it first), it is refused with that lock's message and runs nothing, not even the first
+    /// job (two racing `run all` each taking some jobs' locks both failed, in the torture
+    /// harness's race). Released, the same run takes in everything.
+    @Test func everyJobsLocksAreTakenUpFront() throws {
+        let tx = try JobLoader.load(file: repositoryJobsFolder + "/transactions.toml")
+        let lake = try TestLake("jobs-locks")
+        defer { lake.remove() }
+        try lake.append("a.jsonl", Array((Self.lines(100).joined(separator: "\n") + "\n").utf8))
+        func pipelines() throws -> [Pipeline] {
+            try [lake.job, tx].map { Pipeline(catalog: try Catalog(paths: lake.paths), job: $0, stages: Stage.allCases, wait: false) }
+        }
+        let held = try StageLock(paths: lake.paths, job: tx.name, stage: "silver", wait: false)
+        let refused = Pipeline.runOverlapped(try pipelines(), jobsAtOnce: 2)
+        for outcome in refused {
+            #expect(throws: LakeError.self) { try outcome.result.get() }
+            if case .failure(let error) = outcome.result {
+                #expect("\(error)".contains("stage silver of job \(tx.name) is already running"), "\(error)")
+            }
+        }
+        #expect(try lake.bronzeRows().isEmpty, "nothing ran")
+        // The first job's locks were released when the second's could not be taken.
+        let probe = try StageLock(paths: lake.paths, job: lake.job.name, stage: "bronze", wait: false)
+        probe.release()
+        held.release()
+        let ran = Pipeline.runOverlapped(try pipelines(), jobsAtOnce: 2)
+        #expect(try ran[0].result.get().silver?.accepted == 100)
+        #expect(try ran[1].result.get().bronze?.lines == 0)
     }
 
     /// `run all` takes its three stage locks before any stage starts: with gold's lock held

@@ -25,8 +25,10 @@ extension Pipeline {
     /// `batchRowCountMax`: lines per bronze commit and rows per silver commit (tests pass a
     /// small one to make the stages hand work on in many pieces, and small `goldFeedChunkRows`
     /// to make silver hand gold rows between its commits).
-    public func runOverlapped(
-        batchRowCountMax: Int = overlappedBatchRowCountMax, goldFeedChunkRows: Int = 8192
+    /// `held`: the job's three stage locks when the caller took them already (`run all` over
+    /// several jobs takes every job's first).
+    func runOverlapped(
+        batchRowCountMax: Int = overlappedBatchRowCountMax, goldFeedChunkRows: Int = 8192, locks held: StageLocks? = nil
     ) throws -> PipelineResult {
         precondition(stages == [.bronze, .silver, .gold], "runOverlapped runs the three stages")
         let shared = OverlapState()
@@ -39,10 +41,7 @@ extension Pipeline {
         // All three stage locks first, in stage order, before any thread starts: two `run all`
         // started together must not each take some of the locks and both fail (one wins, the
         // other waits with --wait or exits with the usual message).
-        let locks = try StageLocks(
-            bronze: StageLock(paths: paths, job: job.name, stage: "bronze", wait: wait),
-            silver: StageLock(paths: paths, job: job.name, stage: "silver", wait: wait),
-            gold: StageLock(paths: paths, job: job.name, stage: "gold", wait: wait))
+        let locks = try held ?? StageLocks(paths: paths, job: job.name, wait: wait)
 
         // Threads of their own: Dispatch's pool runs as many blocks as there are cores, so on
         // two cores gold would not start before bronze ended.
@@ -173,14 +172,26 @@ extension Pipeline {
     /// input still cost ~10–15 ms of set-up at the end of the run (its stages' connections and
     /// first transactions, each fsynced) while a core stood idle; at once, that overlaps the
     /// other jobs' work, and jobs with input share the cores.
+    ///
+    /// Every job's stage locks are taken first, in job order and stage order, before any job
+    /// starts: two `run all` started together would otherwise each take some jobs' locks and
+    /// both fail. So one wins; the other waits with `--wait` (everyone takes locks in that
+    /// order, so waiting cannot deadlock) or is refused, having run nothing, with every job
+    /// failing on that lock's message.
     public static func runOverlapped(
         _ pipelines: [Pipeline], jobsAtOnce: Int = ProcessInfo.processInfo.activeProcessorCount
     ) -> [(result: Result<PipelineResult, Error>, seconds: Double)] {
+        let locks: [StageLocks]
+        do {
+            locks = try pipelines.map { try StageLocks(paths: $0.catalog.paths, job: $0.job.name, wait: $0.wait) }
+        } catch {
+            return pipelines.map { _ in (.failure(error), 0) }
+        }
         let runs = JobRuns(pipelines)
         @Sendable func work() {
             while let (i, pipeline) = runs.next() {
                 let started = Date()
-                let result = Result { try pipeline.runOverlapped() }
+                let result = Result { try pipeline.runOverlapped(locks: locks[i]) }
                 runs.set(i, result, seconds: Date().timeIntervalSince(started))
             }
         }
@@ -220,11 +231,19 @@ extension Pipeline {
     }
 }
 
-/// The three stage locks of one `run all`, handed to the stage threads.
-private struct StageLocks: Sendable {
+/// The three stage locks of one job's `run all`, handed to the stage threads (each stage
+/// releases its own when it ends).
+struct StageLocks: Sendable {
     let bronze: StageLock
     let silver: StageLock
     let gold: StageLock
+
+    /// Takes them in stage order; a lock already taken is released when a later one fails.
+    init(paths: LakePaths, job: String, wait: Bool) throws {
+        bronze = try StageLock(paths: paths, job: job, stage: "bronze", wait: wait)
+        silver = try StageLock(paths: paths, job: job, stage: "silver", wait: wait)
+        gold = try StageLock(paths: paths, job: job, stage: "gold", wait: wait)
+    }
 }
 
 /// What the stage threads share: which stages ended, and the first error.
