@@ -133,13 +133,14 @@ extension TestLake {
 
 /// One clickstream event line for tests.
 func eventLine(
-    id: String, user: String = "u1", type: String = "PAGE_VIEW", time: String, total: Double? = nil
+    id: String, user: String = "u1", type: String = "PAGE_VIEW", time: String, total: Double? = nil,
+    category: String = "shoes"
 ) -> String {
     let amount = total.map { "\($0)" } ?? "null"
     return """
         {"eventId":"\(id)","eventType":"\(type)","userId":"\(user)","sessionId":"s","pageUrl":"/","timestamp":"\(time)",\
         "device":{"type":"mobile","os":"Android 14","ip":"203.0.113.7"},"data":{"productId":"p-1","productName":"Shoe",\
-        "category":"shoes","price":10.5,"currency":"PLN","searchQuery":null,"totalAmount":\(amount)}}
+        "category":"\(category)","price":10.5,"currency":"PLN","searchQuery":null,"totalAmount":\(amount)}}
         """
 }
 

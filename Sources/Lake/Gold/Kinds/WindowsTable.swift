@@ -165,7 +165,15 @@ final class WindowsTable: GoldTableState {
     /// Emits group `id`'s windows that end at or before `watermark` as closed rows and frees
     /// the panes no later window holds.
     private func close(_ id: Int, watermark: Int64, into rows: inout [[GoldValue]]) {
-        let next = emit(id, from: windows[id].nextStart, endingBy: watermark, closed: true, into: &rows)
+        guard let length else { return }
+        let from = windows[id].nextStart
+        let emitted = emit(id, from: from, endingBy: watermark, closed: true, into: &rows)
+        // `emitted` is the first window holding a row that is still open; an earlier window
+        // that is still open but holds no row yet can get one (any row above the watermark),
+        // so the group goes on from the first window the watermark has not closed.
+        let firstOpen = watermark <= Int64.min + length
+            ? Int64.min : (Timestamps.floorDivide(watermark - length, slide).0 + 1) * slide
+        let next = max(from, min(emitted, firstOpen))
         windows[id].nextStart = next
         let gone = windows[id].starts.prefix { $0 < next }.count
         for b in windows[id].blocks.prefix(gone) { arena.release(b) }
