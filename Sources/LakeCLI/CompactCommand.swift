@@ -21,12 +21,23 @@ struct CompactCommand: ParsableCommand {
             throw LakeError("compact", path: global.paths.catalog, "no table \(table)",
                 hint: "tables: \(tables.map(\.name).joined(separator: ", "))")
         }
+        // Every job's compact lock before any table, in job order: two compactions started
+        // together would otherwise each compact some jobs' tables (which jobs come first
+        // follows table creation, which varies) and one fail halfway, its work on the others
+        // printed. So one runs and the other is refused having done nothing, or waits (one lock
+        // order for everyone, so --wait cannot deadlock).
+        var locks: [String: StageLock] = [:]
+        for job in Set(chosen.map(\.job)).sorted() {
+            locks[job] = try StageLock(paths: global.paths, job: job, stage: "compact", wait: wait)
+        }
+        defer { for lock in locks.values { lock.release() } }
         let delta = DeltaLog(catalog: catalog)
         try delta.catchUp()
         let compactor = Compactor(catalog: catalog)
         compactor.smallFileBytes = smallFileMB << 20
         for t in chosen {
-            let r = try StageRunner.run(catalog: catalog, job: t.job, stage: "compact", wait: wait) { runID in
+            let r = try StageRunner.run(catalog: catalog, job: t.job, stage: "compact", wait: wait, lock: locks[t.job],
+                                        keepsLock: true) { runID in
                 try compactor.compact(table: t.name, job: t.job, layer: t.layer, runID: runID)
             }
             Output.note("compact \(t.name): \(r.filesRetired) files (\(Output.bytes(r.bytesBefore))) → "

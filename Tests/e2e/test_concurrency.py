@@ -82,6 +82,46 @@ def test_held_lock_refuses_or_waits(lake):
     bronze_is_the_input_once(lake, m["lines"])
 
 
+def test_held_compact_lock_refuses_the_whole_compaction(lake, tmp_path):
+    """`lake compact` takes every job's compact lock before it compacts any table: while
+    another process holds one job's lock, it exits non-zero with one line and compacts nothing,
+    not even the tables of jobs whose locks were free (two racing compactions used to compact
+    the jobs whose tables came first, print them, then fail on the other's lock; which jobs come
+    first follows table creation, which varies since `run all` runs jobs at once). With --wait
+    it blocks, then compacts everything. Two jobs, two small runs each."""
+    for i in range(2):
+        out = tmp_path / f"clicks-{i}"
+        lake.generate(events=1_000, seed=60 + i, out=out)
+        lake.landing.mkdir(parents=True, exist_ok=True)
+        (lake.landing / f"run-{i}.jsonl").write_bytes((out / "events-00000.jsonl").read_bytes())
+        lake.generate(job="transactions", events=1_000, seed=70 + i, out=tmp_path / f"tx-{i}")
+        tx = lake.root / "landing" / "transactions"
+        tx.mkdir(parents=True, exist_ok=True)
+        for f in sorted((tmp_path / f"tx-{i}").glob("*.jsonl")):
+            (tx / f"run-{i}-{f.name}").write_bytes(f.read_bytes())
+        lake.run("all")
+    live = "SELECT count(*) FROM lake_data_file WHERE end_snapshot IS NULL"
+    before = lake.query(live)
+    jobs = [j for j, in lake.query("SELECT job FROM lake_table GROUP BY job ORDER BY min(table_id)")]
+    assert {"clickstream", "transactions"} <= set(jobs), jobs
+    held_job = jobs[-1]  # the last to be compacted table by table
+    with open(lake.root / "locks" / f"{held_job}.compact.lock", "a+") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        p = lake.cmd("compact", check=False, timeout=30)
+        assert p.returncode != 0
+        lines = p.stderr.decode().strip().splitlines()
+        assert len(lines) == 1 and "already running" in lines[0] and held_job in lines[0], lines
+        assert lake.query(live) == before, "a refused compaction compacted tables"
+        assert lake.query("SELECT count(*) FROM lake_run WHERE stage = 'compact'") == [(0,)]
+        waiting = lake.popen("compact", "--wait", stderr=subprocess.PIPE)
+        time.sleep(1.0)
+        assert waiting.poll() is None, "--wait did not wait for the lock"
+        fcntl.flock(held, fcntl.LOCK_UN)
+    assert waiting.wait(timeout=60) == 0, waiting.stderr.read()
+    assert lake.query(live)[0][0] < before[0][0]
+    check_catalog(lake)
+
+
 READ_SQL = """
 BEGIN;
 SELECT count(*) FROM lake_data_file;
