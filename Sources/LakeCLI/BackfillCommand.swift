@@ -27,10 +27,21 @@ struct BackfillCommand: ParsableCommand {
         let catalog = try Catalog(paths: global.paths)
         let delta = DeltaLog(catalog: catalog)
         try delta.catchUp()
-        for job in try global.loadJobs(only: job) {
+        let jobs = try global.loadJobs(only: job)
+        // Every job's locks first, in job order then stage order (as `run all`): a racing
+        // backfill is refused, or waits, before it has backfilled anything.
+        var locks: [String: StageLock] = [:]
+        for job in jobs {
+            for stage in ["silver", "gold"] where layer == .all || layer.rawValue == stage {
+                locks[job.name + "." + stage] = try StageLock(paths: global.paths, job: job.name, stage: stage, wait: wait)
+            }
+        }
+        defer { for lock in locks.values { lock.release() } }
+        for job in jobs {
             if layer == .silver || layer == .all {
                 let started = Date()
-                let r = try StageRunner.run(catalog: catalog, job: job.name, stage: "silver", wait: wait) { runID in
+                let r = try StageRunner.run(catalog: catalog, job: job.name, stage: "silver", wait: wait,
+                                            lock: locks[job.name + ".silver"], keepsLock: true) { runID in
                     // Catch up first: the backfill covers every bronze row silver has read.
                     _ = try SilverStage(catalog: catalog, job: job, runID: runID).run()
                     return try SilverBackfill(catalog: catalog, job: job, runID: runID, from: from, to: to).run()
@@ -41,7 +52,8 @@ struct BackfillCommand: ParsableCommand {
             }
             if layer == .gold || layer == .all {
                 let started = Date()
-                let r = try StageRunner.run(catalog: catalog, job: job.name, stage: "gold", wait: wait) { runID in
+                let r = try StageRunner.run(catalog: catalog, job: job.name, stage: "gold", wait: wait,
+                                            lock: locks[job.name + ".gold"], keepsLock: true) { runID in
                     // No catch-up first: the backfill reads all of silver (and so also rebuilds a
                     // table whose definition changed, which the incremental run refuses).
                     return try GoldBackfill(catalog: catalog, job: job, runID: runID, from: from, to: to).run()

@@ -88,6 +88,10 @@ struct RunCommand: ParsableCommand {
             }
             return
         }
+        // Every job's stage locks before any job runs, in job order then stage order, as `run
+        // all` takes them: a racing command would otherwise run the jobs before the one it is
+        // refused at, and print them.
+        for p in pipelines { try p.holdLocks() }
         for p in pipelines {
             let started = Date()
             do {

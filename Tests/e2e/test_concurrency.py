@@ -122,6 +122,34 @@ def test_held_compact_lock_refuses_the_whole_compaction(lake, tmp_path):
     check_catalog(lake)
 
 
+def test_held_lock_of_a_later_job_refuses_run_stage_and_backfill(lake):
+    """`lake run <stage>` and `lake backfill` over every job take every job's locks before any
+    job runs (as `run all` does): while another process holds the last job's lock, they exit
+    non-zero with one line having run nothing, not even the first job (they used to run it,
+    print its summary, then fail). 2k clickstream events; transactions is the last job."""
+    m = lake.generate(events=2_000, seed=5)
+    locks = lake.root / "locks"
+    locks.mkdir(parents=True)
+
+    def refused(lock, *args):
+        with open(locks / lock, "a+") as held:
+            fcntl.flock(held, fcntl.LOCK_EX)
+            p = lake.cmd(*args, check=False, timeout=30)
+        assert p.returncode != 0
+        lines = p.stderr.decode().strip().splitlines()
+        assert len(lines) == 1 and "already running" in lines[0] and "transactions" in lines[0], lines
+
+    refused("transactions.bronze.lock", "run", "bronze")
+    assert lake.live_files(BRONZE) == []
+    lake.run("all")
+    runs = lake.query("SELECT count(*) FROM lake_run")
+    day = m["event_time_min"][:10]
+    refused("transactions.gold.lock", "backfill", "all", "--from", day, "--to", day)
+    assert lake.query("SELECT count(*) FROM lake_run") == runs, "a refused backfill ran a stage"
+    lake.cmd("backfill", "all", "--from", day, "--to", day)
+    bronze_is_the_input_once(lake, m["lines"])
+
+
 READ_SQL = """
 BEGIN;
 SELECT count(*) FROM lake_data_file;

@@ -42,6 +42,8 @@ public final class Pipeline {
     private var kafkaRetryAt = Date.distantPast
     private var kafkaBackoff = 1.0
     private var kafkaOutage: String?
+    /// The stage locks `holdLocks` took: held until the pipeline is released.
+    private var held: [Stage: StageLock] = [:]
 
     public init(catalog: Catalog, job: JobDefinition, stages: [Stage], wait: Bool) {
         self.catalog = catalog
@@ -141,9 +143,18 @@ public final class Pipeline {
         runIDs.removeAll()
     }
 
+    /// Takes the pipeline's stage locks now, in stage order, and keeps them for every later
+    /// pass: `lake run <stage>` over several jobs takes every job's before any job runs, as
+    /// `run all` does, so a racing command is refused (or waits) before it has run anything.
+    public func holdLocks() throws {
+        for stage in stages where held[stage] == nil {
+            held[stage] = try StageLock(paths: catalog.paths, job: job.name, stage: stage.rawValue, wait: wait)
+        }
+    }
+
     private func locked(_ stage: Stage, _ body: (Int64) throws -> Void) throws {
-        let lock = try StageLock(paths: catalog.paths, job: job.name, stage: stage.rawValue, wait: wait)
-        defer { lock.release() }
+        let lock = try held[stage] ?? StageLock(paths: catalog.paths, job: job.name, stage: stage.rawValue, wait: wait)
+        defer { if held[stage] == nil { lock.release() } }
         let runID: Int64
         if let id = runIDs[stage] {
             runID = id
