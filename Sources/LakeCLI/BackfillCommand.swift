@@ -30,12 +30,8 @@ struct BackfillCommand: ParsableCommand {
         let jobs = try global.loadJobs(only: job)
         // Every job's locks first, in job order then stage order (as `run all`): a racing
         // backfill is refused, or waits, before it has backfilled anything.
-        var locks: [String: StageLock] = [:]
-        for job in jobs {
-            for stage in ["silver", "gold"] where layer == .all || layer.rawValue == stage {
-                locks[job.name + "." + stage] = try StageLock(paths: global.paths, job: job.name, stage: stage, wait: wait)
-            }
-        }
+        let locks = try StageLock.takeAll(paths: global.paths, jobs: jobs.map(\.name),
+                                          stages: layer == .all ? ["silver", "gold"] : [layer.rawValue], wait: wait)
         defer { for lock in locks.values { lock.release() } }
         for job in jobs {
             if layer == .silver || layer == .all {

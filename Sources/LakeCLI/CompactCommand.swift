@@ -26,18 +26,16 @@ struct CompactCommand: ParsableCommand {
         // follows table creation, which varies) and one fail halfway, its work on the others
         // printed. So one runs and the other is refused having done nothing, or waits (one lock
         // order for everyone, so --wait cannot deadlock).
-        var locks: [String: StageLock] = [:]
-        for job in Set(chosen.map(\.job)).sorted() {
-            locks[job] = try StageLock(paths: global.paths, job: job, stage: "compact", wait: wait)
-        }
+        let locks = try StageLock.takeAll(paths: global.paths, jobs: Set(chosen.map(\.job)).sorted(),
+                                          stages: ["compact"], wait: wait)
         defer { for lock in locks.values { lock.release() } }
         let delta = DeltaLog(catalog: catalog)
         try delta.catchUp()
         let compactor = Compactor(catalog: catalog)
         compactor.smallFileBytes = smallFileMB << 20
         for t in chosen {
-            let r = try StageRunner.run(catalog: catalog, job: t.job, stage: "compact", wait: wait, lock: locks[t.job],
-                                        keepsLock: true) { runID in
+            let r = try StageRunner.run(catalog: catalog, job: t.job, stage: "compact", wait: wait,
+                                        lock: locks[t.job + ".compact"], keepsLock: true) { runID in
                 try compactor.compact(table: t.name, job: t.job, layer: t.layer, runID: runID)
             }
             Output.note("compact \(t.name): \(r.filesRetired) files (\(Output.bytes(r.bytesBefore))) → "

@@ -33,6 +33,22 @@ public final class StageLock: @unchecked Sendable {
         _ = pid.withCString { write(fd, $0, strlen($0)) }
     }
 
+    /// The locks of `stages` of every job in `jobs`, job by job, then stage by stage, keyed
+    /// `"job.stage"`: the one order every command that takes several locks takes them in, so
+    /// two such commands waiting with `--wait` cannot deadlock. Taken before any of the work
+    /// they guard, so a command that meets a held lock has done nothing when it is refused.
+    public static func takeAll(paths: LakePaths, jobs: [String], stages: [String], wait: Bool) throws
+        -> [String: StageLock]
+    {
+        var locks: [String: StageLock] = [:]
+        for job in jobs {
+            for stage in stages {
+                locks[job + "." + stage] = try StageLock(paths: paths, job: job, stage: stage, wait: wait)
+            }
+        }
+        return locks
+    }
+
     deinit { release() }
 
     public func release() {
