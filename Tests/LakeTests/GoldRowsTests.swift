@@ -118,3 +118,57 @@ struct BatchMaskTests {
         #expect(masks.mask(ids[0])[0] == 1 && masks.mask(ids[1])[0] == 0)
     }
 }
+
+/// Gold/Rows: a commit's output rows, flat in one array. `sortRows` against Swift's stable sort
+/// of the rows as arrays (start, then key; ties keep their order), including rows already in
+/// order, equal keys, NULLs and strings past the small-string size.
+@Suite("Gold: row lists")
+struct GoldRowListTests {
+    @Test func sortRowsEqualsAStableSortOfTheRows() {
+        var x: UInt64 = 7
+        func next(_ n: UInt64) -> Int {
+            x = x &* 6364136223846793005 &+ 1442695040888963407
+            return Int((x >> 33) % n)
+        }
+        for trial in 0..<200 {
+            let count = trial == 0 ? 0 : next(300) + 1
+            var rows: [[GoldValue]] = []
+            for i in 0..<count {
+                let start: GoldValue = .timestamp(Int64(trial % 3 == 0 ? i / 4 : next(20)) * 1_000_000)
+                let key: GoldValue = next(10) == 0 ? .null
+                    : .string((next(2) == 0 ? "user-with-a-long-name-" : "u") + String(next(6)))
+                rows.append([key, start, .int(Int64(i)), .double(Double(next(100)) / 4), .bool(next(2) == 0)])
+            }
+            var list = GoldRowList(width: 5)
+            for r in rows { list.append(r) }
+            sortRows(&list, by: [1, 0])
+            let expected = rows.enumerated().sorted { a, b in
+                for c in [1, 0] {
+                    let o = GoldValue.compare(a.element[c], b.element[c])
+                    if o != 0 { return o < 0 }
+                }
+                return a.offset < b.offset
+            }.map(\.element)
+            #expect(list.count == expected.count)
+            #expect((0..<list.count).map { Array(list.row($0)) } == expected, "trial \(trial)")
+            for i in 1..<max(1, list.count) {
+                #expect(!rowPrecedes(list, i, list, i - 1, by: [1, 0]))
+            }
+        }
+    }
+
+    @Test func appendsCopiesOfRows() {
+        var list = GoldRowList(width: 2)
+        list.append([.string("a-string-longer-than-fifteen-bytes"), .int(1)])
+        list.appendCopy(ofRow: 0)
+        list[1, 1] = .int(2)
+        var other = GoldRowList(width: 2)
+        other.append(row: 1, of: list)
+        other.append(contentsOf: list)
+        #expect(other.count == 3)
+        #expect(Array(other.row(0)) == [.string("a-string-longer-than-fifteen-bytes"), .int(2)])
+        #expect(Array(other.row(1)) == [.string("a-string-longer-than-fifteen-bytes"), .int(1)])
+        #expect(other[2, 1] == .int(2))
+        #expect(list[0, 1] == .int(1))
+    }
+}

@@ -263,10 +263,13 @@ final class GoldTablePlan {
 
     // MARK: output rows
 
-    /// The output row of a group: `leading` values, the aggregates' results, the declared
-    /// columns, then `is_closed` when given; nil when `having` rejects it. The row is built
-    /// only once `having` passed (most hopping windows of an alert table are rejected).
-    func outputRow(leading values: [GoldValue], aggregates states: ArraySlice<AggState>, closed: Bool?) -> [GoldValue]? {
+    /// Appends the output row of a group to `rows`: `leading` values, the declared columns
+    /// (over the aggregates' results), then `is_closed` when given; false, with nothing
+    /// appended, when `having` rejects it. The row is built only once `having` passed (most
+    /// hopping windows of an alert table are rejected).
+    func outputRow(
+        leading values: [GoldValue], aggregates states: ArraySlice<AggState>, closed: Bool?, into rows: inout GoldRowList
+    ) -> Bool {
         let views = UnsafePointer(outputBatch.views)
         // Leading values and declared columns go into the batch only when an expression reads
         // them (a session's key and bounds mostly are not); aggregate results always are.
@@ -285,13 +288,15 @@ final class GoldTablePlan {
                 declaredValues[k] = v
             }
         }
-        if let having, having(views, 0) != true { return nil }
-        var row: [GoldValue] = []
-        row.reserveCapacity(columns.count)
-        row.append(contentsOf: values)
-        row.append(contentsOf: declaredValues)
-        if let closed { row.append(.bool(closed)) }
-        return row
+        if let having, having(views, 0) != true { return false }
+        precondition(values.count + declaredValues.count + (closed == nil ? 0 : 1) == rows.width,
+                     "an output row that does not fit its table's columns")
+        // Value by value: `append(contentsOf:)` copied each through GoldValue's generic
+        // value witness.
+        for v in values { rows.values.append(v) }
+        for v in declaredValues { rows.values.append(v) }
+        if let closed { rows.values.append(.bool(closed)) }
+        return true
     }
 
     /// A fresh aggregate state per aggregate (a new window or session).

@@ -51,18 +51,19 @@ public final class GoldBackfill {
         // Before any row is labelled: a table without a model gets one fitted on silver now.
         let models = try GoldStage.fitMissingModels(tables, catalog: catalog, job: job, plan: plan,
                                                     through: silverSnapshot, withRowsOnly: false)
-        var closed = Array(repeating: [[GoldValue]](), count: tables.count)
+        var closed = plan.tables.map { GoldRowList(width: $0.columns.count) }
         let first = Timestamps.date(micros: fromDay * Self.dayMicros)
         let last = Timestamps.date(micros: toDay * Self.dayMicros)
         func keep(_ rows: GoldRows, _ k: Int) {
             // A k-means table is relabelled whole, whatever the dates: its labels follow the model.
-            if plan.tables[k].definition.kind == .kmeans { return closed[k] += rows.closed }
+            if plan.tables[k].definition.kind == .kmeans { return closed[k].append(contentsOf: rows.closed) }
             guard let start = GoldParquet.partitionColumn(plan.tables[k]) else { return }
             let end = plan.tables[k].definition.kind == .sessions ? start + 2 : 1
-            for row in rows.closed {
-                guard case .timestamp(let s) = row[start], case .timestamp(let e) = row[end] else { continue }
+            let rows = rows.closed
+            for row in 0..<rows.count {
+                guard case .timestamp(let s) = rows[row, start], case .timestamp(let e) = rows[row, end] else { continue }
                 let day = Timestamps.floorDivide(s, Self.dayMicros).0
-                if (day >= fromDay && day <= toDay) || e > previous { closed[k].append(row) }
+                if (day >= fromDay && day <= toDay) || e > previous { closed[k].append(row: row, of: rows) }
             }
         }
         let batches = plan.sources.map { RowBatch(types: $0.inputTypes, capacity: 8192) }

@@ -1,16 +1,22 @@
 /// The rows one gold commit writes for one table.
 struct GoldRows {
     /// Rows that became final (Parquet, append-only, and SQLite), in key order.
-    var closed: [[GoldValue]] = []
-    var open: OpenRows = .replaceAll([])
+    var closed: GoldRowList
+    var open: OpenRows
+
+    /// No rows yet, for a table of `width` columns.
+    init(width: Int) {
+        closed = GoldRowList(width: width)
+        open = .replaceAll(GoldRowList(width: width))
+    }
 
     /// What happens to the table's other SQLite rows (open windows and sessions, running
     /// totals, top rows).
     enum OpenRows {
         /// Delete every row not closed (every row, for a table without windows), insert these.
-        case replaceAll([[GoldValue]])
+        case replaceAll(GoldRowList)
         /// Delete the open rows of these keys (the key columns' values), insert these rows.
-        case replaceKeys(keys: [[GoldValue]], rows: [[GoldValue]])
+        case replaceKeys(keys: [[GoldValue]], rows: GoldRowList)
         /// Nothing but the closed rows (a table of final rows only: k-means).
         case none
     }
@@ -59,41 +65,6 @@ extension GoldTablePlan {
         case .kmeans: KMeansTable(plan: self)
         }
     }
-}
-
-/// Output rows in key order: the start of their window or session, then their key values.
-/// Rows are sorted by index on the first column's integer value (a start time), comparing
-/// whole values only on ties: sorting the rows themselves retained and released every value
-/// on every comparison.
-func sortRows(_ rows: inout [[GoldValue]], by columns: [Int]) {
-    guard rows.count > 1, let first = columns.first else { return }
-    let lead: [Int64] = rows.map { row in
-        switch row[first] {
-        case .int(let v), .timestamp(let v): v
-        default: 0
-        }
-    }
-    var order = Array(0..<rows.count)
-    rows.withUnsafeBufferPointer { r in
-        order.sort { a, b in
-            if lead[a] != lead[b] { return lead[a] < lead[b] }
-            for c in columns {
-                let o = GoldValue.compare(r[a][c], r[b][c])
-                if o != 0 { return o < 0 }
-            }
-            return a < b
-        }
-    }
-    rows = order.map { rows[$0] }
-}
-
-/// Whether row `a` sorts strictly before row `b` by `columns` (`sortRows`' order).
-func rowPrecedes(_ a: [GoldValue], _ b: [GoldValue], by columns: [Int]) -> Bool {
-    for c in columns {
-        let o = GoldValue.compare(a[c], b[c])
-        if o != 0 { return o < 0 }
-    }
-    return false
 }
 
 extension GoldValue {

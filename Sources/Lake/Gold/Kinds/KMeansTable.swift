@@ -29,7 +29,7 @@ final class KMeansTable: GoldTableState {
     }
 
     func commit(watermark: Int64, everything: Bool) -> GoldRows {
-        var rows = GoldRows()
+        var rows = GoldRows(width: plan.columns.count)
         rows.open = .none
         let width = plan.features.count
         pendingFeatures.withUnsafeBufferPointer { features in

@@ -109,13 +109,13 @@ final class SessionsTable: GoldTableState {
 
     func commit(watermark: Int64, everything: Bool) -> GoldRows {
         let gap = plan.gapMicros
-        var rows = GoldRows()
+        var rows = GoldRows(width: plan.columns.count)
         var lead: [GoldValue] = []
         for id in spans.indices where !spans[id].isEmpty && spans[id][0].end + gap <= watermark {
             leading(id, into: &lead)
             var c = 0
             while c < spans[id].count && spans[id][c].end + gap <= watermark {
-                if let row = output(&lead, spans[id][c], closed: true) { rows.closed.append(row) }
+                output(&lead, spans[id][c], closed: true, into: &rows.closed)
                 arena.release(spans[id][c].block)
                 c += 1
             }
@@ -127,15 +127,13 @@ final class SessionsTable: GoldTableState {
         sortRows(&rows.closed, by: [keyCount] + Array(0..<keyCount))
         let ids = everything ? groups.liveIDs : groups.takeChanged()
         if everything { _ = groups.takeChanged() }
-        var open: [[GoldValue]] = []
+        var open = GoldRowList(width: plan.columns.count)
         var keys: [[GoldValue]] = []
         for id32 in ids {
             let id = Int(id32)
             leading(id, into: &lead)
             keys.append(Array(lead[0..<keyCount]))
-            for s in spans[id] {
-                if let row = output(&lead, s, closed: false) { open.append(row) }
-            }
+            for s in spans[id] { output(&lead, s, closed: false, into: &open) }
             if spans[id].isEmpty {
                 spans[id] = []
                 groups.remove(id)
@@ -153,12 +151,12 @@ final class SessionsTable: GoldTableState {
         lead.append(contentsOf: [.timestamp(0), .timestamp(0), .timestamp(0)])
     }
 
-    private func output(_ lead: inout [GoldValue], _ s: Span, closed: Bool) -> [GoldValue]? {
+    private func output(_ lead: inout [GoldValue], _ s: Span, closed: Bool, into rows: inout GoldRowList) {
         let k = lead.count - 3
         lead[k] = .timestamp(s.start)
         lead[k + 1] = .timestamp(s.end)
         lead[k + 2] = .timestamp(s.end + plan.gapMicros)
-        return plan.outputRow(leading: lead, aggregates: arena.block(s.block), closed: closed)
+        _ = plan.outputRow(leading: lead, aggregates: arena.block(s.block), closed: closed, into: &rows)
     }
 
     func takeUnsaved() -> Set<GroupKey> { groups.takeUnsaved() }

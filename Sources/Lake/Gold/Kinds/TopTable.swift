@@ -80,8 +80,8 @@ final class TopTable: GoldTableState {
     }
 
     func commit(watermark: Int64, everything: Bool) -> GoldRows {
-        var rows = GoldRows()
-        var open: [[GoldValue]] = []
+        var rows = GoldRows(width: plan.columns.count)
+        var open = GoldRowList(width: plan.columns.count)
         let length = plan.windowMicros
         for key in groups.keys.sorted(by: { $0.bytes.lexicographicallyPrecedes($1.bytes) }) {
             let values = key.values(plan.keyTypes)

@@ -33,7 +33,7 @@ final class WindowsTable: GoldTableState {
     /// `having` wait in `closedEarly` for the commit, instead of every window of a commit
     /// being held until then.
     private var early = Int64.min
-    private var closedEarly: [[GoldValue]] = []
+    private var closedEarly: GoldRowList
     /// A hopping window's merged aggregates.
     private var merged: [AggState]
 
@@ -45,6 +45,7 @@ final class WindowsTable: GoldTableState {
         merged = plan.freshStates()
         groups = TableGroups(plan: plan)
         arena = StateArena(width: plan.aggregates.count)
+        closedEarly = GoldRowList(width: plan.columns.count)
     }
 
     var openCount: Int { windows.reduce(0) { $0 + $1.starts.count } }
@@ -145,26 +146,30 @@ final class WindowsTable: GoldTableState {
     /// Appends to `rows` the rows of group `id`'s windows from `from` that end by `limit` (nil:
     /// every one); returns the start after the last one.
     private func emit(_ id: Int, from: Int64, endingBy limit: Int64?, closed: Bool,
-                      into rows: inout [[GoldValue]]) -> Int64 {
+                      into rows: inout GoldRowList) -> Int64 {
         guard let length else { return from }
         var lead = [.timestamp(0), .timestamp(0)] + groups.values(id)
-        var last: [GoldValue]?
+        // The row of the last window that had states: a window without (`states` nil) repeats
+        // it with its own bounds, or is rejected as it was.
+        var last: Int?
         return forEachWindow(windows[id], from: from, endingBy: limit) { start, states in
             if let states {
                 lead[0] = .timestamp(start)
                 lead[1] = .timestamp(start + length)
-                last = plan.outputRow(leading: lead, aggregates: states, closed: closed)
-            } else {
-                last?[0] = .timestamp(start)
-                last?[1] = .timestamp(start + length)
+                last = plan.outputRow(leading: lead, aggregates: states, closed: closed, into: &rows)
+                    ? rows.count - 1 : nil
+            } else if let row = last {
+                rows.appendCopy(ofRow: row)
+                last = rows.count - 1
+                rows[rows.count - 1, 0] = .timestamp(start)
+                rows[rows.count - 1, 1] = .timestamp(start + length)
             }
-            if let last { rows.append(last) }
         }
     }
 
     /// Emits group `id`'s windows that end at or before `watermark` as closed rows and frees
     /// the panes no later window holds.
-    private func close(_ id: Int, watermark: Int64, into rows: inout [[GoldValue]]) {
+    private func close(_ id: Int, watermark: Int64, into rows: inout GoldRowList) {
         guard let length else { return }
         let from = windows[id].nextStart
         let emitted = emit(id, from: from, endingBy: watermark, closed: true, into: &rows)
@@ -184,15 +189,13 @@ final class WindowsTable: GoldTableState {
     // MARK: committing
 
     func commit(watermark: Int64, everything: Bool) -> GoldRows {
-        var rows = GoldRows()
+        var rows = GoldRows(width: plan.columns.count)
         let keyCount = plan.keyColumns.count
         guard let length else {
-            var all: [[GoldValue]] = []
+            var all = GoldRowList(width: plan.columns.count)
             for id in groups.liveIDs.map(Int.init) {
-                if let row = plan.outputRow(leading: groups.values(id), aggregates: arena.block(windows[id].blocks[0]),
-                                            closed: nil) {
-                    all.append(row)
-                }
+                _ = plan.outputRow(leading: groups.values(id), aggregates: arena.block(windows[id].blocks[0]),
+                                   closed: nil, into: &all)
             }
             sortRows(&all, by: Array(0..<keyCount))
             rows.open = .replaceAll(all)
@@ -203,7 +206,7 @@ final class WindowsTable: GoldTableState {
         }
         let ids = everything ? groups.liveIDs : groups.takeChanged()
         if everything { _ = groups.takeChanged() }
-        var open: [[GoldValue]] = []
+        var open = GoldRowList(width: plan.columns.count)
         var keys: [[GoldValue]] = []
         swap(&rows.closed, &closedEarly)
         for id32 in ids {

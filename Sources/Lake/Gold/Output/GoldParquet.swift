@@ -29,9 +29,11 @@ enum GoldParquet {
         SilverTable.schemaJSON(schema(plan))
     }
 
-    static func append(_ row: [GoldValue], to w: ParquetWriter) throws {
-        for (i, v) in row.enumerated() {
-            switch v {
+    /// Appends row `row` of `rows`.
+    static func append(_ rows: GoldRowList, _ row: Int, to w: ParquetWriter) throws {
+        let first = row * rows.width
+        for i in 0..<rows.width {
+            switch rows.values[first + i] {
             case .null: w.appendNull(i)
             case .int(let x), .timestamp(let x): w.append(i, x)
             case .double(let x): w.append(i, x)
@@ -53,9 +55,9 @@ final class ClosedRowFiles: @unchecked Sendable {
     private var waited = false
     private let root: String
     /// What the thread writes (only it reads this after `init`).
-    private let work: [(plan: GoldTablePlan, rows: [[GoldValue]])]
+    private let work: [(plan: GoldTablePlan, rows: GoldRowList)]
 
-    init(paths: LakePaths, snapshot: Int64, tables: [(plan: GoldTablePlan, rows: [[GoldValue]])]) {
+    init(paths: LakePaths, snapshot: Int64, tables: [(plan: GoldTablePlan, rows: GoldRowList)]) {
         root = paths.root
         work = tables.filter { !$0.rows.isEmpty && GoldParquet.partitionColumn($0.plan) != nil }
         guard !work.isEmpty else {
@@ -71,9 +73,9 @@ final class ClosedRowFiles: @unchecked Sendable {
                     let writer = TableWriter(paths: paths, table: plan.table, schema: GoldParquet.schema(plan),
                                              snapshot: snapshot, timeColumn: time, ingestColumn: nil)
                     writers.append(writer)
-                    for row in rows {
-                        guard case .timestamp(let start) = row[time] else { continue }
-                        try GoldParquet.append(row, to: writer.writer(dayOf: start))
+                    for row in 0..<rows.count {
+                        guard case .timestamp(let start) = rows[row, time] else { continue }
+                        try GoldParquet.append(rows, row, to: writer.writer(dayOf: start))
                     }
                     files += try writer.finish()
                 }

@@ -60,12 +60,12 @@ struct GoldSQLite {
         let insert = try Inserter(db: db, table: table, columns: plan.columns)
         switch rows.open {
         case .none:
-            for r in rows.closed { try insert(r) }
+            try insert.all(rows.closed)
         case .replaceAll(let open):
             try db.run(plan.isWindowed ? "DELETE FROM \(table) WHERE is_closed = 0" : "DELETE FROM \(table)")
             // Closed and open rows in key order: each b-tree leaf is filled once.
-            for r in rows.closed { try insert(r) }
-            for r in open { try insert(r) }
+            try insert.all(rows.closed)
+            try insert.all(open)
         case .replaceKeys(let keys, let open):
             let condition = keyNames.map { "\(quoted($0)) IS ?" }.joined(separator: " AND ")
             let delete = try db.prepare("DELETE FROM \(table) WHERE is_closed = 0"
@@ -79,13 +79,14 @@ struct GoldSQLite {
             // come sorted so, and are inserted merged.
             let order = plan.definition.kind == .sessions
                 ? [keyCount] + Array(0..<keyCount) : [0] + Array(2..<(2 + keyCount))
+            let closed = rows.closed
             var i = 0, j = 0
-            while i < rows.closed.count || j < open.count {
-                if j == open.count || (i < rows.closed.count && !rowPrecedes(open[j], rows.closed[i], by: order)) {
-                    try insert(rows.closed[i])
+            while i < closed.count || j < open.count {
+                if j == open.count || (i < closed.count && !rowPrecedes(open, j, closed, i, by: order)) {
+                    try insert(closed, i)
                     i += 1
                 } else {
-                    try insert(open[j])
+                    try insert(open, j)
                     j += 1
                 }
             }
@@ -134,12 +135,18 @@ private final class Inserter {
 
     deinit { text.deallocate() }
 
-    /// Every parameter is bound before the statement runs, so no in-place binding outlives
-    /// the bytes it points to.
-    func callAsFunction(_ row: [GoldValue]) throws {
-        for (i, v) in row.enumerated() {
+    /// Inserts every row of `rows`.
+    func all(_ rows: GoldRowList) throws {
+        for row in 0..<rows.count { try self(rows, row) }
+    }
+
+    /// Inserts row `row` of `rows`. Every parameter is bound before the statement runs, so
+    /// no in-place binding outlives the bytes it points to.
+    func callAsFunction(_ rows: GoldRowList, _ row: Int) throws {
+        let first = row * rows.width
+        for i in 0..<rows.width {
             let index = Int32(i + 1)
-            switch v {
+            switch rows.values[first + i] {
             case .null: try statement.bind(.null, at: index)
             case .int(let x): try statement.bind(int: x, at: index)
             case .double(let x): try statement.bind(double: x, at: index)
