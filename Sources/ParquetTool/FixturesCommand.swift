@@ -70,7 +70,7 @@ enum Cardinality: String, CustomStringConvertible {
 
 /// Deterministic fixture values: a pure function of (column, row), so the sidecar is exact.
 enum Fixture {
-    static let strings = ["", "a", "zażółć gęślą jaźń", "日本語テキスト", "emoji 🦆🦆", "PAGE_VIEW", "ADD_TO_CART", "x\"y\\z"]
+    static let strings = ["", "a", "zażółć gęślą jaźń", "日本語テキスト", "emoji 🦆🦆", "UPPER_CASE", "SNAKE_CASE_WORD", "x\"y\\z"]
 
     static let schema = Schema([
         Column("b", .boolean), Column("b_opt", .boolean, nullable: true),

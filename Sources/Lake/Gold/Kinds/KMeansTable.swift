@@ -10,12 +10,16 @@ final class KMeansTable: GoldTableState {
     let plan: GoldTablePlan
     /// The model new rows are labelled with, and its version (nil: none fitted yet).
     var model: (version: Int64, model: KMeansModel)?
-    private var pending: [[GoldValue]] = []
+    /// The declared columns of the rows added since the last commit, one list (no array per row).
+    private var pending: GoldRowList
     /// The pending rows' features, row-major; NaN where a feature is NULL.
     private var pendingFeatures: [Double] = []
     static let unknown = "unknown"
 
-    init(plan: GoldTablePlan) { self.plan = plan }
+    init(plan: GoldTablePlan) {
+        self.plan = plan
+        pending = GoldRowList(width: plan.rowExprs.count)
+    }
 
     var openCount: Int { 0 }
     var hasPending: Bool { !pending.isEmpty }
@@ -23,7 +27,7 @@ final class KMeansTable: GoldTableState {
     func add(_ batch: RowBatch) {
         let views = UnsafePointer(batch.views)
         for row in 0..<batch.count where plan.accepts(views, row) {
-            pending.append(plan.rowExprs.map { $0.value(views, row) })
+            for e in plan.rowExprs { pending.values.append(e.value(views, row)) }
             for f in plan.features { pendingFeatures.append(f(views, row) ?? .nan) }
         }
     }
@@ -33,18 +37,20 @@ final class KMeansTable: GoldTableState {
         rows.open = .none
         let width = plan.features.count
         pendingFeatures.withUnsafeBufferPointer { features in
-            for (i, var row) in pending.enumerated() {
+            for i in 0..<pending.count {
                 let x = UnsafeBufferPointer(rebasing: features[(i * width)..<((i + 1) * width)])
+                for v in pending.row(i) { rows.closed.values.append(v) }
                 if let (version, m) = model {
                     let label = m.label(x).map { plan.definition.labels[$0] } ?? Self.unknown
-                    row += [.string(label), .int(version)]
+                    rows.closed.values.append(.string(label))
+                    rows.closed.values.append(.int(version))
                 } else {
-                    row += [.string(Self.unknown), .null]
+                    rows.closed.values.append(.string(Self.unknown))
+                    rows.closed.values.append(.null)
                 }
-                rows.closed.append(row)
             }
         }
-        pending.removeAll(keepingCapacity: true)
+        pending.values.removeAll(keepingCapacity: true)
         pendingFeatures.removeAll(keepingCapacity: true)
         return rows
     }
