@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 @testable import Lake
@@ -149,6 +150,49 @@ import Testing
     @Test func problemsDescribeThemselves() {
         #expect(TimestampParser.Problem.second.description.contains("leap"))
         #expect(TimestampParser.Problem.day.description == "day out of range for the month")
+    }
+
+    /// The shortcut for `YYYY-MM-DDTHH:MM:SS[.digits]Z` (with its memo of the last date) gives
+    /// what the general parser gives, for valid texts and for texts one byte away from valid
+    /// ones: a pool of dates (leap days, bad days and months among them) so the memo is hit and
+    /// replaced, times and fractions of every length, bytes replaced, removed or added.
+    @Test func shortcutAgreesWithTheGeneralParser() {
+        var rng = SplitMix64(seed: 20_261_207)
+        let dates = ["2026-01-29", "2026-01-30", "2024-02-29", "2025-02-29", "2026-13-01", "2026-00-10", "0001-01-01",
+                     "9999-12-31", "1969-12-31", "2026-04-31", "2o26-01-29", "2026-1-290", "2026/01/29"]
+        let noise = Array("0123456789-T:.Zzt +/x".utf8)
+        var memo = TimestampParser.DateMemo()
+        var rome = LocalTimeZone(identifier: "Europe/Rome")
+        var shortcutTaken = 0
+        for _ in 0..<20_000 {
+            var text = Array(dates[Int(rng.next() % UInt64(dates.count))].utf8) + [UInt8(ascii: "T")]
+            let clock = [Int(rng.next() % 26), Int(rng.next() % 62), Int(rng.next() % 62)]
+            text += Array(clock.map { String(format: "%02d", $0) }.joined(separator: ":").utf8)
+            let digits = Int(rng.next() % 12)
+            if digits > 0 || rng.next() % 8 == 0 {
+                text.append(UInt8(ascii: "."))
+                for _ in 0..<digits { text.append(UInt8(ascii: "0") + UInt8(rng.next() % 10)) }
+            }
+            text.append(UInt8(ascii: "Z"))
+            switch rng.next() % 4 {
+            case 0: text[Int(rng.next() % UInt64(text.count))] = noise[Int(rng.next() % UInt64(noise.count))]
+            case 1: text.remove(at: Int(rng.next() % UInt64(text.count)))
+            case 2: text.insert(noise[Int(rng.next() % UInt64(noise.count))], at: Int(rng.next() % UInt64(text.count + 1)))
+            default: break
+            }
+            let general = text.withUnsafeBytes { TimestampParser.parse($0) }
+            var noZone: LocalTimeZone? = nil
+            let fast = text.withUnsafeBytes { TimestampParser.parse($0, naiveIn: &noZone, memo: &memo) }
+            #expect(fast == general, "\(String(decoding: text, as: UTF8.self))")
+            let inRome = text.withUnsafeBytes { TimestampParser.parse($0, naiveIn: &rome, memo: &memo) }
+            var rome2 = LocalTimeZone(identifier: "Europe/Rome")
+            #expect(inRome == text.withUnsafeBytes { TimestampParser.parse($0, naiveIn: &rome2) })
+            if case .success = general, text.last == UInt8(ascii: "Z"), text.count >= 20, text[10] == UInt8(ascii: "T") {
+                shortcutTaken += 1
+            }
+        }
+        // Most texts are valid and in the shortcut's form: the comparison covers it.
+        #expect(shortcutTaken > 2_000)
     }
 }
 

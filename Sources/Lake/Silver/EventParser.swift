@@ -47,6 +47,8 @@ public struct EventParser: Sendable {
 
     /// Where timestamps without a zone are read (the job's `timezone`); nil: UTC.
     private var timeZone: LocalTimeZone?
+    /// The last ISO date read and its day number (`TimestampParser.parse(_:naiveIn:memo:)`).
+    private var dateMemo = TimestampParser.DateMemo()
 
     /// Hashes and masks the `pii` columns of accepted records.
     private var pii: PIITransform
@@ -260,12 +262,14 @@ extension EventParser {
                 return .badType(expected: "a timestamp string", span: span)
             }
             var zone = timeZone
+            var memo = dateMemo
             let format = timestampFormat
             let result = withStringContents(span, line) { text in
                 if case .pattern(let pattern) = format { return pattern.parse(text, naiveIn: &zone) }
-                return TimestampParser.parse(text, naiveIn: &zone)
+                return TimestampParser.parse(text, naiveIn: &zone, memo: &memo)
             }
             if zone != nil { timeZone = zone }
+            dateMemo = memo
             switch result {
             case .success(let micros):
                 // A pattern's zone can move a value of year 1 or 9999 out of the range.

@@ -67,6 +67,73 @@ public enum TimestampParser {
         return .success(utc)
     }
 
+    /// The date of the last timestamp the shortcut of `parse(_:naiveIn:memo:)` read, and its
+    /// day number: the events of a stream mostly share their date, which is then compared
+    /// (two loads) instead of read, checked and converted again.
+    struct DateMemo {
+        fileprivate var head: UInt64 = 0
+        fileprivate var tail: UInt16 = 0
+        fileprivate var days: Int64?
+    }
+
+    /// `parse(_:naiveIn:)`, with a shortcut for the form collectors send on silver's path,
+    /// `YYYY-MM-DDTHH:MM:SS[.digits]Z`: the same result for every text (anything the shortcut
+    /// does not take, errors included, goes to the general parser).
+    static func parse(_ text: UnsafeRawBufferPointer, naiveIn zone: inout LocalTimeZone?, memo: inout DateMemo)
+        -> Result<Int64, Problem>
+    {
+        if let micros = utcShortcut(text, &memo) { return .success(micros) }
+        return parse(text, naiveIn: &zone)
+    }
+
+    /// The UTC form above read at fixed offsets, or nil for anything else.
+    @inline(__always)
+    private static func utcShortcut(_ text: UnsafeRawBufferPointer, _ memo: inout DateMemo) -> Int64? {
+        let n = text.count
+        guard n >= 20, let p = text.baseAddress,
+              p.load(fromByteOffset: 10, as: UInt8.self) == ASCII.upperT,
+              p.load(fromByteOffset: n - 1, as: UInt8.self) == ASCII.upperZ,
+              p.load(fromByteOffset: 13, as: UInt8.self) == ASCII.colon,
+              p.load(fromByteOffset: 16, as: UInt8.self) == ASCII.colon
+        else { return nil }
+        let head = p.loadUnaligned(as: UInt64.self)
+        let tail = p.loadUnaligned(fromByteOffset: 8, as: UInt16.self)
+        let days: Int64
+        if let known = memo.days, head == memo.head, tail == memo.tail {
+            days = known
+        } else {
+            var local = false
+            guard case .success(let midnight) = parse(UnsafeRawBufferPointer(rebasing: text[0..<10]), isLocal: &local)
+            else { return nil }
+            days = midnight / (secondsPerDay * microsPerSecond)
+            memo = DateMemo(head: head, tail: tail, days: days)
+        }
+        @inline(__always) func digit(_ i: Int) -> Int64 { Int64(p.load(fromByteOffset: i, as: UInt8.self) &- ASCII.zero) }
+        let h1 = digit(11), h2 = digit(12), m1 = digit(14), m2 = digit(15), s1 = digit(17), s2 = digit(18)
+        guard h1 < 10, h2 < 10, m1 < 10, m2 < 10, s1 < 10, s2 < 10 else { return nil }
+        let hour = h1 * 10 + h2, minute = m1 * 10 + m2, second = s1 * 10 + s2
+        guard hour <= 23, minute <= 59, second <= 59 else { return nil }
+        var micros: Int64 = 0
+        if n > 20 {
+            // A fraction of one or more digits: the first six count, the rest are checked only.
+            guard n > 21, p.load(fromByteOffset: 19, as: UInt8.self) == ASCII.dot else { return nil }
+            var place = 0
+            for i in 20..<(n - 1) {
+                let d = digit(i)
+                guard d < 10 else { return nil }
+                if place < 6 {
+                    micros = micros * 10 + d
+                    place += 1
+                }
+            }
+            while place < 6 {
+                micros *= 10
+                place += 1
+            }
+        }
+        return (days * secondsPerDay + hour * 3600 + minute * 60 + second) * microsPerSecond + micros
+    }
+
     /// Parses an ISO-8601 timestamp (see the type's documentation) into UTC micros.
     public static func parse(_ text: UnsafeRawBufferPointer) -> Result<Int64, Problem> {
         var local = false
