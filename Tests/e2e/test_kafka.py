@@ -78,6 +78,19 @@ def outcome(lake):
     return silver, quarantine, gold
 
 
+def differences(got, want):
+    """What differs between two `outcome`s, row by row (pytest's own diff of these tuples is cut
+    after the first lines, which are the same): the rows only one side has, per part."""
+    lines = []
+    for name, a, b in [("silver", got[0], want[0]), ("quarantine", got[1], want[1])] + [
+            (f"gold {t}", got[2].get(t, []), want[2].get(t, [])) for t in sorted(set(got[2]) | set(want[2]))]:
+        only_got = [r for r in a if r not in b]
+        only_want = [r for r in b if r not in a]
+        if only_got or only_want or len(a) != len(b):
+            lines.append(f"{name}: {len(a)} rows against {len(b)}; only here: {only_got[:5]}; only expected: {only_want[:5]}")
+    return "\n".join(lines)
+
+
 @pytest.fixture
 def cluster():
     with MockCluster(brokers=3, topics={TOPIC: 3}) as c:
@@ -119,7 +132,8 @@ def test_one_run_is_exactly_once_and_equals_the_landing_folder(tmp_path, cluster
         assert positions[f"kafka:{TOPIC}/{part}"] == sum(1 for p, _, _ in messages if p == part)
     # Silver and gold: what the landing folder gives for the same events.
     _, expected = landing_outcome(tmp_path, files)
-    assert outcome(lake) == expected
+    result = outcome(lake)
+    assert result == expected, differences(result, expected)
     status = check_catalog(lake)
     assert status["accounting"][0]["balanced"]
     # A second run finds nothing new.
@@ -149,9 +163,11 @@ def test_many_runs_and_follow_equal_one_run(tmp_path, cluster):
     one = Lake(tmp_path / "one", jobs=jobs)
     one.run("all")
     assert sorted(bronze_messages(many)) == sorted(bronze_messages(one)) == topic_messages(cluster.bootstrap)
-    assert outcome(many) == outcome(one)
+    result, want = outcome(many), outcome(one)
+    assert result == want, differences(result, want)
     _, expected = landing_outcome(tmp_path, files)
-    assert outcome(one) == expected
+    result = outcome(one)
+    assert result == expected, differences(result, expected)
 
     # --follow while more is produced (the same lines again: all duplicates or late now).
     follow = Lake(tmp_path / "follow", jobs=jobs)
@@ -175,7 +191,8 @@ def test_many_runs_and_follow_equal_one_run(tmp_path, cluster):
     assert proc.returncode == 0, proc.stderr.read().decode()
     one.run("all")
     assert sorted(bronze_messages(follow)) == sorted(bronze_messages(one))
-    assert outcome(follow) == outcome(one)
+    result, want = outcome(follow), outcome(one)
+    assert result == want, differences(result, want)
     check_catalog(follow)
 
 
@@ -230,7 +247,8 @@ def test_a_broker_down_mid_run_changes_nothing(tmp_path, cluster):
     assert proc.returncode == 0, proc.stderr.read().decode()
     assert sorted(bronze_messages(lake)) == topic_messages(cluster.bootstrap)
     _, expected = landing_outcome(tmp_path, files)
-    assert outcome(lake) == expected
+    result = outcome(lake)
+    assert result == expected, differences(result, expected)
 
 
 def test_tombstones_are_counted_and_skipped(tmp_path, cluster):
@@ -339,4 +357,5 @@ def test_a_partition_added_mid_follow_is_read(tmp_path):
     assert sorted(v for _, _, v in got) == sorted(lines)
     assert {p for p, _, _ in got} == {0, 1, 2, 3}
     _, expected = landing_outcome(tmp_path, files)
-    assert outcome(lake) == expected
+    result = outcome(lake)
+    assert result == expected, differences(result, expected)
