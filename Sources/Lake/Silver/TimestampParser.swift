@@ -86,15 +86,13 @@ public enum TimestampParser {
         return parse(text, naiveIn: &zone)
     }
 
-    /// The UTC form above read at fixed offsets, or nil for anything else.
+    /// The UTC form above, its date compared with the last one, or nil for anything else.
     @inline(__always)
     private static func utcShortcut(_ text: UnsafeRawBufferPointer, _ memo: inout DateMemo) -> Int64? {
         let n = text.count
-        guard n >= 20, let p = text.baseAddress,
+        guard n >= 12, let p = text.baseAddress,
               p.load(fromByteOffset: 10, as: UInt8.self) == ASCII.upperT,
-              p.load(fromByteOffset: n - 1, as: UInt8.self) == ASCII.upperZ,
-              p.load(fromByteOffset: 13, as: UInt8.self) == ASCII.colon,
-              p.load(fromByteOffset: 16, as: UInt8.self) == ASCII.colon
+              p.load(fromByteOffset: n - 1, as: UInt8.self) == ASCII.upperZ
         else { return nil }
         let head = p.loadUnaligned(as: UInt64.self)
         let tail = p.loadUnaligned(fromByteOffset: 8, as: UInt16.self)
@@ -108,30 +106,10 @@ public enum TimestampParser {
             days = midnight / (secondsPerDay * microsPerSecond)
             memo = DateMemo(head: head, tail: tail, days: days)
         }
-        @inline(__always) func digit(_ i: Int) -> Int64 { Int64(p.load(fromByteOffset: i, as: UInt8.self) &- ASCII.zero) }
-        let h1 = digit(11), h2 = digit(12), m1 = digit(14), m2 = digit(15), s1 = digit(17), s2 = digit(18)
-        guard h1 < 10, h2 < 10, m1 < 10, m2 < 10, s1 < 10, s2 < 10 else { return nil }
-        let hour = h1 * 10 + h2, minute = m1 * 10 + m2, second = s1 * 10 + s2
-        guard hour <= 23, minute <= 59, second <= 59 else { return nil }
-        var micros: Int64 = 0
-        if n > 20 {
-            // A fraction of one or more digits: the first six count, the rest are checked only.
-            guard n > 21, p.load(fromByteOffset: 19, as: UInt8.self) == ASCII.dot else { return nil }
-            var place = 0
-            for i in 20..<(n - 1) {
-                let d = digit(i)
-                guard d < 10 else { return nil }
-                if place < 6 {
-                    micros = micros * 10 + d
-                    place += 1
-                }
-            }
-            while place < 6 {
-                micros *= 10
-                place += 1
-            }
-        }
-        return (days * secondsPerDay + hour * 3600 + minute * 60 + second) * microsPerSecond + micros
+        // The time as the general parser reads it, which must end at the `Z`.
+        var reader = DigitReader(bytes: UnsafeRawBufferPointer(rebasing: text[11..<(n - 1)]))
+        guard case .success(let (secondOfDay, micros)) = time(&reader), reader.atEnd else { return nil }
+        return (days * secondsPerDay + secondOfDay) * microsPerSecond + micros
     }
 
     /// Parses an ISO-8601 timestamp (see the type's documentation) into UTC micros.
